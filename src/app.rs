@@ -1,0 +1,149 @@
+//! The composition root: `main` and the tests build the application through here.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    bus::{InProcessBus, RedisBus, SharedBus},
+    clock::{SharedClock, SystemClock},
+    config::{Config, redact_url},
+    db,
+    domain::{auth::AuthService, seed},
+    graphql::{self, AppSchema},
+    http,
+};
+
+/// Everything resolvers and background tasks share. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub bus: SharedBus,
+    pub auth: AuthService,
+}
+
+/// State handed to axum handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub schema: AppSchema,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Domain(#[from] crate::domain::Error),
+    #[error("{0}")]
+    Bus(#[from] crate::bus::BusError),
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Builds with the system clock.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Connects, migrates, seeds, wires the services and binds the listener (port 0 works).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
+        let shutdown = CancellationToken::new();
+        tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
+        let db = db::connect(&config.database_url).await?;
+        if config.run_migrations {
+            db::migrate_up(&db).await?;
+        }
+        seed::reference_data(&db, clock.as_ref(), config.market_timezone).await?;
+        if config.seed_demo_data
+            && seed::demo_data(&db, clock.as_ref(), config.market_timezone).await?
+        {
+            tracing::info!(
+                "seeded demo data: {} / {} (admin), {} / {} (customer)",
+                seed::DEMO_ADMIN.0,
+                seed::DEMO_ADMIN.1,
+                seed::DEMO_CUSTOMER.0,
+                seed::DEMO_CUSTOMER.1
+            );
+        }
+        let bus: SharedBus = match &config.redis_url {
+            Some(url) => {
+                tracing::info!(redis = %redact_url(url), "connecting to Redis");
+                Arc::new(RedisBus::connect(url, shutdown.clone()).await?)
+            }
+            None => Arc::new(InProcessBus::default()),
+        };
+        let auth = AuthService::new(
+            db.clone(),
+            clock.clone(),
+            &config.jwt_secret,
+            config.access_token_ttl,
+            config.refresh_token_ttl,
+        )
+        .await?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind_addr,
+                source,
+            })?;
+        let services = Services {
+            config: Arc::new(config),
+            db,
+            clock,
+            bus,
+            auth,
+        };
+        let schema = graphql::build_schema(services.clone());
+        Ok(Self {
+            listener,
+            state: AppState { services, schema },
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.services.config.bind_addr)
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    /// A token that stops the server and its background tasks when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, then drains connections.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let router = http::router(self.state);
+        let shutdown = self.shutdown.clone();
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+    }
+}

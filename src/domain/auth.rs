@@ -1,0 +1,517 @@
+//! Accounts: registration, login, access tokens (JWT) and rotating refresh tokens.
+
+use std::sync::Arc;
+
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+};
+use chrono::{DateTime, Utc};
+use entity::{refresh_tokens, users};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngExt;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Error, Result};
+use crate::clock::SharedClock;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "CUSTOMER",
+            Role::Admin => "ADMIN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "CUSTOMER" => Ok(Role::Customer),
+            "ADMIN" => Ok(Role::Admin),
+            other => Err(Error::internal(format!(
+                "unknown role `{other}` in database"
+            ))),
+        }
+    }
+}
+
+/// The authenticated caller of a request, taken from a verified access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+/// A user as the rest of the system sees it (no password hash).
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<users::Model> for User {
+    type Error = Error;
+    fn try_from(m: users::Model) -> Result<Self> {
+        Ok(User {
+            id: m.id,
+            role: Role::parse(&m.role)?,
+            email: m.email,
+            name: m.name,
+            active: m.active,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Tokens handed out by login, registration and refresh.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user: User,
+}
+
+/// A syntactically valid, normalized (trimmed, lower-case) email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let email = raw.trim().to_lowercase();
+        let invalid = || Error::bad_input("email", "email is not a valid address");
+        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !domain.contains('@');
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Shortest password accepted at registration.
+pub const MIN_PASSWORD_LEN: usize = 8;
+const MAX_PASSWORD_LEN: usize = 128;
+
+/// Checks a new password; the error never echoes the password.
+pub fn validate_password(password: &str) -> Result<()> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(Error::bad_input(
+            "password",
+            format!("password must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    if len > MAX_PASSWORD_LEN {
+        return Err(Error::bad_input(
+            "password",
+            format!("password must be at most {MAX_PASSWORD_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::bad_input(
+            "name",
+            "name must be 1 to 100 printable characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Hashes with argon2id (19 MiB, 2 passes, 1 lane) off the async threads.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(Error::internal)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: Role,
+    iat: i64,
+    exp: i64,
+}
+
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+/// Accounts and tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    clock: SharedClock,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    access_ttl: chrono::Duration,
+    refresh_ttl: chrono::Duration,
+    /// Verified against when the email is unknown, so both failures take the same time.
+    dummy_hash: String,
+}
+
+impl AuthService {
+    pub async fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        jwt_secret: &str,
+        access_ttl: std::time::Duration,
+        refresh_ttl: std::time::Duration,
+    ) -> Result<Self> {
+        let dummy_hash = hash_password(random_token()).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                encoding: EncodingKey::from_secret(jwt_secret.as_bytes()),
+                decoding: DecodingKey::from_secret(jwt_secret.as_bytes()),
+                access_ttl: chrono::Duration::from_std(access_ttl).map_err(Error::internal)?,
+                refresh_ttl: chrono::Duration::from_std(refresh_ttl).map_err(Error::internal)?,
+                dummy_hash,
+            }),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, input: RegisterInput) -> Result<Session> {
+        let email = Email::parse(&input.email)?;
+        let name = validate_name(&input.name)?;
+        validate_password(&input.password)?;
+        let exists = users::Entity::find()
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(&self.inner.db)
+            .await?;
+        if exists.is_some() {
+            return Err(already_registered());
+        }
+        let hash = hash_password(input.password).await?;
+        let now = self.inner.clock.now();
+        let user = users::ActiveModel {
+            email: Set(email.as_str().to_owned()),
+            name: Set(name),
+            password_hash: Set(hash),
+            role: Set(Role::Customer.as_str().to_owned()),
+            active: Set(true),
+            cash_cents: Set(0),
+            reserved_cents: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_seen_at: Set(Some(now)),
+            ..Default::default()
+        }
+        .insert(&self.inner.db)
+        .await
+        // Two registrations racing past the check above meet the unique index here.
+        .map_err(|e| Error::conflict_on_unique(e, already_registered().to_string()))?;
+        tracing::info!(user_id = user.id, "user registered");
+        self.start_session(User::try_from(user)?).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
+        let user = match Email::parse(email) {
+            Ok(email) => {
+                users::Entity::find()
+                    .filter(users::Column::Email.eq(email.as_str()))
+                    .one(&self.inner.db)
+                    .await?
+            }
+            Err(_) => None,
+        };
+        let hash = user.as_ref().map_or_else(
+            || self.inner.dummy_hash.clone(),
+            |u| u.password_hash.clone(),
+        );
+        let password_ok = verify_password(password.to_owned(), hash).await?;
+        match user {
+            Some(user) if password_ok && user.active => {
+                users::Entity::update_many()
+                    .col_expr(
+                        users::Column::LastSeenAt,
+                        Expr::value(self.inner.clock.now()),
+                    )
+                    .filter(users::Column::Id.eq(user.id))
+                    .exec(&self.inner.db)
+                    .await?;
+                self.start_session(User::try_from(user)?).await
+            }
+            _ => Err(Error::Unauthenticated("invalid email or password".into())),
+        }
+    }
+
+    /// Trades a refresh token for a new session; the old token stops working. Presenting an
+    /// already-rotated token revokes its whole family (someone else may hold a copy).
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, token: &str) -> Result<Session> {
+        let invalid = || Error::Unauthenticated("refresh token is invalid or expired".into());
+        let now = self.inner.clock.now();
+        let txn = self.inner.db.begin().await?;
+        let Some(row) = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash_token(token)))
+            .one(&txn)
+            .await?
+        else {
+            return Err(invalid());
+        };
+        if row.revoked_at.is_some() {
+            txn.rollback().await?;
+            tracing::warn!(
+                user_id = row.user_id,
+                "refresh token reuse: revoking its family"
+            );
+            self.revoke_family(&row.family_id).await?;
+            return Err(invalid());
+        }
+        if row.expires_at <= now {
+            return Err(invalid());
+        }
+        // Claim the token atomically: of two concurrent refreshes only one updates the row.
+        let claimed = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::Id.eq(row.id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(invalid());
+        }
+        let user = users::Entity::find_by_id(row.user_id)
+            .one(&txn)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(invalid)?;
+        let refresh_token = self
+            .issue_refresh_token(&txn, user.id, &row.family_id)
+            .await?;
+        txn.commit().await?;
+        let user = User::try_from(user)?;
+        Ok(Session {
+            access_token: self.access_token(&user)?,
+            refresh_token,
+            user,
+        })
+    }
+
+    /// Revokes the family of `refresh_token` if given, else every refresh token of `viewer`.
+    pub async fn logout(&self, viewer: Option<Viewer>, refresh_token: Option<&str>) -> Result<()> {
+        match (refresh_token, viewer) {
+            (Some(token), _) => {
+                let row = refresh_tokens::Entity::find()
+                    .filter(refresh_tokens::Column::TokenHash.eq(hash_token(token)))
+                    .one(&self.inner.db)
+                    .await?;
+                match row {
+                    Some(row) if viewer.is_none_or(|v| v.user_id == row.user_id) => {
+                        self.revoke_family(&row.family_id).await
+                    }
+                    _ => Err(Error::Unauthenticated("refresh token is invalid".into())),
+                }
+            }
+            (None, Some(viewer)) => self.revoke_all(viewer.user_id).await,
+            (None, None) => Err(Error::Unauthenticated(
+                "log in, or pass the refresh token to revoke".into(),
+            )),
+        }
+    }
+
+    /// Revokes every refresh token of a user (logout everywhere, deactivation).
+    pub async fn revoke_all(&self, user_id: i64) -> Result<()> {
+        refresh_tokens::Entity::update_many()
+            .col_expr(
+                refresh_tokens::Column::RevokedAt,
+                Expr::value(self.inner.clock.now()),
+            )
+            .filter(refresh_tokens::Column::UserId.eq(user_id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.inner.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks signature, algorithm and expiry (against the injected clock).
+    pub fn verify_access_token(&self, token: &str) -> Result<Viewer> {
+        let invalid = || Error::Unauthenticated("access token is invalid or expired".into());
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false; // checked below against the injected clock
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation)
+            .map_err(|_| invalid())?;
+        if data.claims.exp <= self.inner.clock.now().timestamp() {
+            return Err(invalid());
+        }
+        Ok(Viewer {
+            user_id: data.claims.sub.parse().map_err(|_| invalid())?,
+            role: data.claims.role,
+        })
+    }
+
+    /// The user behind a token, if the account still exists.
+    pub async fn user(&self, id: i64) -> Result<User> {
+        users::Entity::find_by_id(id)
+            .one(&self.inner.db)
+            .await?
+            .ok_or_else(|| Error::NotFound("user".into()))
+            .and_then(User::try_from)
+    }
+
+    async fn start_session(&self, user: User) -> Result<Session> {
+        let family = uuid::Uuid::new_v4().to_string();
+        let refresh_token = self
+            .issue_refresh_token(&self.inner.db, user.id, &family)
+            .await?;
+        Ok(Session {
+            access_token: self.access_token(&user)?,
+            refresh_token,
+            user,
+        })
+    }
+
+    async fn issue_refresh_token(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+        user_id: i64,
+        family: &str,
+    ) -> Result<String> {
+        let token = random_token();
+        let now = self.inner.clock.now();
+        refresh_tokens::ActiveModel {
+            user_id: Set(user_id),
+            token_hash: Set(hash_token(&token)),
+            family_id: Set(family.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(now + self.inner.refresh_ttl),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        Ok(token)
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<()> {
+        refresh_tokens::Entity::update_many()
+            .col_expr(
+                refresh_tokens::Column::RevokedAt,
+                Expr::value(self.inner.clock.now()),
+            )
+            .filter(refresh_tokens::Column::FamilyId.eq(family))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&self.inner.db)
+            .await?;
+        Ok(())
+    }
+
+    fn access_token(&self, user: &User) -> Result<String> {
+        let now = self.inner.clock.now();
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role,
+            iat: now.timestamp(),
+            exp: (now + self.inner.access_ttl).timestamp(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.inner.encoding,
+        )
+        .map_err(Error::internal)
+    }
+}
+
+fn already_registered() -> Error {
+    Error::Conflict("an account with this email already exists".into())
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@@example.com",
+            "ann@.com",
+            "ann@example..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_length() {
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("long enough").is_ok());
+        assert!(validate_password(&"x".repeat(200)).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! Business rules by area. Plain Rust over sea-orm; knows nothing of GraphQL or HTTP.
+
+pub mod auth;
+pub mod error;
+pub mod money;
+pub mod seed;
+
+pub use error::{Error, Result};

@@ -1,0 +1,222 @@
+//! Reference data every instance needs, and demo data for a first local start.
+
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use chrono_tz::Tz;
+use entity::{
+    cash_ledger, market_calendar, market_hours, market_state, prices_live, stocks, users,
+};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
+    TransactionTrait,
+};
+
+use super::{Result, auth};
+use crate::clock::Clock;
+
+/// Demo logins printed in the README.
+pub const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin123");
+pub const DEMO_CUSTOMER: (&str, &str) = ("demo@example.com", "demo123");
+/// Starting cash of the demo customer, in cents.
+pub const DEMO_CASH_CENTS: i64 = 100_000_00;
+
+/// (symbol, name, price in cents)
+const DEMO_STOCKS: &[(&str, &str, i64)] = &[
+    ("AAPL", "Apple Inc.", 189_50),
+    ("MSFT", "Microsoft Corporation", 415_20),
+    ("GOOGL", "Alphabet Inc. Class A", 172_30),
+    ("AMZN", "Amazon.com, Inc.", 185_60),
+    ("NVDA", "NVIDIA Corporation", 124_80),
+    ("TSLA", "Tesla, Inc.", 248_90),
+    ("META", "Meta Platforms, Inc.", 505_40),
+    ("JPM", "JPMorgan Chase & Co.", 198_70),
+    ("V", "Visa Inc.", 276_30),
+    ("KO", "The Coca-Cola Company", 62_45),
+    ("DIS", "The Walt Disney Company", 101_20),
+    ("BRK.B", "Berkshire Hathaway Inc. Class B", 412_75),
+];
+
+/// Inserts market hours, the seeded holidays and the market-state row where missing.
+pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Result<()> {
+    let txn = db.begin().await?;
+    let now = clock.now();
+    if market_hours::Entity::find().count(&txn).await? == 0 {
+        let (open, close) = (time(9, 30), time(16, 0));
+        for weekday in 0..7 {
+            market_hours::ActiveModel {
+                weekday: Set(weekday),
+                open_time: Set(open),
+                close_time: Set(close),
+                closed: Set(weekday >= 5),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    if market_calendar::Entity::find().count(&txn).await? == 0 {
+        let year = now.with_timezone(&tz).year();
+        for (date, name) in (year..=year + 1).flat_map(standard_holidays) {
+            market_calendar::ActiveModel {
+                date: Set(date),
+                name: Set(name.to_owned()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    if market_state::Entity::find_by_id(1)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        market_state::ActiveModel {
+            id: Set(1),
+            is_open: Set(false),
+            override_open: Set(None),
+            override_reason: Set(None),
+            override_by: Set(None),
+            override_at: Set(None),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Seeds demo users and stocks into an empty database; returns false when users already exist.
+pub async fn demo_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Result<bool> {
+    let txn = db.begin().await?;
+    if users::Entity::find().count(&txn).await? > 0 {
+        return Ok(false);
+    }
+    let now = clock.now();
+    let admin = insert_user(&txn, DEMO_ADMIN, "Ada Admin", auth::Role::Admin, now).await?;
+    let demo = insert_user(&txn, DEMO_CUSTOMER, "Dana Demo", auth::Role::Customer, now).await?;
+    tracing::debug!(admin.id, "seeded admin");
+    users::ActiveModel {
+        id: Set(demo.id),
+        cash_cents: Set(DEMO_CASH_CENTS),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    cash_ledger::ActiveModel {
+        user_id: Set(demo.id),
+        kind: Set("DEPOSIT".into()),
+        amount_cents: Set(DEMO_CASH_CENTS),
+        balance_after_cents: Set(DEMO_CASH_CENTS),
+        reference: Set(Some("seed".into())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+
+    let session_date = now.with_timezone(&tz).date_naive();
+    for &(symbol, name, cents) in DEMO_STOCKS {
+        let stock = stocks::ActiveModel {
+            symbol: Set(symbol.into()),
+            name: Set(name.into()),
+            drift: Set(0.0001),
+            volatility: Set(0.02),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        prices_live::ActiveModel {
+            stock_id: Set(stock.id),
+            last_cents: Set(cents),
+            open_cents: Set(cents),
+            high_cents: Set(cents),
+            low_cents: Set(cents),
+            prev_close_cents: Set(cents),
+            change_cents: Set(0),
+            session_date: Set(session_date),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+async fn insert_user(
+    conn: &impl ConnectionTrait,
+    (email, password): (&str, &str),
+    name: &str,
+    role: auth::Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<users::Model> {
+    Ok(users::ActiveModel {
+        email: Set(email.into()),
+        name: Set(name.into()),
+        password_hash: Set(auth::hash_password(password.into()).await?),
+        role: Set(role.as_str().into()),
+        active: Set(true),
+        cash_cents: Set(0),
+        reserved_cents: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_seen_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}
+
+fn time(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// New Year's Day, Independence Day and Christmas Day as observed: a Saturday holiday moves
+/// to Friday, a Sunday one to Monday.
+pub fn standard_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    [
+        (1, 1, "New Year's Day"),
+        (7, 4, "Independence Day"),
+        (12, 25, "Christmas Day"),
+    ]
+    .into_iter()
+    .filter_map(|(month, day, name)| {
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        let observed = match date.weekday() {
+            Weekday::Sat => date.pred_opt()?,
+            Weekday::Sun => date.succ_opt()?,
+            _ => date,
+        };
+        Some((observed, name))
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekend_holidays_are_observed_on_weekdays() {
+        // 2027-12-25 is a Saturday, 2028-01-01 a Saturday, 2026-07-04 a Saturday.
+        let h2027 = standard_holidays(2027);
+        assert!(h2027.contains(&(
+            NaiveDate::from_ymd_opt(2027, 12, 24).unwrap(),
+            "Christmas Day"
+        )));
+        let h2026 = standard_holidays(2026);
+        assert!(h2026.contains(&(
+            NaiveDate::from_ymd_opt(2026, 7, 3).unwrap(),
+            "Independence Day"
+        )));
+        assert!(h2026.contains(&(
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            "New Year's Day"
+        )));
+    }
+}

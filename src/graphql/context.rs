@@ -1,0 +1,72 @@
+//! What a resolver reads from the request: the caller and the services.
+
+use async_graphql::Context;
+
+use crate::{
+    app::Services,
+    domain::{
+        Error,
+        auth::{AuthService, Role, Viewer},
+    },
+};
+
+/// Who is calling, as established by the transport (HTTP header or WebSocket init payload).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    /// A token was sent but failed verification; kept so the error can say so.
+    InvalidToken(String),
+    User(Viewer),
+}
+
+pub trait ContextExt {
+    fn services(&self) -> &Services;
+    fn caller(&self) -> &Caller;
+    /// The authenticated caller, or UNAUTHENTICATED.
+    fn viewer(&self) -> Result<Viewer, Error>;
+    /// The authenticated caller if there is one (public fields that read better when logged in).
+    fn maybe_viewer(&self) -> Option<Viewer> {
+        match self.caller() {
+            Caller::User(v) => Some(*v),
+            _ => None,
+        }
+    }
+    /// The caller, who must be an admin (FORBIDDEN otherwise).
+    fn admin(&self) -> Result<Viewer, Error> {
+        let viewer = self.viewer()?;
+        match viewer.role {
+            Role::Admin => Ok(viewer),
+            Role::Customer => Err(Error::Forbidden("this needs the ADMIN role".into())),
+        }
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn services(&self) -> &Services {
+        self.data_unchecked::<Services>()
+    }
+
+    fn caller(&self) -> &Caller {
+        self.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+    }
+
+    fn viewer(&self) -> Result<Viewer, Error> {
+        match self.caller() {
+            Caller::User(viewer) => Ok(*viewer),
+            Caller::InvalidToken(reason) => Err(Error::Unauthenticated(reason.clone())),
+            Caller::Anonymous => Err(Error::Unauthenticated(
+                "log in first: send `Authorization: Bearer <accessToken>`".into(),
+            )),
+        }
+    }
+}
+
+impl Caller {
+    /// Verifies a bearer token.
+    pub fn from_bearer(auth: &AuthService, token: &str) -> Self {
+        match auth.verify_access_token(token) {
+            Ok(viewer) => Caller::User(viewer),
+            Err(e) => Caller::InvalidToken(e.to_string()),
+        }
+    }
+}

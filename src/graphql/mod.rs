@@ -1,0 +1,43 @@
+//! The GraphQL layer: per-area objects merged into one schema. Resolvers only translate.
+
+pub mod accounts;
+pub mod context;
+pub mod error;
+pub mod guards;
+
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+
+pub use context::Caller;
+
+use crate::app::Services;
+
+#[derive(MergedObject, Default)]
+pub struct Query(accounts::AccountQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(accounts::AccountMutation);
+
+pub type Subscription = EmptySubscription;
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema without services: enough for SDL export.
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+}
+
+/// The executable schema.
+pub fn build_schema(services: Services) -> AppSchema {
+    builder().data(services).finish()
+}
+
+/// The SDL as checked in at `schema/schema.graphql` (needs no database).
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}

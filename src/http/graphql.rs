@@ -1,0 +1,265 @@
+//! `/graphql` over HTTP, following the GraphQL-over-HTTP specification: JSON requests,
+//! `application/json` or `application/graphql-response+json` answers by `Accept`, queries
+//! only over GET.
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError,
+    parser::{parse_query, types::OperationType},
+};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::{app::AppState, graphql::Caller};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type of the answer, chosen from `Accept`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    /// Legacy: 200 for every well-formed request, errors in the body.
+    Json,
+    /// Spec media type: request errors (unparseable, invalid) answer 400.
+    GraphqlResponse,
+}
+
+impl Media {
+    fn negotiate(headers: &HeaderMap) -> Option<Self> {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Some(Media::Json);
+        };
+        let mut fallback = None;
+        for part in accept.split(',') {
+            let media = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => return Some(Media::GraphqlResponse),
+                APPLICATION_JSON | "application/*" | "*/*" => fallback = Some(Media::Json),
+                _ => {}
+            }
+        }
+        fallback
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::Json => "application/json; charset=utf-8",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        })
+    }
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(APPLICATION_JSON))
+    {
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as `Content-Type: application/json`",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    execute(&state, &headers, media, batch).await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                &format!("the query string is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    if is_mutation(&request) {
+        let mut response =
+            request_error(media, StatusCode::METHOD_NOT_ALLOWED, "mutations need POST");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, media, BatchRequest::Single(request)).await
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+    batch: BatchRequest,
+) -> Response {
+    let caller = caller(state, headers);
+    let batch = batch.data(caller);
+    let response = state.schema.execute_batch(batch).await;
+    let response = with_codes(response);
+    let status = match (&response, media) {
+        (BatchResponse::Single(r), Media::GraphqlResponse) if is_request_error(r) => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a GraphQL response");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+}
+
+/// The caller from `Authorization: Bearer …`.
+fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Caller::Anonymous;
+    };
+    let token = value.to_str().ok().and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    match token {
+        Some(token) => Caller::from_bearer(&state.services.auth, token.trim()),
+        None => {
+            Caller::InvalidToken("the Authorization header must be `Bearer <accessToken>`".into())
+        }
+    }
+}
+
+/// True when execution never started: nothing was returned and every error is about the
+/// document (parse, validation, variables), none about a field.
+fn is_request_error(r: &GqlResponse) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Errors raised by async-graphql itself (syntax, validation, variable types) carry no code;
+/// they are all the client's to fix.
+fn with_codes(response: BatchResponse) -> BatchResponse {
+    fn fix(mut r: GqlResponse) -> GqlResponse {
+        for error in &mut r.errors {
+            let has_code = error
+                .extensions
+                .as_ref()
+                .is_some_and(|ext| ext.get("code").is_some());
+            if !has_code {
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "BAD_USER_INPUT");
+            }
+        }
+        r
+    }
+    match response {
+        BatchResponse::Single(r) => BatchResponse::Single(fix(r)),
+        BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(fix).collect()),
+    }
+}
+
+fn is_mutation(request: &Request) -> bool {
+    let Ok(doc) = parse_query(&request.query) else {
+        return false; // execution reports the syntax error
+    };
+    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| op.node.ty)
+        }
+        (async_graphql::parser::types::DocumentOperations::Multiple(_), None) => None,
+    };
+    ty == Some(OperationType::Mutation)
+}
+
+fn request_error(media: Media, status: StatusCode, message: &str) -> Response {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "BAD_USER_INPUT");
+    let body = serde_json::json!({ "errors": [error] });
+    // With the legacy media type only a request that is not GraphQL at all gets a 4xx.
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn not_acceptable() -> Response {
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        format!("accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn negotiates_media_types() {
+        assert!(Media::negotiate(&HeaderMap::new()) == Some(Media::Json));
+        assert!(Media::negotiate(&accept("application/json")) == Some(Media::Json));
+        assert!(
+            Media::negotiate(&accept(
+                "application/json, application/graphql-response+json;q=0.9"
+            )) == Some(Media::GraphqlResponse)
+        );
+        assert!(Media::negotiate(&accept("*/*")) == Some(Media::Json));
+        assert!(Media::negotiate(&accept("text/html")).is_none());
+    }
+
+    #[test]
+    fn spots_mutations() {
+        assert!(is_mutation(&Request::new("mutation { logout }")));
+        assert!(!is_mutation(&Request::new("{ me { id } }")));
+        let named = Request::new("query A { me { id } } mutation B { logout }");
+        assert!(is_mutation(&named.clone().operation_name("B")));
+        assert!(!is_mutation(&named.operation_name("A")));
+    }
+}

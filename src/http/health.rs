@@ -1,0 +1,31 @@
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use serde_json::json;
+
+use crate::{app::AppState, bus::BusHealth};
+
+/// `GET /health`: 200 when the database answers, 503 when it does not.
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let db_ok = state.services.db.ping().await.is_ok();
+    let redis = match state.services.bus.health().await {
+        BusHealth::InProcess => "disabled",
+        BusHealth::Ok => "ok",
+        BusHealth::Degraded => "degraded",
+    };
+    let status = match (db_ok, redis) {
+        (false, _) => "unavailable",
+        (true, "degraded") => "degraded",
+        _ => "ok",
+    };
+    let code = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": status,
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": { "status": if db_ok { "ok" } else { "unavailable" }, "backend": state.services.db.get_database_backend().as_str() },
+        "redis": { "status": redis },
+    });
+    (code, Json(body))
+}

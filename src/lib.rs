@@ -1,0 +1,14 @@
+//! Zebrat: a stock-trading simulator served as a GraphQL API with live subscriptions.
+
+pub mod app;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -87,7 +87,7 @@ impl Application {
         let bus: SharedBus = match &config.redis_url {
             Some(url) => {
                 tracing::info!(redis = %redact_url(url), "connecting to Redis");
-                Arc::new(RedisBus::connect(url, shutdown.clone()).await?)
+                Arc::new(RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?)
             }
             None => Arc::new(InProcessBus::default()),
         };

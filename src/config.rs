@@ -20,6 +20,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so deployments (and tests) can share a server.
+    pub redis_prefix: String,
     pub jwt_secret: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -102,6 +104,7 @@ impl Config {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://zebrat.db?mode=rwc".into()),
             redis_url: var("REDIS_URL"),
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "zebrat".into()),
             jwt_secret,
             access_token_ttl: Duration::from_secs(parse(&var, "ACCESS_TOKEN_TTL_SECS", Some(900))?),
             refresh_token_ttl: Duration::from_secs(

@@ -11,8 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::{BusError, BusHealth, Event, EventBus, LOCAL_CAPACITY};
 
-/// The one channel all events travel on.
-const CHANNEL: &str = "zebrat:events";
 /// Bumped when `Event` changes incompatibly; other versions are skipped, not fatal.
 const WIRE_VERSION: u32 = 1;
 
@@ -29,11 +27,17 @@ pub struct RedisBus {
     publisher: Client,
     subscriber: SubscriberClient,
     local: broadcast::Sender<Arc<Event>>,
+    /// The one channel all events travel on: `<prefix>:events`.
+    channel: String,
 }
 
 impl RedisBus {
     /// Connects both clients and starts the forwarding task, which stops on `shutdown`.
-    pub async fn connect(url: &str, shutdown: CancellationToken) -> Result<Self, BusError> {
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        shutdown: CancellationToken,
+    ) -> Result<Self, BusError> {
         let err = |e: Error| BusError(e.to_string());
         let config = Config::from_url(url).map_err(err)?;
         let policy = ReconnectPolicy::new_exponential(0, 100, 5_000, 2);
@@ -50,7 +54,8 @@ impl RedisBus {
         publisher.init().await.map_err(err)?;
         subscriber.init().await.map_err(err)?;
         let _resubscribe = subscriber.manage_subscriptions();
-        subscriber.subscribe(CHANNEL).await.map_err(err)?;
+        let channel = format!("{prefix}:events");
+        subscriber.subscribe(channel.as_str()).await.map_err(err)?;
 
         let local = broadcast::channel(LOCAL_CAPACITY).0;
         tokio::spawn(forward(subscriber.message_rx(), local.clone(), shutdown));
@@ -58,6 +63,7 @@ impl RedisBus {
             publisher,
             subscriber,
             local,
+            channel,
         })
     }
 
@@ -111,7 +117,7 @@ impl EventBus for RedisBus {
         .map_err(|e| BusError(e.to_string()))?;
         let _: i64 = self
             .publisher
-            .publish(CHANNEL, payload)
+            .publish(self.channel.as_str(), payload)
             .await
             .map_err(|e| BusError(e.to_string()))?;
         Ok(())

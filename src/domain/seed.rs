@@ -10,29 +10,29 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::{Result, auth};
+use super::{Error, Result, auth, money};
 use crate::clock::Clock;
 
 /// Demo logins printed in the README.
 pub const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin123");
 pub const DEMO_CUSTOMER: (&str, &str) = ("demo@example.com", "demo123");
-/// Starting cash of the demo customer, in cents.
-pub const DEMO_CASH_CENTS: i64 = 100_000_00;
+/// Starting cash of the demo customer, in cents ($100,000).
+pub const DEMO_CASH_CENTS: i64 = 10_000_000;
 
-/// (symbol, name, price in cents)
-const DEMO_STOCKS: &[(&str, &str, i64)] = &[
-    ("AAPL", "Apple Inc.", 189_50),
-    ("MSFT", "Microsoft Corporation", 415_20),
-    ("GOOGL", "Alphabet Inc. Class A", 172_30),
-    ("AMZN", "Amazon.com, Inc.", 185_60),
-    ("NVDA", "NVIDIA Corporation", 124_80),
-    ("TSLA", "Tesla, Inc.", 248_90),
-    ("META", "Meta Platforms, Inc.", 505_40),
-    ("JPM", "JPMorgan Chase & Co.", 198_70),
-    ("V", "Visa Inc.", 276_30),
-    ("KO", "The Coca-Cola Company", 62_45),
-    ("DIS", "The Walt Disney Company", 101_20),
-    ("BRK.B", "Berkshire Hathaway Inc. Class B", 412_75),
+/// (symbol, name, opening price)
+const DEMO_STOCKS: &[(&str, &str, &str)] = &[
+    ("AAPL", "Apple Inc.", "189.50"),
+    ("MSFT", "Microsoft Corporation", "415.20"),
+    ("GOOGL", "Alphabet Inc. Class A", "172.30"),
+    ("AMZN", "Amazon.com, Inc.", "185.60"),
+    ("NVDA", "NVIDIA Corporation", "124.80"),
+    ("TSLA", "Tesla, Inc.", "248.90"),
+    ("META", "Meta Platforms, Inc.", "505.40"),
+    ("JPM", "JPMorgan Chase & Co.", "198.70"),
+    ("V", "Visa Inc.", "276.30"),
+    ("KO", "The Coca-Cola Company", "62.45"),
+    ("DIS", "The Walt Disney Company", "101.20"),
+    ("BRK.B", "Berkshire Hathaway Inc. Class B", "412.75"),
 ];
 
 /// Inserts market hours, the seeded holidays and the market-state row where missing.
@@ -117,7 +117,8 @@ pub async fn demo_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Re
     .await?;
 
     let session_date = now.with_timezone(&tz).date_naive();
-    for &(symbol, name, cents) in DEMO_STOCKS {
+    for &(symbol, name, price) in DEMO_STOCKS {
+        let cents = money::to_cents(price.parse().map_err(Error::internal)?, "price")?;
         let stock = stocks::ActiveModel {
             symbol: Set(symbol.into()),
             name: Set(name.into()),

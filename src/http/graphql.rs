@@ -128,20 +128,29 @@ async fn execute(
     let batch = batch.data(caller);
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response);
-    let status = match (&response, media) {
-        (BatchResponse::Single(r), Media::GraphqlResponse) if is_request_error(r) => {
-            StatusCode::BAD_REQUEST
-        }
-        _ => StatusCode::OK,
+    let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));
+    let status = if request_error && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
     };
-    let body = match serde_json::to_vec(&response) {
+    let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "serializing a GraphQL response");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+    if request_error && let Some(body) = body.as_object_mut() {
+        // The spec: `data` is absent, not null, when execution never started.
+        body.remove("data");
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The caller from `Authorization: Bearer …`.
@@ -258,8 +267,8 @@ mod tests {
     fn spots_mutations() {
         assert!(is_mutation(&Request::new("mutation { logout }")));
         assert!(!is_mutation(&Request::new("{ me { id } }")));
-        let named = Request::new("query A { me { id } } mutation B { logout }");
-        assert!(is_mutation(&named.clone().operation_name("B")));
-        assert!(!is_mutation(&named.operation_name("A")));
+        let named = "query A { me { id } } mutation B { logout }";
+        assert!(is_mutation(&Request::new(named).operation_name("B")));
+        assert!(!is_mutation(&Request::new(named).operation_name("A")));
     }
 }

@@ -1,0 +1,242 @@
+use chrono::Duration;
+use serde_json::json;
+
+use crate::helpers::{code, spawn_app};
+
+const ME: &str = "{ me { id email name role active } }";
+
+#[tokio::test]
+async fn register_login_and_me() {
+    let app = spawn_app().await;
+    let registered = app
+        .register("Ann@Example.com", "correct horse", "Ann")
+        .await;
+    let me = app.gql_as(&registered.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "ann@example.com");
+    assert_eq!(me["data"]["me"]["role"], "CUSTOMER");
+    assert_eq!(me["data"]["me"]["id"], registered.user_id.as_str());
+
+    let login = app.login("ann@example.com", "correct horse").await;
+    assert_eq!(login.user_id, registered.user_id);
+    let me = app.gql_as(&login.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["name"], "Ann");
+}
+
+#[tokio::test]
+async fn seeded_accounts_have_their_roles() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let me = app.gql_as(&admin.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["role"], "ADMIN");
+    let demo = app.demo().await;
+    let me = app.gql_as(&demo.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["role"], "CUSTOMER");
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_token() {
+    let app = spawn_app().await;
+    let anonymous = app.gql(ME, json!({})).await;
+    assert_eq!(code(&anonymous), Some("UNAUTHENTICATED"));
+    let forged = app.gql_as("not.a.jwt", ME, json!({})).await;
+    assert_eq!(code(&forged), Some("UNAUTHENTICATED"));
+
+    // A token signed with another secret is refused.
+    let other =
+        crate::helpers::spawn_app_with(&[("JWT_SECRET", "another-secret-entirely-0123456789")])
+            .await;
+    let foreign = other.demo().await;
+    assert_eq!(
+        code(&app.gql_as(&foreign.access, ME, json!({})).await),
+        Some("UNAUTHENTICATED")
+    );
+}
+
+#[tokio::test]
+async fn access_tokens_expire() {
+    let app = spawn_app().await;
+    let demo = app.demo().await;
+    assert!(app.gql_as(&demo.access, ME, json!({})).await["data"]["me"].is_object());
+    app.clock.advance(Duration::minutes(16));
+    let expired = app.gql_as(&demo.access, ME, json!({})).await;
+    assert_eq!(code(&expired), Some("UNAUTHENTICATED"), "{expired}");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let app = spawn_app().await;
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let wrong = app
+        .gql(
+            q,
+            json!({ "i": { "email": "demo@example.com", "password": "nope-nope" } }),
+        )
+        .await;
+    let unknown = app
+        .gql(
+            q,
+            json!({ "i": { "email": "nobody@example.com", "password": "nope-nope" } }),
+        )
+        .await;
+    assert_eq!(code(&wrong), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
+    assert_eq!(
+        wrong["errors"][0]["extensions"],
+        unknown["errors"][0]["extensions"]
+    );
+}
+
+#[tokio::test]
+async fn registration_validates_its_input() {
+    let app = spawn_app().await;
+    let q = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
+    let cases = [
+        (
+            json!({ "email": "not-an-email", "password": "long enough", "name": "A" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "short", "name": "A" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "long enough", "name": "   " }),
+            "name",
+        ),
+    ];
+    for (input, field) in cases {
+        let body = app.gql(q, json!({ "i": input })).await;
+        assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field);
+        assert!(
+            !body.to_string().contains("long enough"),
+            "password echoed: {body}"
+        );
+    }
+    // Nothing was stored: the address is still free.
+    app.register("a@example.com", "long enough", "A").await;
+}
+
+#[tokio::test]
+async fn duplicate_registration_is_a_conflict_even_when_racing() {
+    let app = spawn_app().await;
+    let q = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }";
+    let vars =
+        json!({ "i": { "email": "twin@example.com", "password": "long enough", "name": "Twin" } });
+    let attempts = futures_util::future::join_all((0..8).map(|_| app.gql(q, vars.clone()))).await;
+    let ok = attempts
+        .iter()
+        .filter(|b| b["data"]["register"].is_object())
+        .count();
+    let conflicts = attempts
+        .iter()
+        .filter(|b| code(b) == Some("CONFLICT"))
+        .count();
+    assert_eq!((ok, conflicts), (1, 7), "{attempts:?}");
+    // Same address in other case is the same account.
+    let again = app
+        .gql(
+            q,
+            json!({ "i": { "email": "TWIN@example.com", "password": "long enough", "name": "T" } }),
+        )
+        .await;
+    assert_eq!(code(&again), Some("CONFLICT"));
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let app = spawn_app().await;
+    let first = app.demo().await;
+    let q = "mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken user { email } } }";
+    let rotated = app.gql(q, json!({ "t": first.refresh })).await;
+    let second = rotated["data"]["refreshToken"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, first.refresh);
+    assert_eq!(
+        rotated["data"]["refreshToken"]["user"]["email"],
+        "demo@example.com"
+    );
+    let access = rotated["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap();
+    assert!(app.gql_as(access, ME, json!({})).await["data"]["me"].is_object());
+
+    // Replaying the first token fails, and takes the rotated one down with it.
+    let replay = app.gql(q, json!({ "t": first.refresh })).await;
+    assert_eq!(code(&replay), Some("UNAUTHENTICATED"));
+    let after = app.gql(q, json!({ "t": second })).await;
+    assert_eq!(code(&after), Some("UNAUTHENTICATED"), "{after}");
+
+    // Another login's family is untouched.
+    let other = app.demo().await;
+    assert!(app.gql(q, json!({ "t": other.refresh })).await["data"]["refreshToken"].is_object());
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_yield_one_session() {
+    let app = spawn_app().await;
+    let s = app.demo().await;
+    let q = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+    let results =
+        futures_util::future::join_all((0..6).map(|_| app.gql(q, json!({ "t": s.refresh })))).await;
+    let ok = results
+        .iter()
+        .filter(|b| b["data"]["refreshToken"].is_object())
+        .count();
+    assert!(ok <= 1, "{results:?}");
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire() {
+    let app = spawn_app().await;
+    let s = app.demo().await;
+    app.clock.advance(Duration::days(31));
+    let q = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+    assert_eq!(
+        code(&app.gql(q, json!({ "t": s.refresh })).await),
+        Some("UNAUTHENTICATED")
+    );
+}
+
+#[tokio::test]
+async fn logout_revokes_refresh_tokens() {
+    let app = spawn_app().await;
+    let refresh = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+
+    let a = app.demo().await;
+    let out = app
+        .gql(
+            "mutation($t: String) { logout(refreshToken: $t) }",
+            json!({ "t": a.refresh }),
+        )
+        .await;
+    assert_eq!(out["data"]["logout"], true, "{out}");
+    assert_eq!(
+        code(&app.gql(refresh, json!({ "t": a.refresh })).await),
+        Some("UNAUTHENTICATED")
+    );
+
+    // Without a token, logout ends every session of the caller.
+    let (b, c) = (app.demo().await, app.demo().await);
+    let out = app
+        .gql_as(&b.access, "mutation { logout }", json!({}))
+        .await;
+    assert_eq!(out["data"]["logout"], true, "{out}");
+    for s in [b, c] {
+        assert_eq!(
+            code(&app.gql(refresh, json!({ "t": s.refresh })).await),
+            Some("UNAUTHENTICATED")
+        );
+    }
+
+    // Anonymous logout without a token has nothing to revoke.
+    assert_eq!(
+        code(&app.gql("mutation { logout }", json!({})).await),
+        Some("UNAUTHENTICATED")
+    );
+}

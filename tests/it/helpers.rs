@@ -1,0 +1,331 @@
+//! The test harness: the real server on port 0 with its own fresh database, and clients that
+//! talk to it like a frontend would (GraphQL over HTTP and WebSocket).
+//!
+//! SQLite by default. With `TEST_DATABASE_URL` (PostgreSQL) each test gets its own database;
+//! with `TEST_REDIS_URL` each test gets its own Redis key prefix.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+use tokio_util::sync::CancellationToken;
+use zebrat::{Application, Config, app::Services, clock::ManualClock};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub clock: ManualClock,
+    pub services: Services,
+    shutdown: CancellationToken,
+    database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// Logged-in user: tokens and id.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with extra settings (env var names, as in production).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let (database_url, database) = fresh_database().await;
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), database_url),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        (
+            "JWT_SECRET".into(),
+            "test-secret-that-is-long-enough-for-prod".into(),
+        ),
+        ("SEED_DEMO_DATA".into(), "true".into()),
+    ]);
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        vars.insert("REDIS_URL".into(), redis);
+        vars.insert(
+            "REDIS_PREFIX".into(),
+            format!("zebrat-test-{}", uuid::Uuid::new_v4().simple()),
+        );
+    }
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let clock = ManualClock::new(Utc::now());
+    let app = Application::build_with_clock(config, std::sync::Arc::new(clock.clone()))
+        .await
+        .expect("app builds");
+    let addr = app.local_addr();
+    let services = app.services().clone();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        addr,
+        http: reqwest::Client::new(),
+        clock,
+        services,
+        shutdown,
+        database,
+    }
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("zebrat_t_{id}");
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect TEST_DATABASE_URL");
+            admin
+                .execute_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("CREATE DATABASE \"{name}\""),
+                ))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
+            (
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("zebrat-test-{id}.db"));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                TestDatabase::Sqlite(path),
+            )
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        match &self.database {
+            TestDatabase::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; clean up from a runtime of our own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    if let Ok(rt) = rt {
+                        rt.block_on(async {
+                            if let Ok(admin) = Database::connect(&admin_url).await {
+                                let _ = admin
+                                    .execute_raw(Statement::from_string(
+                                        admin.get_database_backend(),
+                                        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                                    ))
+                                    .await;
+                            }
+                        });
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a GraphQL request anonymously and returns the JSON body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_with(None, query, variables).await
+    }
+
+    /// POSTs a GraphQL request with `Authorization: Bearer <token>`.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.gql_with(Some(token), query, variables).await
+    }
+
+    async fn gql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.expect("request sent");
+        resp.json().await.expect("JSON body")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let body = self
+            .gql(
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id } } }",
+                json!({ "i": { "email": email, "password": password } }),
+            )
+            .await;
+        session(&body, "login")
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Session {
+        let body = self
+            .gql(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }",
+                json!({ "i": { "email": email, "password": password, "name": name } }),
+            )
+            .await;
+        session(&body, "register")
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.login("admin@example.com", "admin123").await
+    }
+
+    pub async fn demo(&self) -> Session {
+        self.login("demo@example.com", "demo123").await
+    }
+
+    /// Opens a WebSocket on `/graphql/ws` with the given subprotocol (not yet initialised).
+    pub async fn ws(&self, protocol: &str) -> WsClient {
+        let mut request = format!("ws://{}/graphql/ws", self.addr)
+            .into_client_request()
+            .expect("ws request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_str(protocol).expect("protocol header"),
+        );
+        let (stream, response) = connect_async(request).await.expect("ws connects");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some(protocol)
+        );
+        WsClient {
+            stream,
+            legacy: protocol == "graphql-ws",
+        }
+    }
+
+    /// A `graphql-transport-ws` connection, initialised with `token` if given.
+    pub async fn ws_session(&self, token: Option<&str>) -> WsClient {
+        let mut ws = self.ws("graphql-transport-ws").await;
+        let payload = match token {
+            Some(t) => json!({ "authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        let ack = ws.init(payload).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        ws
+    }
+}
+
+fn session(body: &Value, field: &str) -> Session {
+    let data = &body["data"][field];
+    assert!(data.is_object(), "{field} failed: {body}");
+    Session {
+        access: data["accessToken"].as_str().unwrap().into(),
+        refresh: data["refreshToken"].as_str().unwrap().into(),
+        user_id: data["user"]["id"].as_str().unwrap().into(),
+    }
+}
+
+/// `errors[0].extensions.code`, if any.
+pub fn code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    legacy: bool,
+}
+
+impl WsClient {
+    pub async fn send(&mut self, msg: Value) {
+        self.stream
+            .send(Message::text(msg.to_string()))
+            .await
+            .expect("ws send");
+    }
+
+    /// Sends `connection_init` and returns the server's answer.
+    pub async fn init(&mut self, payload: Value) -> Value {
+        self.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        self.next().await.expect("answer to connection_init")
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let ty = if self.legacy { "start" } else { "subscribe" };
+        self.send(
+            json!({ "id": id, "type": ty, "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+    }
+
+    /// The next JSON message (pings and keep-alives skipped), or None when the socket closes
+    /// or nothing arrives within 10 s.
+    pub async fn next(&mut self) -> Option<Value> {
+        self.next_within(Duration::from_secs(10)).await
+    }
+
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??;
+            match msg.ok()? {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).expect("JSON frame");
+                    match value["type"].as_str() {
+                        Some("ka") | Some("ping") | Some("pong") => continue,
+                        _ => return Some(value),
+                    }
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The close frame's code, waiting up to 10 s.
+    pub async fn closed_with(&mut self) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+use sea_orm::{ConnectionTrait, Statement};
+use zebrat::db;
+
+use crate::helpers::spawn_app_with;
+
+#[tokio::test]
+async fn migrations_run_down_and_up_again() {
+    // The app migrated its fresh database on start; roll everything back and forward.
+    let app = spawn_app_with(&[("SEED_DEMO_DATA", "false")]).await;
+    let conn = &app.services.db;
+    let status = db::migration_status(conn).await.unwrap();
+    assert!(
+        status.len() >= 4 && status.iter().all(|(_, applied)| *applied),
+        "{status:?}"
+    );
+
+    // Reference rows would block dropping nothing, but seed data must not survive a reset.
+    db::migrate_down(conn, Some(status.len() as u32))
+        .await
+        .unwrap();
+    assert!(
+        db::migration_status(conn)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, applied)| !applied)
+    );
+    let users = conn
+        .execute_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT 1 FROM users",
+        ))
+        .await;
+    assert!(users.is_err(), "users table survived the rollback");
+
+    db::migrate_up(conn).await.unwrap();
+    assert!(
+        db::migration_status(conn)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, applied)| *applied)
+    );
+}
+
+#[tokio::test]
+async fn money_columns_are_exact() {
+    use entity::users;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = spawn_app_with(&[]).await;
+    let conn = &app.services.db;
+    // Largest balance a client could plausibly reach, and an awkward cent value.
+    for cents in [9_007_199_254_740_993_i64, 100_000_000_000_001, 1] {
+        let user = users::Entity::find().one(conn).await.unwrap().unwrap();
+        users::ActiveModel {
+            id: Set(user.id),
+            cash_cents: Set(cents),
+            ..Default::default()
+        }
+        .update(conn)
+        .await
+        .unwrap();
+        let back = users::Entity::find_by_id(user.id)
+            .one(conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.cash_cents, cents);
+        assert_eq!(
+            zebrat::domain::money::from_cents(back.cash_cents).to_string(),
+            format!("{}.{:02}", cents / 100, cents % 100)
+        );
+    }
+}

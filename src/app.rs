@@ -12,6 +12,7 @@ use crate::{
     config::{Config, redact_url},
     db,
     domain::{auth::AuthService, seed},
+    engine,
     graphql::{self, AppSchema},
     http,
 };
@@ -31,6 +32,8 @@ pub struct Services {
 pub struct AppState {
     pub services: Services,
     pub schema: AppSchema,
+    /// Shared executions of public subscriptions.
+    pub feeds: http::ws::Feeds,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +118,11 @@ impl Application {
         let schema = graphql::build_schema(services.clone());
         Ok(Self {
             listener,
-            state: AppState { services, schema },
+            state: AppState {
+                services,
+                schema,
+                feeds: Default::default(),
+            },
             shutdown,
         })
     }
@@ -130,20 +137,30 @@ impl Application {
         &self.state.services
     }
 
+    /// The shared subscription executions of this instance.
+    pub fn feeds(&self) -> &http::ws::Feeds {
+        &self.state.feeds
+    }
+
     /// A token that stops the server and its background tasks when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }
 
-    /// Serves until the shutdown token is cancelled, then drains connections.
+    /// Serves (and runs the engine) until the shutdown token is cancelled, then drains
+    /// connections and waits for the background tasks to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let mut engine = engine::spawn(&self.state.services, &self.shutdown);
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+        .await;
+        self.shutdown.cancel();
+        while engine.join_next().await.is_some() {}
+        served
     }
 }

@@ -34,6 +34,8 @@ pub struct Config {
     pub max_tick_pct: f64,
     pub candle_aggregation_frequency: Duration,
     pub candle_backfill_days: u32,
+    /// How long raw ticks are kept before pruning.
+    pub tick_retention: Duration,
     pub sim_seed: Option<u64>,
 }
 
@@ -128,6 +130,9 @@ impl Config {
                 "CANDLE_AGGREGATION_FREQUENCY",
             )?,
             candle_backfill_days: parse(&var, "CANDLE_BACKFILL_DAYS", Some(30))?,
+            tick_retention: Duration::from_secs(
+                parse::<u64>(&var, "TICK_RETENTION_HOURS", Some(168))?.max(1) * 3600,
+            ),
             sim_seed: var("SIM_SEED")
                 .map(|_| parse(&var, "SIM_SEED", None))
                 .transpose()?,

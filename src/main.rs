@@ -3,7 +3,14 @@
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand};
-use zebrat::{Application, Config, clock::SystemClock, db, domain::seed, graphql, telemetry};
+use zebrat::{
+    Application, Config,
+    bus::{Event, EventBus, RedisBus},
+    clock::{self, SystemClock},
+    db,
+    domain::{market, seed},
+    graphql, telemetry,
+};
 
 #[derive(Parser)]
 #[command(version, about = "Zebrat: a stock-trading simulator served as GraphQL")]
@@ -27,6 +34,11 @@ enum Command {
     },
     /// Insert demo users and stocks into an empty database (and reference data where missing).
     Seed,
+    /// Operate the market: force it open or closed, or return it to its schedule.
+    Market {
+        #[command(subcommand)]
+        action: MarketAction,
+    },
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema {
         #[arg(long, short)]
@@ -45,6 +57,22 @@ enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
+}
+
+#[derive(Subcommand)]
+enum MarketAction {
+    /// Open now, regardless of hours and holidays, until `auto`.
+    Open {
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Close now, regardless of hours, until `auto`.
+    Close {
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Clear the override: follow trading hours and holidays again.
+    Auto,
 }
 
 #[tokio::main]
@@ -97,6 +125,29 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
+        }
+        Command::Market { action } => {
+            let config = Config::from_env()?;
+            let conn = db::connect(&config.database_url).await?;
+            let now = clock::Clock::now(&SystemClock);
+            match action {
+                MarketAction::Open { reason } => {
+                    market::set_override(&conn, true, reason, None, now).await?
+                }
+                MarketAction::Close { reason } => {
+                    market::set_override(&conn, false, reason, None, now).await?
+                }
+                MarketAction::Auto => market::clear_override(&conn, now).await?,
+            }
+            // Tell running servers at once; without Redis they notice within seconds.
+            if let Some(url) = &config.redis_url {
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
+                bus.publish(Event::MarketConfigChanged).await?;
+                shutdown.cancel();
+            }
+            let status = market::status(&conn, config.market_timezone, now).await?;
+            tracing::info!(open = status.is_open, emergency = status.emergency, reason = ?status.reason, "market state");
         }
         Command::Seed => {
             let config = Config::from_env()?;

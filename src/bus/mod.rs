@@ -1,6 +1,7 @@
 //! The pub/sub port. Engine and domain publish typed events; every instance fans them out to
 //! its own subscribers through one local broadcast channel.
 
+pub mod events;
 mod memory;
 mod redis;
 
@@ -22,6 +23,12 @@ pub const LOCAL_CAPACITY: usize = 1024;
 pub enum Event {
     /// A user must lose their live sessions (deactivated, or logged out everywhere).
     UserDisabled { user_id: i64 },
+    /// Prices moved: one event per tick round, all stocks in it.
+    TickRound(events::TickRound),
+    /// The market opened, closed, or its override changed.
+    MarketState(events::MarketStatus),
+    /// Hours, holidays or the override changed: the scheduler must re-plan.
+    MarketConfigChanged,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod market;
 pub mod money;
 pub mod seed;
 

@@ -145,9 +145,16 @@ pub async fn demo_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Re
         .insert(&txn)
         .await?;
     }
+    // A newcomer should see prices move at any hour: demo mode keeps the market open until an
+    // admin returns it to the schedule (clearMarketOverride, or `zebrat market auto`).
+    super::market::set_override(&txn, true, Some(DEMO_OVERRIDE_REASON.into()), None, now).await?;
     txn.commit().await?;
     Ok(true)
 }
+
+/// Why a freshly seeded market is open around the clock.
+pub const DEMO_OVERRIDE_REASON: &str =
+    "demo mode: open around the clock; clear the override to follow the trading schedule";
 
 async fn insert_user(
     conn: &impl ConnectionTrait,

@@ -3,21 +3,26 @@
 pub mod accounts;
 pub mod context;
 pub mod error;
+pub mod feeds;
 pub mod guards;
+pub mod market;
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{
+    MergedObject, MergedSubscription, SDLExportOptions, Schema, dataloader::DataLoader,
+};
 
 pub use context::Caller;
 
 use crate::app::Services;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountQuery);
+pub struct Query(accounts::AccountQuery, market::MarketQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(accounts::AccountMutation);
 
-pub type Subscription = EmptySubscription;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(feeds::FeedSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -32,7 +37,13 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The executable schema.
 pub fn build_schema(services: Services) -> AppSchema {
-    builder().data(services).finish()
+    builder()
+        .data(DataLoader::new(
+            market::TrendLoader(services.clone()),
+            tokio::spawn,
+        ))
+        .data(services)
+        .finish()
 }
 
 /// The SDL as checked in at `schema/schema.graphql` (needs no database).

@@ -172,7 +172,7 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
 
 /// True when execution never started: nothing was returned and every error is about the
 /// document (parse, validation, variables), none about a field.
-fn is_request_error(r: &GqlResponse) -> bool {
+pub fn is_request_error(r: &GqlResponse) -> bool {
     r.data == async_graphql::Value::Null
         && !r.errors.is_empty()
         && r.errors.iter().all(|e| e.path.is_empty())
@@ -200,6 +200,23 @@ fn with_codes(response: BatchResponse) -> BatchResponse {
         BatchResponse::Single(r) => BatchResponse::Single(fix(r)),
         BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(fix).collect()),
     }
+}
+
+/// Gives every error without a code `BAD_USER_INPUT`.
+pub fn with_codes_in(mut errors: Vec<ServerError>) -> Vec<ServerError> {
+    for error in &mut errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|ext| ext.get("code").is_some());
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+        }
+    }
+    errors
 }
 
 fn is_mutation(request: &Request) -> bool {

@@ -1,8 +1,8 @@
 //! The axum router: GraphQL over HTTP and WebSocket, GraphiQL, health.
 
-mod graphql;
+pub mod graphql;
 mod health;
-mod ws;
+pub mod ws;
 
 use std::time::Duration;
 

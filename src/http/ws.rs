@@ -1,11 +1,18 @@
-//! `/graphql/ws`: subscriptions over `graphql-transport-ws` and the legacy `graphql-ws`.
+//! `/graphql/ws`: subscriptions over `graphql-transport-ws` and the legacy `graphql-ws`
+//! (subscriptions-transport-ws).
+//!
+//! The protocol is handled here rather than by async-graphql so that public feeds can be
+//! multiplexed: every subscription with the same document and variables to a public feed
+//! (ticks, market state, candles) shares ONE execution and ONE serialization per event (see
+//! `feeds`); only the message id differs between the frames sent to each subscriber. Account
+//! feeds run one execution per subscriber, with the caller in their context.
 
-use std::str::FromStr;
+mod feeds;
+mod protocol;
 
-use async_graphql::{
-    Data,
-    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GqlWebSocket, WebSocketProtocols, WsMessage},
-};
+use std::{collections::HashMap, pin::Pin, str::FromStr, sync::Arc, time::Duration};
+
+use async_graphql::{Data, http::WebSocketProtocols};
 use axum::{
     extract::{
         State, WebSocketUpgrade,
@@ -14,18 +21,25 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use futures_util::{SinkExt, StreamExt, future};
+use futures_util::{
+    SinkExt, Stream, StreamExt,
+    stream::{AbortHandle, Abortable, SelectAll},
+};
 
+pub use self::feeds::Feeds;
+use self::protocol::{ClientMessage, Protocol};
 use crate::{app::AppState, graphql::Caller};
 
 /// Per-connection socket buffers: small, so ten thousand idle connections cost megabytes.
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// Close code for a rejected `connection_init` (graphql-transport-ws: 4403 Forbidden).
-const FORBIDDEN: u16 = 4403;
-const AUTH_FAILED: &str = "access token is invalid or expired";
+/// A client must send `connection_init` this soon.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Legacy clients expect a keep-alive (`ka`) this often.
+const KEEP_ALIVE: Duration = Duration::from_secs(20);
+/// Most concurrent subscriptions on one connection.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -45,57 +59,12 @@ pub async fn upgrade(
         .max_write_buffer_size(4 * WRITE_BUFFER + MAX_MESSAGE)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(socket, state, protocol))
-}
-
-async fn serve(socket: WebSocket, state: AppState, protocol: WebSocketProtocols) {
-    let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|msg| future::ready(msg.is_ok()))
-        .filter_map(|msg| {
-            future::ready(match msg {
-                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            })
-        });
-    let auth = state.services.auth.clone();
-    let output = GqlWebSocket::new(state.schema.clone(), input, protocol).on_connection_init(
-        move |payload| async move {
-            let caller = match bearer_from_init(&payload) {
-                None => Caller::Anonymous,
-                Some(token) => match Caller::from_bearer(&auth, token) {
-                    Caller::User(viewer) => Caller::User(viewer),
-                    _ => return Err(async_graphql::Error::new(AUTH_FAILED)),
-                },
-            };
-            let mut data = Data::default();
-            data.insert(caller);
-            Ok(data)
-        },
-    );
-    futures_util::pin_mut!(output);
-    while let Some(msg) = output.next().await {
-        let frame = match msg {
-            WsMessage::Text(text) => Message::Text(text.into()),
-            WsMessage::Close(code, reason) => {
-                // async-graphql closes a rejected init with 1002; the protocol asks for 4403.
-                let code = if reason == AUTH_FAILED {
-                    FORBIDDEN
-                } else {
-                    code
-                };
-                Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }))
-            }
-        };
-        if sink.send(frame).await.is_err() {
-            break;
-        }
-    }
+        .protocols(["graphql-transport-ws", "graphql-ws"])
+        .on_upgrade(move |socket| async move {
+            Connection::new(state, Protocol::from(protocol))
+                .serve(socket)
+                .await
+        })
 }
 
 /// The first subprotocol the client offers that we speak.
@@ -106,6 +75,197 @@ fn negotiate(headers: &HeaderMap) -> Option<WebSocketProtocols> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+}
+
+/// What a subscription yields, already serialized.
+#[derive(Debug, Clone)]
+pub enum Out {
+    /// A GraphQL response (`{"data":…}`), as JSON text.
+    Next(Arc<str>),
+    /// Request errors (`[{"message":…}]`), as JSON text; ends the subscription.
+    Error(Arc<str>),
+    /// The subscription ended.
+    Complete,
+}
+
+/// One subscription's outputs.
+type SubStream = Pin<Box<dyn Stream<Item = Out> + Send>>;
+/// Outputs tagged with their subscription.
+type TaggedStream = Pin<Box<dyn Stream<Item = (Arc<SubId>, Out)> + Send>>;
+
+/// A subscription id as the client sent it, and as it appears in frames (a JSON string).
+struct SubId {
+    raw: String,
+    json: String,
+}
+
+/// Why a connection is closed.
+struct Close(u16, &'static str);
+
+struct Connection {
+    state: AppState,
+    protocol: Protocol,
+    /// `None` until `connection_init` is accepted.
+    caller: Option<Caller>,
+    /// Active subscriptions by client id (the JSON-encoded id is what frames carry).
+    active: HashMap<String, AbortHandle>,
+    streams: SelectAll<TaggedStream>,
+}
+
+impl Connection {
+    fn new(state: AppState, protocol: Protocol) -> Self {
+        Connection {
+            state,
+            protocol,
+            caller: None,
+            active: HashMap::new(),
+            streams: SelectAll::new(),
+        }
+    }
+
+    async fn serve(mut self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
+        let mut keep_alive = tokio::time::interval_at(init_deadline, KEEP_ALIVE);
+        let close = loop {
+            let result = tokio::select! {
+                msg = incoming.next() => match msg {
+                    Some(Ok(Message::Text(text))) => self.handle(text.as_bytes()).await,
+                    Some(Ok(Message::Binary(bytes))) => self.handle(&bytes).await,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(_)) => Ok(Vec::new()), // ping/pong frames: axum answers pings
+                },
+                Some((id, out)) = self.streams.next(), if !self.streams.is_empty() => {
+                    Ok(self.output(&id, &out))
+                }
+                _ = tokio::time::sleep_until(init_deadline), if self.caller.is_none() => {
+                    Err(Close(4408, "Connection initialisation timeout"))
+                }
+                _ = keep_alive.tick(), if self.protocol == Protocol::Legacy && self.caller.is_some() => {
+                    Ok(vec![protocol::keep_alive()])
+                }
+            };
+            match result {
+                Ok(frames) => {
+                    for frame in frames {
+                        if sink.send(Message::Text(frame.into())).await.is_err() {
+                            return self.stop_all();
+                        }
+                    }
+                }
+                Err(close) => break Some(close),
+            }
+        };
+        if let Some(Close(code, reason)) = close {
+            if self.protocol == Protocol::Legacy && code == 4403 {
+                // Legacy clients read the reason from a message before the socket closes.
+                let frame = protocol::connection_error("access token is invalid or expired");
+                let _ = sink.send(Message::Text(frame.into())).await;
+            }
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+        }
+        self.stop_all();
+    }
+
+    fn stop_all(&mut self) {
+        for (_, handle) in self.active.drain() {
+            handle.abort();
+        }
+    }
+
+    /// Answers one client message with frames to send, or closes the connection.
+    async fn handle(&mut self, raw: &[u8]) -> Result<Vec<String>, Close> {
+        let msg = protocol::parse(self.protocol, raw).ok_or(Close(4400, "Invalid message"))?;
+        match msg {
+            ClientMessage::Init(payload) => {
+                if self.caller.is_some() {
+                    return Err(Close(4429, "Too many initialisation requests"));
+                }
+                match self.authenticate(&payload) {
+                    Some(caller) => {
+                        self.caller = Some(caller);
+                        Ok(protocol::ack(self.protocol))
+                    }
+                    None => Err(Close(4403, "Forbidden")),
+                }
+            }
+            ClientMessage::Ping(payload) => Ok(vec![protocol::pong(payload)]),
+            ClientMessage::Pong => Ok(Vec::new()),
+            ClientMessage::Terminate => Err(Close(1000, "Normal closure")),
+            ClientMessage::Subscribe { id, request } => {
+                let Some(caller) = self.caller.clone() else {
+                    return Err(Close(4401, "Unauthorized"));
+                };
+                if self.active.contains_key(&id) {
+                    return Err(Close(4409, "Subscriber for this id already exists"));
+                }
+                let sub = Arc::new(SubId {
+                    json: protocol::json_string(&id),
+                    raw: id.clone(),
+                });
+                if self.active.len() >= MAX_SUBSCRIPTIONS {
+                    let errors = protocol::errors_json(
+                        &format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                        "BAD_USER_INPUT",
+                    );
+                    let out = Out::Error(errors.into());
+                    return Ok(protocol::frames(self.protocol, &sub.json, &out));
+                }
+                let stream = match feeds::shareable(&request) {
+                    Some(key) => self.state.feeds.join(key, *request, &self.state.schema),
+                    None => feeds::individual(&self.state.schema, *request, caller),
+                };
+                let (handle, registration) = AbortHandle::new_pair();
+                let tagged = stream.map(move |out| (sub.clone(), out));
+                self.streams
+                    .push(Box::pin(Abortable::new(tagged, registration)));
+                self.active.insert(id, handle);
+                Ok(Vec::new())
+            }
+            ClientMessage::Complete(id) => {
+                if let Some(handle) = self.active.remove(&id) {
+                    handle.abort();
+                    if self.protocol == Protocol::Legacy {
+                        let id_json = protocol::json_string(&id);
+                        return Ok(protocol::frames(self.protocol, &id_json, &Out::Complete));
+                    }
+                }
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Frames for one subscription output; a finished subscription is forgotten.
+    fn output(&mut self, sub: &SubId, out: &Out) -> Vec<String> {
+        if matches!(out, Out::Error(_) | Out::Complete)
+            && let Some(handle) = self.active.remove(&sub.raw)
+        {
+            handle.abort();
+        }
+        protocol::frames(self.protocol, &sub.json, out)
+    }
+
+    fn authenticate(&self, payload: &serde_json::Value) -> Option<Caller> {
+        match bearer_from_init(payload) {
+            None => Some(Caller::Anonymous),
+            Some(token) => match Caller::from_bearer(&self.state.services.auth, token) {
+                caller @ Caller::User(_) => Some(caller),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Request data for a subscription executed on behalf of `caller`.
+pub fn caller_data(caller: Caller) -> Data {
+    let mut data = Data::default();
+    data.insert(caller);
+    data
 }
 
 /// The token from `{"authorization": "Bearer …"}` (also `Authorization`, or a bare `token`).

@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
@@ -16,13 +16,14 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
 };
 use tokio_util::sync::CancellationToken;
-use zebrat::{Application, Config, app::Services, clock::ManualClock};
+use zebrat::{Application, Config, app::Services, clock::ManualClock, http::ws::Feeds};
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub services: Services,
+    pub feeds: Feeds,
     shutdown: CancellationToken,
     database: TestDatabase,
 }
@@ -46,6 +47,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra settings (env var names, as in production).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_at(Utc::now(), overrides).await
+}
+
+/// Starts the app with its clock at `start`.
+pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> TestApp {
     let (database_url, database) = fresh_database().await;
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database_url),
@@ -67,12 +73,13 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         vars.insert((*k).into(), (*v).into());
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-    let clock = ManualClock::new(Utc::now());
+    let clock = ManualClock::new(start);
     let app = Application::build_with_clock(config, std::sync::Arc::new(clock.clone()))
         .await
         .expect("app builds");
     let addr = app.local_addr();
     let services = app.services().clone();
+    let feeds = app.feeds().clone();
     let shutdown = app.shutdown_token();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -80,6 +87,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         http: reqwest::Client::new(),
         clock,
         services,
+        feeds,
         shutdown,
         database,
     }
@@ -201,6 +209,26 @@ impl TestApp {
         session(&body, "register")
     }
 
+    /// Moves the clock one tick interval (2 s) forward: the engine runs one round if open.
+    pub fn tick(&self) {
+        self.clock.advance(chrono::Duration::seconds(2));
+    }
+
+    /// Polls `check` every 50 ms for up to 10 s.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..200 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
     pub async fn admin(&self) -> Session {
         self.login("admin@example.com", "admin123").await
     }
@@ -280,6 +308,24 @@ impl WsClient {
         self.next().await.expect("answer to connection_init")
     }
 
+    /// The next message for subscription `id` (others are skipped).
+    pub async fn next_for(&mut self, id: &str) -> Value {
+        loop {
+            let msg = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("no message for {id}"));
+            if msg["id"] == id {
+                return msg;
+            }
+        }
+    }
+
+    pub async fn complete(&mut self, id: &str) {
+        let ty = if self.legacy { "stop" } else { "complete" };
+        self.send(json!({ "id": id, "type": ty })).await;
+    }
+
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         let ty = if self.legacy { "start" } else { "subscribe" };
         self.send(
@@ -310,6 +356,20 @@ impl WsClient {
                 }
                 Message::Close(_) => return None,
                 _ => continue,
+            }
+        }
+    }
+
+    /// The next message of any type, pings and pongs included.
+    pub async fn next_within_raw(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("socket open")
+                .expect("frame");
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(&text).expect("JSON frame");
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Integration tests: the real server, talked to like a client would.
 
 mod accounts;
+mod feeds;
 mod helpers;
 mod http;
+mod market;
 mod migrations;
 mod websocket;

@@ -1,0 +1,364 @@
+//! OHLC candles: bucketing in the market time zone, aggregation, storage.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
+use chrono_tz::Tz;
+use entity::candle_data;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::OnConflict,
+};
+
+use super::calendar::local_instant;
+use crate::{bus::events::CandleUpdate, domain::Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interval {
+    H1,
+    H4,
+    D1,
+}
+
+impl Interval {
+    pub const ALL: [Interval; 3] = [Interval::H1, Interval::H4, Interval::D1];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::H1 => "H1",
+            Interval::H4 => "H4",
+            Interval::D1 => "D1",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+
+    /// Start of the bucket holding `t`: local hour, local 4-hour block, or local day.
+    pub fn bucket_start(self, t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        let local = t.with_timezone(&tz);
+        let hour = match self {
+            Interval::H1 => local.hour(),
+            Interval::H4 => local.hour() - local.hour() % 4,
+            Interval::D1 => 0,
+        };
+        let time = NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN);
+        local_instant(tz, local.date_naive(), time)
+    }
+
+    /// A little more than the longest bucket, to bound queries.
+    pub fn max_len(self) -> Duration {
+        match self {
+            Interval::H1 => Duration::hours(2),
+            Interval::H4 => Duration::hours(5),
+            Interval::D1 => Duration::hours(25),
+        }
+    }
+}
+
+/// One candle (prices in cents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candle {
+    pub stock_id: i64,
+    pub interval: Interval,
+    pub bucket_start: DateTime<Utc>,
+    pub open: i64,
+    pub high: i64,
+    pub low: i64,
+    pub close: i64,
+    pub tick_count: i64,
+}
+
+impl Candle {
+    pub fn first(
+        stock_id: i64,
+        interval: Interval,
+        bucket_start: DateTime<Utc>,
+        price: i64,
+    ) -> Self {
+        Candle {
+            stock_id,
+            interval,
+            bucket_start,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            tick_count: 1,
+        }
+    }
+
+    /// Adds a later price.
+    pub fn push(&mut self, price: i64) {
+        self.high = self.high.max(price);
+        self.low = self.low.min(price);
+        self.close = price;
+        self.tick_count += 1;
+    }
+
+    /// Adds a later candle (rolling H1 candles up into H4 and D1).
+    pub fn merge(&mut self, later: &Candle) {
+        self.high = self.high.max(later.high);
+        self.low = self.low.min(later.low);
+        self.close = later.close;
+        self.tick_count += later.tick_count;
+    }
+
+    pub fn to_update(self) -> CandleUpdate {
+        CandleUpdate {
+            stock_id: self.stock_id,
+            interval: self.interval.as_str().to_string(),
+            bucket_start: self.bucket_start,
+            open_cents: self.open,
+            high_cents: self.high,
+            low_cents: self.low,
+            close_cents: self.close,
+            tick_count: self.tick_count,
+        }
+    }
+
+    fn from_model(m: candle_data::Model) -> Option<Self> {
+        Some(Candle {
+            stock_id: m.stock_id,
+            interval: Interval::parse(&m.interval)?,
+            bucket_start: m.bucket_start,
+            open: m.open_cents,
+            high: m.high_cents,
+            low: m.low_cents,
+            close: m.close_cents,
+            tick_count: m.tick_count,
+        })
+    }
+}
+
+/// Candles of one stock from time-ordered prices.
+pub fn aggregate(
+    stock_id: i64,
+    interval: Interval,
+    tz: Tz,
+    points: impl IntoIterator<Item = (DateTime<Utc>, i64)>,
+) -> Vec<Candle> {
+    let mut out: Vec<Candle> = Vec::new();
+    for (at, price) in points {
+        let start = interval.bucket_start(at, tz);
+        match out.last_mut() {
+            Some(c) if c.bucket_start == start => c.push(price),
+            _ => out.push(Candle::first(stock_id, interval, start, price)),
+        }
+    }
+    out
+}
+
+/// Rolls time-ordered H1 candles up into a longer interval.
+pub fn roll_up(interval: Interval, tz: Tz, hourly: &[Candle]) -> Vec<Candle> {
+    let mut out: Vec<Candle> = Vec::new();
+    for h in hourly {
+        let start = interval.bucket_start(h.bucket_start, tz);
+        match out.last_mut() {
+            Some(c) if c.bucket_start == start && c.stock_id == h.stock_id => c.merge(h),
+            _ => out.push(Candle {
+                interval,
+                bucket_start: start,
+                ..*h
+            }),
+        }
+    }
+    out
+}
+
+/// Inserts or replaces candles (idempotent: same input, same rows).
+pub async fn upsert(
+    conn: &impl ConnectionTrait,
+    candles: &[Candle],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Stay well under the bind-parameter limits of both databases.
+    for chunk in candles.chunks(500) {
+        let models = chunk.iter().map(|c| candle_data::ActiveModel {
+            stock_id: Set(c.stock_id),
+            interval: Set(c.interval.as_str().to_string()),
+            bucket_start: Set(c.bucket_start),
+            open_cents: Set(c.open),
+            high_cents: Set(c.high),
+            low_cents: Set(c.low),
+            close_cents: Set(c.close),
+            tick_count: Set(c.tick_count),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        candle_data::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([
+                    candle_data::Column::StockId,
+                    candle_data::Column::Interval,
+                    candle_data::Column::BucketStart,
+                ])
+                .update_columns([
+                    candle_data::Column::OpenCents,
+                    candle_data::Column::HighCents,
+                    candle_data::Column::LowCents,
+                    candle_data::Column::CloseCents,
+                    candle_data::Column::TickCount,
+                    candle_data::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stored candles of several stocks for one bucket start each interval (the live buckets).
+pub async fn current(
+    conn: &impl ConnectionTrait,
+    stock_ids: &[i64],
+    starts: &[(Interval, DateTime<Utc>)],
+) -> Result<HashMap<(i64, Interval), Candle>> {
+    let mut out = HashMap::new();
+    for &(interval, start) in starts {
+        let rows = candle_data::Entity::find()
+            .filter(candle_data::Column::StockId.is_in(stock_ids.iter().copied()))
+            .filter(candle_data::Column::Interval.eq(interval.as_str()))
+            .filter(candle_data::Column::BucketStart.eq(start))
+            .all(conn)
+            .await?;
+        for c in rows.into_iter().filter_map(Candle::from_model) {
+            out.insert((c.stock_id, c.interval), c);
+        }
+    }
+    Ok(out)
+}
+
+/// A window of candles, oldest first. `last` keeps only the newest `last` of the window.
+pub async fn query(
+    conn: &impl ConnectionTrait,
+    stock_id: i64,
+    interval: Interval,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    last: Option<u64>,
+) -> Result<Vec<Candle>> {
+    let mut q = candle_data::Entity::find()
+        .filter(candle_data::Column::StockId.eq(stock_id))
+        .filter(candle_data::Column::Interval.eq(interval.as_str()));
+    if let Some(from) = from {
+        q = q.filter(candle_data::Column::BucketStart.gte(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(candle_data::Column::BucketStart.lt(to));
+    }
+    let mut rows: Vec<Candle> = match last {
+        Some(n) => q
+            .order_by_desc(candle_data::Column::BucketStart)
+            .limit(n)
+            .all(conn)
+            .await?
+            .into_iter()
+            .rev()
+            .filter_map(Candle::from_model)
+            .collect(),
+        None => q
+            .order_by_asc(candle_data::Column::BucketStart)
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(Candle::from_model)
+            .collect(),
+    };
+    rows.sort_by_key(|c| c.bucket_start);
+    Ok(rows)
+}
+
+/// The newest `n` hourly closes of each stock, oldest first: the mini-chart trend.
+pub async fn trends(
+    conn: &impl ConnectionTrait,
+    stock_ids: &[i64],
+    n: u64,
+) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut out = HashMap::new();
+    for &id in stock_ids {
+        let closes = query(conn, id, Interval::H1, None, None, Some(n))
+            .await?
+            .into_iter()
+            .map(|c| c.close)
+            .collect();
+        out.insert(id, closes);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn buckets_follow_the_market_time_zone() {
+        let t = utc("2026-11-25T15:45:00Z"); // 10:45 EST
+        assert_eq!(
+            Interval::H1.bucket_start(t, New_York),
+            utc("2026-11-25T15:00:00Z")
+        );
+        assert_eq!(
+            Interval::H4.bucket_start(t, New_York),
+            utc("2026-11-25T13:00:00Z")
+        ); // 08:00 EST
+        assert_eq!(
+            Interval::D1.bucket_start(t, New_York),
+            utc("2026-11-25T05:00:00Z")
+        ); // midnight EST
+        // 23:30 EST on the 25th is 04:30Z on the 26th, but still the 25th's trading day.
+        let late = utc("2026-11-26T04:30:00Z");
+        assert_eq!(
+            Interval::D1.bucket_start(late, New_York),
+            utc("2026-11-25T05:00:00Z")
+        );
+        // In summer (EDT) midnight is 04:00Z.
+        assert_eq!(
+            Interval::D1.bucket_start(utc("2026-07-01T15:00:00Z"), New_York),
+            utc("2026-07-01T04:00:00Z")
+        );
+    }
+
+    #[test]
+    fn aggregates_ohlc_and_counts() {
+        let pts = [
+            (utc("2026-11-25T14:30:00Z"), 100),
+            (utc("2026-11-25T14:40:00Z"), 105),
+            (utc("2026-11-25T14:50:00Z"), 98),
+            (utc("2026-11-25T15:10:00Z"), 101),
+        ];
+        let h1 = aggregate(1, Interval::H1, New_York, pts);
+        assert_eq!(h1.len(), 2);
+        assert_eq!(
+            (
+                h1[0].open,
+                h1[0].high,
+                h1[0].low,
+                h1[0].close,
+                h1[0].tick_count
+            ),
+            (100, 105, 98, 98, 3)
+        );
+        assert_eq!((h1[1].open, h1[1].close, h1[1].tick_count), (101, 101, 1));
+        let d1 = roll_up(Interval::D1, New_York, &h1);
+        assert_eq!(d1.len(), 1);
+        assert_eq!(
+            (
+                d1[0].open,
+                d1[0].high,
+                d1[0].low,
+                d1[0].close,
+                d1[0].tick_count
+            ),
+            (100, 105, 98, 101, 4)
+        );
+        assert_eq!(d1[0], aggregate(1, Interval::D1, New_York, pts)[0]);
+    }
+}

@@ -1,0 +1,211 @@
+//! The market: calendar and override, stocks and their live prices, candles.
+
+pub mod backfill;
+pub mod calendar;
+pub mod candles;
+pub mod gbm;
+pub mod stocks;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use entity::{market_calendar, market_hours, market_state};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+
+pub use self::calendar::{Calendar, DayHours};
+use super::{Error, Result};
+pub use crate::bus::events::MarketStatus;
+
+/// The emergency override, when one is in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub open: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Holiday {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+/// Everything that decides whether the market is open.
+#[derive(Debug, Clone)]
+pub struct MarketConfig {
+    pub calendar: Calendar,
+    pub override_: Option<Override>,
+    /// What the scheduler last applied (the persisted state).
+    pub applied_open: bool,
+}
+
+impl MarketConfig {
+    /// The state at `now` as clients see it.
+    pub fn status(&self, now: DateTime<Utc>) -> MarketStatus {
+        let cal = &self.calendar;
+        let timezone = cal.tz.name().to_string();
+        if let Some(o) = &self.override_ {
+            return MarketStatus {
+                is_open: o.open,
+                emergency: true,
+                reason: Some(o.reason.clone().unwrap_or_else(|| {
+                    format!("emergency {}", if o.open { "opening" } else { "closure" })
+                })),
+                next_open: None,
+                next_close: None,
+                timezone,
+            };
+        }
+        let is_open = cal.is_open_at(now);
+        let date = cal.local_date(now);
+        let reason = if is_open {
+            "open: regular trading hours".to_string()
+        } else if cal.holidays.contains(&date) {
+            "closed: holiday".to_string()
+        } else if cal.week[date.weekday().num_days_from_monday() as usize].closed {
+            "closed: no trading on this weekday".to_string()
+        } else {
+            "closed: outside trading hours".to_string()
+        };
+        MarketStatus {
+            is_open,
+            emergency: false,
+            reason: Some(reason),
+            next_open: cal.next_open(now),
+            next_close: cal.next_close(now),
+            timezone,
+        }
+    }
+
+    /// When the state next changes by itself (never while an override holds).
+    pub fn next_transition(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.override_ {
+            Some(_) => None,
+            None => self.calendar.next_transition(now).map(|(t, _)| t),
+        }
+    }
+}
+
+/// Reads hours, holidays and the override.
+pub async fn load_config(conn: &impl ConnectionTrait, tz: Tz) -> Result<MarketConfig> {
+    let hours = market_hours::Entity::find().all(conn).await?;
+    let holidays = market_calendar::Entity::find().all(conn).await?;
+    let state = market_state::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::internal("market_state row is missing"))?;
+    let closed = DayHours {
+        open: chrono::NaiveTime::MIN,
+        close: chrono::NaiveTime::MIN,
+        closed: true,
+    };
+    let mut week = [closed; 7];
+    for h in hours {
+        if let Some(day) = usize::try_from(h.weekday)
+            .ok()
+            .and_then(|i| week.get_mut(i))
+        {
+            *day = DayHours {
+                open: h.open_time,
+                close: h.close_time,
+                closed: h.closed,
+            };
+        }
+    }
+    Ok(MarketConfig {
+        calendar: Calendar {
+            tz,
+            week,
+            holidays: holidays.into_iter().map(|h| h.date).collect(),
+        },
+        override_: state.override_open.map(|open| Override {
+            open,
+            reason: state.override_reason,
+        }),
+        applied_open: state.is_open,
+    })
+}
+
+pub async fn status(
+    conn: &impl ConnectionTrait,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<MarketStatus> {
+    Ok(load_config(conn, tz).await?.status(now))
+}
+
+/// Forces the market open or closed until cleared.
+pub async fn set_override(
+    conn: &impl ConnectionTrait,
+    open: bool,
+    reason: Option<String>,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(r) = &reason
+        && r.chars().count() > 200
+    {
+        return Err(Error::bad_input(
+            "reason",
+            "reason must be at most 200 characters",
+        ));
+    }
+    market_state::ActiveModel {
+        id: Set(1),
+        override_open: Set(Some(open)),
+        override_reason: Set(reason.filter(|r| !r.trim().is_empty())),
+        override_by: Set(by),
+        override_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Returns the market to its schedule.
+pub async fn clear_override(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()> {
+    market_state::ActiveModel {
+        id: Set(1),
+        override_open: Set(None),
+        override_reason: Set(None),
+        override_by: Set(None),
+        override_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the state the scheduler applied.
+pub async fn record_applied(
+    conn: &impl ConnectionTrait,
+    open: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    market_state::ActiveModel {
+        id: Set(1),
+        is_open: Set(open),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn holidays(conn: &impl ConnectionTrait) -> Result<Vec<Holiday>> {
+    Ok(market_calendar::Entity::find()
+        .order_by_asc(market_calendar::Column::Date)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| Holiday {
+            id: h.id,
+            date: h.date,
+            name: h.name,
+        })
+        .collect())
+}

@@ -1,0 +1,113 @@
+//! Stocks and their live prices.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{prices_live, stocks};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::{Error, Result};
+
+/// A stock with its live price (cents).
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub id: i64,
+    pub symbol: String,
+    pub name: String,
+    pub active: bool,
+    pub drift: f64,
+    pub volatility: f64,
+    pub last_cents: i64,
+    pub open_cents: i64,
+    pub high_cents: i64,
+    pub low_cents: i64,
+    pub prev_close_cents: i64,
+    /// Trading day that `open`, `high` and `low` belong to.
+    pub session_date: NaiveDate,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Quote {
+    fn new(s: stocks::Model, p: prices_live::Model) -> Self {
+        Quote {
+            id: s.id,
+            symbol: s.symbol,
+            name: s.name,
+            active: s.active,
+            drift: s.drift,
+            volatility: s.volatility,
+            last_cents: p.last_cents,
+            open_cents: p.open_cents,
+            high_cents: p.high_cents,
+            low_cents: p.low_cents,
+            prev_close_cents: p.prev_close_cents,
+            session_date: p.session_date,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// Which stocks to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Active,
+    All,
+}
+
+pub async fn list(conn: &impl ConnectionTrait, listing: Listing) -> Result<Vec<Quote>> {
+    let mut query = stocks::Entity::find().order_by_asc(stocks::Column::Symbol);
+    if listing == Listing::Active {
+        query = query.filter(stocks::Column::Active.eq(true));
+    }
+    with_prices(conn, query.all(conn).await?).await
+}
+
+/// Quotes by id (any order, unknown ids left out): what DataLoaders call.
+pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Quote>> {
+    let stocks = stocks::Entity::find()
+        .filter(stocks::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(with_prices(conn, stocks)
+        .await?
+        .into_iter()
+        .map(|q| (q.id, q))
+        .collect())
+}
+
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Quote> {
+    by_ids(conn, &[id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| Error::NotFound("stock".into()))
+}
+
+pub async fn by_symbol(conn: &impl ConnectionTrait, symbol: &str) -> Result<Quote> {
+    let stock = stocks::Entity::find()
+        .filter(stocks::Column::Symbol.eq(symbol.trim().to_uppercase()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("stock".into()))?;
+    with_prices(conn, vec![stock])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::NotFound("stock".into()))
+}
+
+async fn with_prices(
+    conn: &impl ConnectionTrait,
+    stocks: Vec<stocks::Model>,
+) -> Result<Vec<Quote>> {
+    let mut prices: HashMap<i64, prices_live::Model> = prices_live::Entity::find()
+        .filter(prices_live::Column::StockId.is_in(stocks.iter().map(|s| s.id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.stock_id, p))
+        .collect();
+    // A stock without a price row is half-created; leave it out rather than invent a price.
+    Ok(stocks
+        .into_iter()
+        .filter_map(|s| prices.remove(&s.id).map(|p| Quote::new(s, p)))
+        .collect())
+}

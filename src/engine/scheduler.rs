@@ -1,0 +1,77 @@
+//! Opens and closes the market: computes the next transition and sleeps exactly until then,
+//! or until hours, holidays or the override change.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::{
+    app::Services,
+    bus::{Event, events::MarketStatus},
+    domain::{Result, market},
+};
+
+/// Changes made outside this process without an event (the `zebrat market` CLI on SQLite)
+/// are noticed within this long.
+const REFRESH: Duration = Duration::from_secs(5);
+
+pub async fn run(services: Services, open_tx: watch::Sender<bool>, shutdown: CancellationToken) {
+    let mut events = services.bus.subscribe();
+    let mut published: Option<MarketStatus> = None;
+    loop {
+        let span = tracing::info_span!("market_scheduler");
+        let next = retry!(
+            "market scheduling",
+            &shutdown,
+            evaluate(&services, &open_tx, &mut published).instrument(span.clone())
+        );
+        let far = services.clock.now() + chrono::Duration::days(365);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = services.clock.sleep_until(next.unwrap_or(far)) => {}
+            _ = tokio::time::sleep(REFRESH) => {}
+            alive = config_changed(&mut events) => if !alive { return },
+        }
+    }
+}
+
+/// Applies the state due now; returns when it next changes by itself.
+async fn evaluate(
+    services: &Services,
+    open_tx: &watch::Sender<bool>,
+    published: &mut Option<MarketStatus>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let db = &services.db;
+    let now = services.clock.now();
+    let config = market::load_config(db, services.config.market_timezone).await?;
+    let status = config.status(now);
+    if status.is_open != config.applied_open {
+        market::record_applied(db, status.is_open, now).await?;
+        tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
+    }
+    open_tx.send_if_modified(|open| std::mem::replace(open, status.is_open) != status.is_open);
+    if published.as_ref() != Some(&status) {
+        services
+            .bus
+            .publish(Event::MarketState(status.clone()))
+            .await
+            .map_err(crate::domain::Error::internal)?;
+        *published = Some(status);
+    }
+    Ok(config.next_transition(now))
+}
+
+/// Completes when a `MarketConfigChanged` event arrives (or events were missed); false when
+/// the bus is gone.
+async fn config_changed(events: &mut broadcast::Receiver<Arc<Event>>) -> bool {
+    loop {
+        match events.recv().await {
+            Ok(e) if matches!(*e, Event::MarketConfigChanged) => return true,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => return true,
+            Err(broadcast::error::RecvError::Closed) => return false,
+        }
+    }
+}

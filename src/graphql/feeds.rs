@@ -1,0 +1,165 @@
+//! Public live feeds: ticks, market state, candles. Identical subscriptions to these share one
+//! execution per event (see `http::ws`), so resolvers here must not depend on the caller.
+
+use std::{collections::HashSet, sync::Arc};
+
+use async_graphql::{Context, ID, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt, stream};
+use rust_decimal::Decimal;
+use tokio::sync::broadcast;
+
+use super::{
+    context::ContextExt,
+    error::{ApiResult, parse_id},
+    market::{Candle, CandleInterval, MarketState, change_percent},
+};
+use crate::{
+    bus::Event,
+    domain::{
+        market::{candles, stocks},
+        money::from_cents,
+    },
+};
+
+/// Root fields whose answers are the same for every caller.
+pub const PUBLIC_FEEDS: &[&str] = &["ticks", "marketState", "candles"];
+
+/// One tick round.
+#[derive(SimpleObject, Clone)]
+pub struct TickBatch {
+    pub at: DateTime<Utc>,
+    pub ticks: Vec<TickQuote>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct TickQuote {
+    pub stock_id: ID,
+    pub symbol: String,
+    pub price: Decimal,
+    pub change: Decimal,
+    pub change_percent: Decimal,
+}
+
+#[derive(Default)]
+pub struct FeedSubscription;
+
+#[Subscription]
+impl FeedSubscription {
+    /// Every tick round: one event per round with the stocks asked for (all when omitted).
+    async fn ticks(
+        &self,
+        ctx: &Context<'_>,
+        stock_ids: Option<Vec<ID>>,
+    ) -> async_graphql::Result<impl Stream<Item = TickBatch> + use<>> {
+        Ok(tick_stream(ctx, stock_ids).await?)
+    }
+
+    /// The market state, each time it opens, closes or its override changes.
+    async fn market_state(&self, ctx: &Context<'_>) -> impl Stream<Item = MarketState> + use<> {
+        events(ctx.services().bus.subscribe()).filter_map(|e| {
+            std::future::ready(match &*e {
+                Event::MarketState(s) => Some(MarketState::from(s.clone())),
+                _ => None,
+            })
+        })
+    }
+
+    /// The live candle of one stock and interval, each time a tick changes it.
+    async fn candles(
+        &self,
+        ctx: &Context<'_>,
+        stock_id: ID,
+        interval: CandleInterval,
+    ) -> async_graphql::Result<impl Stream<Item = Candle> + use<>> {
+        Ok(candle_stream(ctx, stock_id, interval).await?)
+    }
+}
+
+async fn tick_stream(
+    ctx: &Context<'_>,
+    stock_ids: Option<Vec<ID>>,
+) -> ApiResult<impl Stream<Item = TickBatch> + use<>> {
+    let wanted: Option<HashSet<i64>> = match stock_ids {
+        None => None,
+        Some(ids) => {
+            let ids = ids
+                .iter()
+                .map(|id| parse_id(id, "stockIds"))
+                .collect::<Result<HashSet<_>, _>>()?;
+            let known =
+                stocks::by_ids(&ctx.services().db, &ids.iter().copied().collect::<Vec<_>>())
+                    .await?;
+            if let Some(missing) = ids.iter().find(|id| !known.contains_key(id)) {
+                return Err(crate::domain::Error::NotFound(format!("stock {missing}")).into());
+            }
+            Some(ids)
+        }
+    };
+    Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
+        let Event::TickRound(round) = &*e else {
+            return std::future::ready(None);
+        };
+        let ticks: Vec<TickQuote> = round
+            .ticks
+            .iter()
+            .filter(|t| wanted.as_ref().is_none_or(|w| w.contains(&t.stock_id)))
+            .map(|t| TickQuote {
+                stock_id: ID(t.stock_id.to_string()),
+                symbol: t.symbol.clone(),
+                price: from_cents(t.price_cents),
+                change: from_cents(t.price_cents - t.prev_close_cents),
+                change_percent: change_percent(t.price_cents, t.prev_close_cents),
+            })
+            .collect();
+        let batch = (!ticks.is_empty()).then_some(TickBatch {
+            at: round.at,
+            ticks,
+        });
+        std::future::ready(batch)
+    }))
+}
+
+async fn candle_stream(
+    ctx: &Context<'_>,
+    stock_id: ID,
+    interval: CandleInterval,
+) -> ApiResult<impl Stream<Item = Candle> + use<>> {
+    let stock = stocks::by_id(&ctx.services().db, parse_id(&stock_id, "stockId")?).await?;
+    let wanted = candles::Interval::from(interval).as_str();
+    Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
+        let Event::TickRound(round) = &*e else {
+            return std::future::ready(None);
+        };
+        let candle = round
+            .candles
+            .iter()
+            .find(|c| c.stock_id == stock.id && c.interval == wanted)
+            .map(|c| Candle {
+                stock_id: ID(c.stock_id.to_string()),
+                interval,
+                bucket_start: c.bucket_start,
+                open: from_cents(c.open_cents),
+                high: from_cents(c.high_cents),
+                low: from_cents(c.low_cents),
+                close: from_cents(c.close_cents),
+                tick_count: c.tick_count,
+            });
+        std::future::ready(candle)
+    }))
+}
+
+/// Bus events for this subscriber; one that falls behind skips what it missed.
+pub fn events(rx: broadcast::Receiver<Arc<Event>>) -> impl Stream<Item = Arc<Event>> {
+    stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => return Some((event, rx)),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(skipped = n, "feed subscriber lagged");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}

@@ -1,0 +1,245 @@
+//! Shared executions of public subscriptions.
+//!
+//! A feed is one `execute_stream` of one (document, operation, variables). Its responses are
+//! serialized once and broadcast to every subscriber of that key. A feed ends when its last
+//! subscriber leaves (noticed at its next event) or when its stream ends.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::{
+    Request, Response,
+    parser::{
+        parse_query,
+        types::{DocumentOperations, OperationType, Selection},
+    },
+};
+use futures_util::{Stream, StreamExt, stream};
+use tokio::sync::broadcast;
+
+use super::{Out, SubStream, caller_data};
+use crate::graphql::{AppSchema, Caller, feeds::PUBLIC_FEEDS};
+
+/// Events a feed may run ahead of a slow subscriber; past that the subscriber skips to the
+/// newest event.
+const FEED_BUFFER: usize = 16;
+
+/// Identifies executions that are interchangeable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FeedKey {
+    query: String,
+    operation: Option<String>,
+    /// Variables as canonical JSON (object keys sorted).
+    variables: String,
+}
+
+/// The registry of running feeds, shared by every connection of this instance.
+#[derive(Default, Clone)]
+pub struct Feeds {
+    running: Arc<Mutex<HashMap<FeedKey, broadcast::Sender<Out>>>>,
+}
+
+impl Feeds {
+    /// Subscribes to the feed for `key`, starting it if it is not running.
+    pub fn join(&self, key: FeedKey, request: Request, schema: &AppSchema) -> SubStream {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = running.get(&key) {
+            return receive(tx.subscribe());
+        }
+        let (tx, rx) = broadcast::channel(FEED_BUFFER);
+        running.insert(key.clone(), tx.clone());
+        drop(running);
+        let stream = schema.execute_stream(request.data(Caller::Anonymous));
+        tokio::spawn(run(self.clone(), key, tx, stream));
+        receive(rx)
+    }
+
+    /// How many distinct feeds are running.
+    pub fn len(&self) -> usize {
+        self.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes the feed if it has no subscribers left (under the registry lock, so nobody can
+    /// join it in between); returns whether it was removed.
+    fn retire_if_idle(&self, key: &FeedKey, tx: &broadcast::Sender<Out>) -> bool {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if tx.receiver_count() == 0 {
+            running.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn retire(&self, key: &FeedKey) {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+async fn run(
+    feeds: Feeds,
+    key: FeedKey,
+    tx: broadcast::Sender<Out>,
+    responses: impl Stream<Item = Response> + Send + 'static,
+) {
+    futures_util::pin_mut!(responses);
+    let mut first = true;
+    while let Some(response) = responses.next().await {
+        if feeds.retire_if_idle(&key, &tx) {
+            return;
+        }
+        let out = to_out(response, first);
+        first = false;
+        let terminal = matches!(out, Out::Error(_));
+        if terminal {
+            // Leave the registry before the last send: whoever joined got the error.
+            feeds.retire(&key);
+        }
+        let _ = tx.send(out);
+        if terminal {
+            return;
+        }
+    }
+    feeds.retire(&key);
+    let _ = tx.send(Out::Complete);
+}
+
+/// Serializes one response. A first response whose errors are about the document (syntax,
+/// validation, variables) means execution never started: it becomes an `error` message.
+/// Errors from resolvers travel in `next`, as graphql-ws does.
+pub fn to_out(response: Response, first: bool) -> Out {
+    if first && crate::http::graphql::is_request_error(&response) {
+        let errors = crate::http::graphql::with_codes_in(response.errors);
+        return Out::Error(
+            serde_json::to_string(&errors)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+        );
+    }
+    let mut response = response;
+    response.errors = crate::http::graphql::with_codes_in(response.errors);
+    match serde_json::to_string(&response) {
+        Ok(json) => Out::Next(json.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a subscription response");
+            Out::Error(super::protocol::errors_json("internal error", "INTERNAL").into())
+        }
+    }
+}
+
+fn receive(rx: broadcast::Receiver<Out>) -> SubStream {
+    Box::pin(stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
+        loop {
+            match rx.recv().await {
+                Ok(out @ (Out::Error(_) | Out::Complete)) => return Some((out, None)),
+                Ok(out) => return Some((out, Some(rx))),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return Some((Out::Complete, None)),
+            }
+        }
+    }))
+}
+
+/// A subscription run for one caller (account feeds, queries and mutations over the socket).
+pub fn individual(schema: &AppSchema, request: Request, caller: Caller) -> SubStream {
+    let responses = schema.execute_stream_with_session_data(request, Arc::new(caller_data(caller)));
+    let mut first = true;
+    let outs = responses.map(move |r| {
+        let out = to_out(r, first);
+        first = false;
+        out
+    });
+    Box::pin(
+        outs.chain(stream::once(async { Out::Complete }))
+            .scan(false, |done, out| {
+                // Nothing after an error or the first completion.
+                if *done {
+                    return std::future::ready(None);
+                }
+                *done = matches!(out, Out::Error(_) | Out::Complete);
+                std::future::ready(Some(out))
+            }),
+    )
+}
+
+/// The feed key when `request` is a subscription made only of public feed fields.
+pub fn shareable(request: &Request) -> Option<FeedKey> {
+    let doc = parse_query(&request.query).ok()?;
+    let op = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    if op.node.ty != OperationType::Subscription {
+        return None;
+    }
+    let all_public = op
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .all(|item| match &item.node {
+            Selection::Field(f) => {
+                f.node.directives.is_empty() && PUBLIC_FEEDS.contains(&f.node.name.node.as_str())
+            }
+            _ => false,
+        });
+    all_public.then(|| FeedKey {
+        query: request.query.clone(),
+        operation: request.operation_name.clone(),
+        variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_subscriptions_are_shared() {
+        assert!(shareable(&Request::new("subscription { ticks { at } }")).is_some());
+        assert!(
+            shareable(&Request::new(
+                "subscription { t: ticks { at } m: marketState { isOpen } }"
+            ))
+            .is_some()
+        );
+        assert!(shareable(&Request::new("subscription { orderUpdates { id } }")).is_none());
+        assert!(
+            shareable(&Request::new(
+                "subscription { ticks { at } orderUpdates { id } }"
+            ))
+            .is_none()
+        );
+        assert!(shareable(&Request::new("{ stocks { id } }")).is_none());
+        assert!(
+            shareable(&Request::new(
+                "subscription { ...F } fragment F on Subscription { ticks { at } }"
+            ))
+            .is_none()
+        );
+        assert!(shareable(&Request::new("subscription {")).is_none());
+    }
+
+    #[test]
+    fn keys_ignore_variable_order() {
+        let a = Request::new("subscription($a: ID, $b: ID) { ticks { at } }").variables(
+            async_graphql::Variables::from_json(serde_json::json!({ "a": "1", "b": "2" })),
+        );
+        let b = Request::new("subscription($a: ID, $b: ID) { ticks { at } }").variables(
+            async_graphql::Variables::from_json(serde_json::json!({ "b": "2", "a": "1" })),
+        );
+        assert_eq!(shareable(&a), shareable(&b));
+    }
+}

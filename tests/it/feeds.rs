@@ -1,0 +1,241 @@
+//! Live feeds over WebSocket: tick batches, market state, candles, shared executions.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use zebrat::{bus::Event, clock::Clock, domain::market};
+
+use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_at};
+
+const TICKS: &str = "subscription($ids: [ID!]) { ticks(stockIds: $ids) { at ticks { stockId symbol price change changePercent } } }";
+
+/// Ticks the clock until subscription `id` gets a message.
+async fn tick_until_message(app: &TestApp, ws: &mut WsClient, id: &str) -> Value {
+    for _ in 0..100 {
+        app.tick();
+        if let Some(msg) = ws.next_within(Duration::from_millis(200)).await
+            && msg["id"] == id
+        {
+            return msg;
+        }
+    }
+    panic!("no message for subscription {id}");
+}
+
+#[tokio::test]
+async fn a_client_receives_one_batch_per_tick_round() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("all", TICKS, json!({})).await;
+    let msg = tick_until_message(&app, &mut ws, "all").await;
+    assert_eq!(msg["type"], "next", "{msg}");
+    let batch = &msg["payload"]["data"]["ticks"];
+    let ticks = batch["ticks"].as_array().unwrap();
+    assert!(ticks.len() >= 10, "all active stocks in one batch: {batch}");
+    assert!(ticks.iter().any(|t| t["symbol"] == "AAPL"));
+    assert!(ticks[0]["price"].is_string(), "prices are Decimal strings");
+    assert!(batch["at"].is_string());
+}
+
+#[tokio::test]
+async fn a_filtered_subscription_gets_only_its_stocks() {
+    let app = spawn_app().await;
+    let aapl = app
+        .gql("{ stock(symbol: \"AAPL\") { id } }", json!({}))
+        .await["data"]["stock"]["id"]
+        .clone();
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("one", TICKS, json!({ "ids": [aapl] })).await;
+    let msg = tick_until_message(&app, &mut ws, "one").await;
+    let ticks = msg["payload"]["data"]["ticks"]["ticks"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ticks.len(), 1);
+    assert_eq!(ticks[0]["symbol"], "AAPL");
+
+    ws.subscribe("bad", TICKS, json!({ "ids": ["999999"] }))
+        .await;
+    let err = ws.next_for("bad").await;
+    assert_eq!(err["type"], "next", "{err}");
+    assert_eq!(
+        err["payload"]["errors"][0]["extensions"]["code"],
+        "NOT_FOUND"
+    );
+    assert_eq!(ws.next_for("bad").await["type"], "complete");
+}
+
+#[tokio::test]
+async fn identical_subscriptions_share_one_execution() {
+    let app = spawn_app().await;
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let mut ws = app.ws_session(None).await;
+        ws.subscribe("t", TICKS, json!({})).await;
+        clients.push(ws);
+    }
+    let mut other = app.ws_session(None).await;
+    other
+        .subscribe("m", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    app.eventually("feeds registered", || async { app.feeds.len() == 2 })
+        .await;
+
+    // Every client gets the same round, byte for byte apart from the id.
+    let first = tick_until_message(&app, &mut clients[0], "t").await;
+    for ws in &mut clients[1..] {
+        let mut msg = ws.next_for("t").await;
+        while msg["payload"]["data"]["ticks"]["at"] != first["payload"]["data"]["ticks"]["at"] {
+            msg = ws.next_for("t").await;
+        }
+        assert_eq!(msg["payload"], first["payload"]);
+    }
+    // When everyone leaves, the shared execution stops (at its next event).
+    for ws in &mut clients {
+        ws.complete("t").await;
+    }
+    drop(clients);
+    app.eventually("tick feed retired", || async {
+        app.tick();
+        app.feeds.len() == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn market_state_changes_reach_subscribers() {
+    let app = spawn_app_at(
+        "2026-11-25T15:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+        &[],
+    )
+    .await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe(
+        "m",
+        "subscription { marketState { isOpen emergency reason } }",
+        json!({}),
+    )
+    .await;
+    app.eventually("feed registered", || async { app.feeds.len() == 1 })
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    market::set_override(
+        &app.services.db,
+        false,
+        Some("halt".into()),
+        None,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    // With Redis the engine's first announcement may still be on its way: skip it.
+    let mut msg = ws.next_for("m").await;
+    while msg["payload"]["data"]["marketState"]["reason"] != "halt" {
+        msg = ws.next_for("m").await;
+    }
+    assert_eq!(
+        msg["payload"]["data"]["marketState"],
+        json!({ "isOpen": false, "emergency": true, "reason": "halt" })
+    );
+
+    market::clear_override(&app.services.db, app.clock.now())
+        .await
+        .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    let msg = ws.next_for("m").await;
+    assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], true);
+    assert_eq!(msg["payload"]["data"]["marketState"]["emergency"], false);
+
+    // The scheduled close at 16:00 EST arrives as an event too.
+    app.clock.set("2026-11-25T21:00:00Z".parse().unwrap());
+    let msg = ws.next_for("m").await;
+    assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], false);
+}
+
+#[tokio::test]
+async fn live_candles_stream_for_one_stock_and_interval() {
+    let app = spawn_app().await;
+    let aapl = app
+        .gql("{ stock(symbol: \"AAPL\") { id } }", json!({}))
+        .await["data"]["stock"]["id"]
+        .clone();
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe(
+        "c",
+        "subscription($id: ID!) { candles(stockId: $id, interval: H1) { stockId interval bucketStart open high low close tickCount } }",
+        json!({ "id": aapl }),
+    )
+    .await;
+    let msg = tick_until_message(&app, &mut ws, "c").await;
+    let candle = &msg["payload"]["data"]["candles"];
+    assert_eq!(candle["stockId"], aapl);
+    assert_eq!(candle["interval"], "H1");
+    assert!(candle["tickCount"].as_i64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn legacy_clients_get_ticks_too() {
+    let app = spawn_app().await;
+    let mut ws = app.ws("graphql-ws").await;
+    assert_eq!(ws.init(json!({})).await["type"], "connection_ack");
+    ws.subscribe("1", TICKS, json!({})).await;
+    let msg = tick_until_message(&app, &mut ws, "1").await;
+    assert_eq!(msg["type"], "data", "{msg}");
+    assert!(msg["payload"]["data"]["ticks"]["ticks"].is_array());
+    ws.complete("1").await;
+    assert_eq!(ws.next_for("1").await["type"], "complete");
+}
+
+#[tokio::test]
+async fn protocol_violations_close_the_socket() {
+    let app = spawn_app().await;
+    // Subscribing before connection_init.
+    let mut ws = app.ws("graphql-transport-ws").await;
+    ws.subscribe("1", TICKS, json!({})).await;
+    assert_eq!(ws.closed_with().await, Some(4401));
+    // The same id twice.
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("1", TICKS, json!({})).await;
+    ws.subscribe("1", TICKS, json!({})).await;
+    assert_eq!(ws.closed_with().await, Some(4409));
+    // Garbage.
+    let mut ws = app.ws_session(None).await;
+    ws.send(json!({ "type": "nonsense" })).await;
+    assert_eq!(ws.closed_with().await, Some(4400));
+    // A second init.
+    let mut ws = app.ws_session(None).await;
+    ws.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(ws.closed_with().await, Some(4429));
+    // Ping is answered.
+    let mut ws = app.ws_session(None).await;
+    ws.send(json!({ "type": "ping" })).await;
+    let pong = ws.next_within_raw().await;
+    assert_eq!(pong["type"], "pong");
+}
+
+#[tokio::test]
+async fn invalid_subscriptions_get_an_error_message() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("x", "subscription { nope }", json!({})).await;
+    let msg = ws.next_for("x").await;
+    assert_eq!(msg["type"], "error", "{msg}");
+    assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // The connection stays usable.
+    ws.subscribe("y", "{ __typename }", json!({})).await;
+    assert_eq!(
+        ws.next_for("y").await["payload"]["data"]["__typename"],
+        "Query"
+    );
+}

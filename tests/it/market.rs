@@ -1,0 +1,409 @@
+//! Market calendar, prices and candles, driven by the manual clock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{market_calendar, price_ticks};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use serde_json::{Value, json};
+use zebrat::{bus::Event, clock::Clock, domain::market};
+
+use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
+
+const STATE: &str = "{ marketState { isOpen emergency reason nextOpen nextClose timezone } }";
+
+fn utc(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Returns the market to its schedule, as an admin would.
+async fn follow_schedule(app: &TestApp) {
+    market::clear_override(&app.services.db, app.clock.now())
+        .await
+        .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+}
+
+async fn state(app: &TestApp) -> Value {
+    app.gql(STATE, json!({})).await["data"]["marketState"].clone()
+}
+
+async fn wait_open(app: &TestApp, open: bool) {
+    app.eventually(&format!("market open = {open}"), || async {
+        // The engine records what it applied; the query computes it. Both must agree.
+        let applied = entity::market_state::Entity::find_by_id(1)
+            .one(&app.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_open;
+        applied == open && state(app).await["isOpen"] == open
+    })
+    .await;
+}
+
+/// Closes the market and waits until no tick round is in flight.
+async fn halt(app: &TestApp) {
+    market::set_override(&app.services.db, false, None, None, app.clock.now())
+        .await
+        .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    wait_open(app, false).await;
+    let ticks = || async {
+        price_ticks::Entity::find()
+            .count(&app.services.db)
+            .await
+            .unwrap()
+    };
+    let mut last = ticks().await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = ticks().await;
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn demo_data_starts_with_the_market_open() {
+    let app = spawn_app().await;
+    let s = state(&app).await;
+    assert_eq!(s["isOpen"], true);
+    assert_eq!(s["emergency"], true);
+    assert_eq!(s["timezone"], "America/New_York");
+    let hours = app
+        .gql("{ marketHours { day open close closed } }", json!({}))
+        .await;
+    assert_eq!(
+        hours["data"]["marketHours"][0],
+        json!({ "day": 0, "open": "09:30", "close": "16:00", "closed": false })
+    );
+    assert_eq!(hours["data"]["marketHours"][6]["closed"], true);
+    let holidays = app.gql("{ holidays { date name } }", json!({})).await;
+    let names: Vec<&str> = holidays["data"]["holidays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Christmas Day")
+            && names.contains(&"Independence Day")
+            && names.contains(&"New Year's Day")
+    );
+}
+
+#[tokio::test]
+async fn opens_and_closes_at_the_configured_times() {
+    // Wednesday 2026-11-25, 09:00 EST.
+    let app = spawn_app_at(utc("2026-11-25T14:00:00Z"), &[]).await;
+    follow_schedule(&app).await;
+    wait_open(&app, false).await;
+    let s = state(&app).await;
+    assert_eq!(s["emergency"], false);
+    assert_eq!(s["reason"], "closed: outside trading hours");
+    assert_eq!(s["nextOpen"], "2026-11-25T14:30:00+00:00");
+    assert_eq!(s["nextClose"], "2026-11-25T21:00:00+00:00");
+
+    app.clock.set(utc("2026-11-25T14:30:00Z"));
+    wait_open(&app, true).await;
+    assert_eq!(state(&app).await["nextOpen"], "2026-11-26T14:30:00+00:00");
+
+    app.clock.set(utc("2026-11-25T21:00:00Z"));
+    wait_open(&app, false).await;
+}
+
+#[tokio::test]
+async fn holidays_and_weekends_stay_closed() {
+    // Christmas 2026 is a Friday and is seeded as a holiday.
+    let app = spawn_app_at(utc("2026-12-25T15:00:00Z"), &[]).await;
+    follow_schedule(&app).await;
+    wait_open(&app, false).await;
+    let s = state(&app).await;
+    assert_eq!(s["reason"], "closed: holiday");
+    assert_eq!(s["nextOpen"], "2026-12-28T14:30:00+00:00");
+
+    app.clock.set(utc("2026-12-26T15:00:00Z")); // Saturday
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    app.eventually("weekend reason", || async {
+        state(&app).await["reason"] == "closed: no trading on this weekday"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_holiday_added_for_today_closes_the_market_at_once() {
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
+    follow_schedule(&app).await;
+    wait_open(&app, true).await;
+    market_calendar::ActiveModel {
+        date: Set(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        name: Set("Surprise".into()),
+        created_at: Set(app.clock.now()),
+        ..Default::default()
+    }
+    .insert(&app.services.db)
+    .await
+    .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    wait_open(&app, false).await;
+}
+
+#[tokio::test]
+async fn the_override_forces_a_state_until_cleared() {
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await; // in trading hours
+    follow_schedule(&app).await;
+    wait_open(&app, true).await;
+    market::set_override(
+        &app.services.db,
+        false,
+        Some("fire drill".into()),
+        None,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    app.services
+        .bus
+        .publish(Event::MarketConfigChanged)
+        .await
+        .unwrap();
+    wait_open(&app, false).await;
+    let s = state(&app).await;
+    assert_eq!(
+        (s["emergency"].clone(), s["reason"].clone()),
+        (json!(true), json!("fire drill"))
+    );
+    assert_eq!(s["nextOpen"], Value::Null);
+    // The schedule would close at 16:00; the override holds past it and past the next open.
+    app.clock.set(utc("2026-11-26T15:00:00Z"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(state(&app).await["isOpen"], false);
+    follow_schedule(&app).await;
+    wait_open(&app, true).await;
+    assert_eq!(state(&app).await["emergency"], false);
+}
+
+#[tokio::test]
+async fn daylight_saving_changes_move_the_opening_in_utc() {
+    // Friday 2026-03-06 after the close (EST); DST starts Sunday March 8.
+    let app = spawn_app_at(utc("2026-03-06T21:30:00Z"), &[]).await;
+    follow_schedule(&app).await;
+    wait_open(&app, false).await;
+    assert_eq!(state(&app).await["nextOpen"], "2026-03-09T13:30:00+00:00");
+    app.clock.set(utc("2026-03-09T13:30:00Z"));
+    wait_open(&app, true).await;
+    assert_eq!(state(&app).await["nextClose"], "2026-03-09T20:00:00+00:00");
+
+    // Friday 2026-10-30 (EDT) closes 20:00Z; DST ends Sunday November 1.
+    app.clock.set(utc("2026-10-30T20:00:00Z"));
+    wait_open(&app, false).await;
+    assert_eq!(state(&app).await["nextOpen"], "2026-11-02T14:30:00+00:00");
+    app.clock.set(utc("2026-11-02T14:30:00Z"));
+    wait_open(&app, true).await;
+    assert_eq!(state(&app).await["nextClose"], "2026-11-02T21:00:00+00:00");
+}
+
+#[tokio::test]
+async fn stocks_have_live_prices_and_history() {
+    let app = spawn_app_at(
+        utc("2026-11-25T15:00:00Z"),
+        &[("CANDLE_BACKFILL_DAYS", "30")],
+    )
+    .await;
+    let q = "{ stocks { id symbol name price change changePercent open high low previousClose updatedAt trend } }";
+    let stocks = app.gql(q, json!({})).await["data"]["stocks"].clone();
+    let list = stocks.as_array().unwrap();
+    assert!(list.len() >= 10, "{stocks}");
+    let aapl = list.iter().find(|s| s["symbol"] == "AAPL").unwrap();
+    assert_eq!(aapl["price"], "189.50");
+    assert_eq!(aapl["name"], "Apple Inc.");
+
+    // History: 30 days back from Wednesday Nov 25 → Oct 26 … Nov 24: 22 trading days.
+    let id = aapl["id"].as_str().unwrap().to_string();
+    let candles = "query($id: ID!, $i: CandleInterval!) { candles(stockId: $id, interval: $i) { bucketStart open high low close tickCount } }";
+    app.eventually("backfill", || async {
+        app.gql(candles, json!({ "id": id, "i": "D1" })).await["data"]["candles"]
+            .as_array()
+            .is_some_and(|c| c.len() == 22)
+    })
+    .await;
+    let h1 = app.gql(candles, json!({ "id": id, "i": "H1" })).await;
+    assert_eq!(h1["data"]["candles"].as_array().unwrap().len(), 22 * 7);
+    let h4 = app.gql(candles, json!({ "id": id, "i": "H4" })).await;
+    assert_eq!(h4["data"]["candles"].as_array().unwrap().len(), 22 * 2);
+    let d1 = app.gql(candles, json!({ "id": id, "i": "D1" })).await;
+    let days = d1["data"]["candles"].as_array().unwrap();
+    // Continuous with the live price, and days start at New York midnight.
+    assert_eq!(days.last().unwrap()["close"], "189.50");
+    assert_eq!(
+        days.last().unwrap()["bucketStart"],
+        "2026-11-24T05:00:00+00:00"
+    );
+    assert_eq!(days[0]["bucketStart"], "2026-10-26T04:00:00+00:00"); // still EDT then
+
+    // `last` and `from`/`to` windows.
+    let last3 = app
+        .gql(
+            &candles.replace("interval: $i)", "interval: $i, last: 3)"),
+            json!({ "id": id, "i": "D1" }),
+        )
+        .await;
+    assert_eq!(last3["data"]["candles"].as_array().unwrap().len(), 3);
+    assert_eq!(last3["data"]["candles"][2], days[21]);
+    let bad = app
+        .gql(
+            &candles.replace("interval: $i)", "interval: $i, last: 0)"),
+            json!({ "id": id, "i": "D1" }),
+        )
+        .await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    let unknown = app.gql(candles, json!({ "id": "999999", "i": "D1" })).await;
+    assert_eq!(code(&unknown), Some("NOT_FOUND"));
+
+    // The trend is the last 24 hourly closes; the stock lookup works by symbol, any case.
+    let one = app
+        .gql(
+            "{ stock(symbol: \"aapl\") { id trend candles(interval: H4, last: 2) { close } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(one["data"]["stock"]["id"], id.as_str());
+    assert_eq!(one["data"]["stock"]["trend"].as_array().unwrap().len(), 24);
+    assert_eq!(one["data"]["stock"]["candles"].as_array().unwrap().len(), 2);
+    let neither = app.gql("{ stock { id } }", json!({})).await;
+    assert_eq!(code(&neither), Some("BAD_USER_INPUT"));
+    let missing = app
+        .gql("{ stock(symbol: \"NOPE\") { id } }", json!({}))
+        .await;
+    assert_eq!(code(&missing), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn tick_rounds_move_prices_and_build_live_candles() {
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[("SIM_SEED", "7")]).await;
+    let db = &app.services.db;
+    let stocks = app.gql("{ stocks { id } }", json!({})).await["data"]["stocks"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    app.eventually("ten tick rounds", || async {
+        app.tick();
+        price_ticks::Entity::find().count(db).await.unwrap() >= 10 * stocks
+    })
+    .await;
+    halt(&app).await;
+    let aapl = app
+        .gql(
+            "{ stock(symbol: \"AAPL\") { id price open high low previousClose updatedAt } }",
+            json!({}),
+        )
+        .await["data"]["stock"]
+        .clone();
+    assert_ne!(aapl["updatedAt"], Value::Null);
+    let price: f64 = aapl["price"].as_str().unwrap().parse().unwrap();
+    let (high, low): (f64, f64) = (
+        aapl["high"].as_str().unwrap().parse().unwrap(),
+        aapl["low"].as_str().unwrap().parse().unwrap(),
+    );
+    assert!(low <= price && price <= high);
+    assert_eq!(aapl["previousClose"], "189.50");
+
+    // Today's live candles sit in New York buckets: 10:00 EST hour, 08:00 block, the day.
+    let q = "query($id: ID!, $i: CandleInterval!) { candles(stockId: $id, interval: $i, from: \"2026-11-25T05:00:00Z\") { bucketStart close tickCount } }";
+    for (interval, start) in [
+        ("H1", "2026-11-25T15:00:00+00:00"),
+        ("H4", "2026-11-25T13:00:00+00:00"),
+        ("D1", "2026-11-25T05:00:00+00:00"),
+    ] {
+        let c = app.gql(q, json!({ "id": aapl["id"], "i": interval })).await;
+        let today = c["data"]["candles"].as_array().unwrap();
+        assert_eq!(today.len(), 1, "{interval}: {c}");
+        assert_eq!(today[0]["bucketStart"], start);
+        assert_eq!(today[0]["close"], aapl["price"]);
+        assert!(today[0]["tickCount"].as_i64().unwrap() >= 10);
+    }
+}
+
+#[tokio::test]
+async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
+    use entity::candle_data;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
+    let db = &app.services.db;
+    app.eventually("some ticks", || async {
+        app.tick();
+        price_ticks::Entity::find().count(db).await.unwrap() >= 50
+    })
+    .await;
+    // Stop the engine from ticking while we compare.
+    halt(&app).await;
+
+    let today = utc("2026-11-25T05:00:00Z");
+    let snapshot = || async {
+        candle_data::Entity::find()
+            .filter(candle_data::Column::BucketStart.gte(today))
+            .order_by_asc(candle_data::Column::Id)
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.stock_id,
+                    c.interval,
+                    c.bucket_start,
+                    c.open_cents,
+                    c.high_cents,
+                    c.low_cents,
+                    c.close_cents,
+                    c.tick_count,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let live = snapshot().await;
+    // Damage one candle, then rebuild twice.
+    let first = candle_data::Entity::find()
+        .filter(candle_data::Column::BucketStart.gte(today))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    candle_data::ActiveModel {
+        id: Set(first.id),
+        high_cents: Set(1),
+        tick_count: Set(0),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .unwrap();
+    let now = app.clock.now();
+    zebrat::engine::rebuild_candles(&app.services, today, now)
+        .await
+        .unwrap();
+    assert_eq!(snapshot().await, live);
+    zebrat::engine::rebuild_candles(&app.services, today, now)
+        .await
+        .unwrap();
+    assert_eq!(snapshot().await, live);
+}

@@ -11,7 +11,11 @@ use crate::{
     clock::{SharedClock, SystemClock},
     config::{Config, redact_url},
     db,
-    domain::{auth::AuthService, seed},
+    domain::{
+        auth::AuthService,
+        money, seed,
+        trading::{Limits, Trading},
+    },
     engine,
     graphql::{self, AppSchema},
     http,
@@ -25,6 +29,7 @@ pub struct Services {
     pub clock: SharedClock,
     pub bus: SharedBus,
     pub auth: AuthService,
+    pub trading: Trading,
 }
 
 /// State handed to axum handlers.
@@ -102,6 +107,14 @@ impl Application {
             config.refresh_token_ttl,
         )
         .await?;
+        let limits = Limits {
+            max_cash_operation_cents: money::to_cents(
+                config.max_cash_operation,
+                "MAX_CASH_OPERATION",
+            )?,
+            max_order_quantity: config.max_order_quantity,
+        };
+        let trading = Trading::new(db.clone(), clock.clone(), bus.clone(), limits);
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -114,6 +127,7 @@ impl Application {
             clock,
             bus,
             auth,
+            trading,
         };
         let schema = graphql::build_schema(services.clone());
         Ok(Self {

@@ -37,6 +37,10 @@ pub struct Config {
     /// How long raw ticks are kept before pruning.
     pub tick_retention: Duration,
     pub sim_seed: Option<u64>,
+    /// Largest deposit or withdrawal.
+    pub max_cash_operation: rust_decimal::Decimal,
+    /// Largest order, in shares.
+    pub max_order_quantity: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -133,6 +137,12 @@ impl Config {
             tick_retention: Duration::from_secs(
                 parse::<u64>(&var, "TICK_RETENTION_HOURS", Some(168))?.max(1) * 3600,
             ),
+            max_cash_operation: parse(
+                &var,
+                "MAX_CASH_OPERATION",
+                Some(rust_decimal::Decimal::from(1_000_000)),
+            )?,
+            max_order_quantity: parse(&var, "MAX_ORDER_QUANTITY", Some(1_000_000))?,
             sim_seed: var("SIM_SEED")
                 .map(|_| parse(&var, "SIM_SEED", None))
                 .transpose()?,

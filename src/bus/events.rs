@@ -44,3 +44,20 @@ pub struct MarketStatus {
     pub next_close: Option<DateTime<Utc>>,
     pub timezone: String,
 }
+
+/// An order changed status (placed, queued, executed, rejected, canceled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderUpdate {
+    pub user_id: i64,
+    pub order_id: i64,
+    pub stock_id: i64,
+    pub side: String,
+    pub quantity: i64,
+    pub status: String,
+    pub price_cents: Option<i64>,
+    pub total_cents: Option<i64>,
+    pub client_order_id: Option<String>,
+    pub reject_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub executed_at: Option<DateTime<Utc>>,
+}

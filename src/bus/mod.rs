@@ -29,6 +29,10 @@ pub enum Event {
     MarketState(events::MarketStatus),
     /// Hours, holidays or the override changed: the scheduler must re-plan.
     MarketConfigChanged,
+    /// One of a user's orders changed status (goes only to its owner's subscriptions).
+    OrderUpdated(events::OrderUpdate),
+    /// A user's cash or positions changed (a trade): their valuation must be pushed.
+    PortfolioChanged { user_id: i64 },
 }
 
 #[derive(Debug, thiserror::Error)]

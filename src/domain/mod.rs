@@ -5,5 +5,6 @@ pub mod error;
 pub mod market;
 pub mod money;
 pub mod seed;
+pub mod trading;
 
 pub use error::{Error, Result};

@@ -50,6 +50,10 @@ async fn evaluate(
     if status.is_open != config.applied_open {
         market::record_applied(db, status.is_open, now).await?;
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
+        if status.is_open {
+            let executed = services.trading.execute_queued().await?;
+            tracing::info!(executed, "ran the queued orders at the open");
+        }
     }
     open_tx.send_if_modified(|open| std::mem::replace(open, status.is_open) != status.is_open);
     if published.as_ref() != Some(&status) {

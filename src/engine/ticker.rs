@@ -72,6 +72,10 @@ pub async fn run(
         {
             tracing::warn!(error = %e, "publishing a tick round");
         }
+        // Orders queued while the market was opening (or left by a failed pass) run now.
+        if let Err(e) = ticker.services.trading.execute_queued().await {
+            tracing::warn!(error = %e, "running queued orders");
+        }
     }
 }
 

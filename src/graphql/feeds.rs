@@ -11,13 +11,13 @@ use tokio::sync::broadcast;
 
 use super::{
     context::ContextExt,
-    error::{ApiResult, parse_id},
+    error::{ApiError, ApiResult, parse_id},
     market::{Candle, CandleInterval, MarketState, change_percent},
 };
 use crate::{
     bus::Event,
     domain::{
-        market::{candles, stocks},
+        market::{self, candles, stocks},
         money::from_cents,
     },
 };
@@ -55,14 +55,23 @@ impl FeedSubscription {
         Ok(tick_stream(ctx, stock_ids).await?)
     }
 
-    /// The market state, each time it opens, closes or its override changes.
-    async fn market_state(&self, ctx: &Context<'_>) -> impl Stream<Item = MarketState> + use<> {
-        events(ctx.services().bus.subscribe()).filter_map(|e| {
+    /// The market state: the current one at once, then each open, close or override change.
+    async fn market_state(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = MarketState> + use<>> {
+        let s = ctx.services();
+        // Subscribe before reading, so no change can fall between the two.
+        let changes = events(s.bus.subscribe()).filter_map(|e| {
             std::future::ready(match &*e {
                 Event::MarketState(s) => Some(MarketState::from(s.clone())),
                 _ => None,
             })
-        })
+        });
+        let now = market::status(&s.db, s.config.market_timezone, s.clock.now())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(stream::once(std::future::ready(MarketState::from(now))).chain(changes))
     }
 
     /// The live candle of one stock and interval, each time a tick changes it.

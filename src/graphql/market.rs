@@ -189,21 +189,27 @@ impl From<Quote> for Stock {
     }
 }
 
-/// Percent change, rounded to two decimals.
+/// Percent change, always with two decimals.
 pub fn change_percent(last_cents: i64, prev_close_cents: i64) -> Decimal {
-    if prev_close_cents == 0 {
-        return Decimal::ZERO;
-    }
-    (Decimal::from(last_cents - prev_close_cents) * Decimal::ONE_HUNDRED
-        / Decimal::from(prev_close_cents))
-    .round_dp(2)
+    percent(last_cents - prev_close_cents, prev_close_cents)
+}
+
+/// `part / whole` in percent, always with two decimals (`"0.00"`, not `"0"`).
+pub fn percent(part: i64, whole: i64) -> Decimal {
+    let mut p = if whole == 0 {
+        Decimal::ZERO
+    } else {
+        (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(2)
+    };
+    p.rescale(2);
+    p
 }
 
 #[ComplexObject]
 impl Stock {
     /// The last 24 hourly closes, oldest first: enough for a sparkline.
     async fn trend(&self, ctx: &Context<'_>) -> ApiResult<Vec<Decimal>> {
-        let loader = ctx.data_unchecked::<DataLoader<TrendLoader>>();
+        let loader = ctx.data::<DataLoader<TrendLoader>>()?;
         let closes = loader
             .load_one(self.stock_id)
             .await

@@ -6,6 +6,7 @@ pub mod error;
 pub mod feeds;
 pub mod guards;
 pub mod market;
+pub mod trading;
 
 use async_graphql::{
     MergedObject, MergedSubscription, SDLExportOptions, Schema, dataloader::DataLoader,
@@ -16,13 +17,17 @@ pub use context::Caller;
 use crate::app::Services;
 
 #[derive(MergedObject, Default)]
-pub struct Query(accounts::AccountQuery, market::MarketQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    market::MarketQuery,
+    trading::TradingQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountMutation);
+pub struct Mutation(accounts::AccountMutation, trading::TradingMutation);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(feeds::FeedSubscription);
+pub struct Subscription(feeds::FeedSubscription, trading::AccountFeedSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -40,6 +45,10 @@ pub fn build_schema(services: Services) -> AppSchema {
     builder()
         .data(DataLoader::new(
             market::TrendLoader(services.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            trading::StockLoader(services.clone()),
             tokio::spawn,
         ))
         .data(services)

@@ -134,23 +134,22 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    let mut body = match serde_json::to_value(&response) {
+    // Serialize the response itself (not via serde_json::Value) so fields keep query order.
+    let body = match &response {
+        // The spec: `data` is absent, not null, when execution never started.
+        BatchResponse::Single(r) if request_error => {
+            serde_json::to_vec(&serde_json::json!({ "errors": r.errors }))
+        }
+        _ => serde_json::to_vec(&response),
+    };
+    let body = match body {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "serializing a GraphQL response");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    if request_error && let Some(body) = body.as_object_mut() {
-        // The spec: `data` is absent, not null, when execution never started.
-        body.remove("data");
-    }
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
 /// The caller from `Authorization: Bearer …`.

@@ -6,4 +6,5 @@ mod helpers;
 mod http;
 mod market;
 mod migrations;
+mod trading;
 mod websocket;

@@ -1,8 +1,10 @@
 //! Shared executions of public subscriptions.
 //!
 //! A feed is one `execute_stream` of one (document, operation, variables). Its responses are
-//! serialized once and broadcast to every subscriber of that key. A feed ends when its last
-//! subscriber leaves (noticed at its next event) or when its stream ends.
+//! serialized once and broadcast to every subscriber of that key; a subscriber who joins a
+//! running feed first gets its latest response (the current state, the last tick round). A
+//! feed ends when its last subscriber leaves (noticed at its next event) or when its stream
+//! ends.
 
 use std::{
     collections::HashMap,
@@ -35,25 +37,43 @@ pub struct FeedKey {
     variables: String,
 }
 
+/// A running feed: its broadcast and its latest response, numbered so that a joiner never
+/// sees the same response twice.
+#[derive(Clone)]
+struct Feed {
+    tx: broadcast::Sender<(u64, Out)>,
+    latest: Arc<Mutex<Option<(u64, Out)>>>,
+}
+
 /// The registry of running feeds, shared by every connection of this instance.
 #[derive(Default, Clone)]
 pub struct Feeds {
-    running: Arc<Mutex<HashMap<FeedKey, broadcast::Sender<Out>>>>,
+    running: Arc<Mutex<HashMap<FeedKey, Feed>>>,
 }
 
 impl Feeds {
     /// Subscribes to the feed for `key`, starting it if it is not running.
     pub fn join(&self, key: FeedKey, request: Request, schema: &AppSchema) -> SubStream {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = running.get(&key) {
-            return receive(tx.subscribe());
+        if let Some(feed) = running.get(&key) {
+            let rx = feed.tx.subscribe();
+            let latest = feed
+                .latest
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            return receive(latest, rx);
         }
-        let (tx, rx) = broadcast::channel(FEED_BUFFER);
-        running.insert(key.clone(), tx.clone());
+        let feed = Feed {
+            tx: broadcast::channel(FEED_BUFFER).0,
+            latest: Arc::default(),
+        };
+        let rx = feed.tx.subscribe();
+        running.insert(key.clone(), feed.clone());
         drop(running);
         let stream = schema.execute_stream(request.data(Caller::Anonymous));
-        tokio::spawn(run(self.clone(), key, tx, stream));
-        receive(rx)
+        tokio::spawn(run(self.clone(), key, feed, stream));
+        receive(None, rx)
     }
 
     /// How many distinct feeds are running.
@@ -67,7 +87,7 @@ impl Feeds {
 
     /// Removes the feed if it has no subscribers left (under the registry lock, so nobody can
     /// join it in between); returns whether it was removed.
-    fn retire_if_idle(&self, key: &FeedKey, tx: &broadcast::Sender<Out>) -> bool {
+    fn retire_if_idle(&self, key: &FeedKey, tx: &broadcast::Sender<(u64, Out)>) -> bool {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         if tx.receiver_count() == 0 {
             running.remove(key);
@@ -88,29 +108,31 @@ impl Feeds {
 async fn run(
     feeds: Feeds,
     key: FeedKey,
-    tx: broadcast::Sender<Out>,
+    feed: Feed,
     responses: impl Stream<Item = Response> + Send + 'static,
 ) {
     futures_util::pin_mut!(responses);
-    let mut first = true;
+    let mut seq = 0;
     while let Some(response) = responses.next().await {
-        if feeds.retire_if_idle(&key, &tx) {
+        if feeds.retire_if_idle(&key, &feed.tx) {
             return;
         }
-        let out = to_out(response, first);
-        first = false;
+        let out = to_out(response, seq == 0);
+        seq += 1;
         let terminal = matches!(out, Out::Error(_));
         if terminal {
             // Leave the registry before the last send: whoever joined got the error.
             feeds.retire(&key);
+        } else {
+            *feed.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some((seq, out.clone()));
         }
-        let _ = tx.send(out);
+        let _ = feed.tx.send((seq, out));
         if terminal {
             return;
         }
     }
     feeds.retire(&key);
-    let _ = tx.send(Out::Complete);
+    let _ = feed.tx.send((seq + 1, Out::Complete));
 }
 
 /// Serializes one response. A first response whose errors are about the document (syntax,
@@ -136,18 +158,23 @@ pub fn to_out(response: Response, first: bool) -> Out {
     }
 }
 
-fn receive(rx: broadcast::Receiver<Out>) -> SubStream {
-    Box::pin(stream::unfold(Some(rx), |rx| async move {
-        let mut rx = rx?;
+/// A subscriber's stream: the feed's latest response (if it has one), then what follows it.
+fn receive(latest: Option<(u64, Out)>, rx: broadcast::Receiver<(u64, Out)>) -> SubStream {
+    let seen = latest.as_ref().map_or(0, |(seq, _)| *seq);
+    let replay = stream::iter(latest.map(|(_, out)| out));
+    let live = stream::unfold(Some((rx, seen)), |state| async move {
+        let (mut rx, seen) = state?;
         loop {
             match rx.recv().await {
-                Ok(out @ (Out::Error(_) | Out::Complete)) => return Some((out, None)),
-                Ok(out) => return Some((out, Some(rx))),
+                Ok((seq, _)) if seq <= seen => continue, // already replayed
+                Ok((_, out @ (Out::Error(_) | Out::Complete))) => return Some((out, None)),
+                Ok((_, out)) => return Some((out, Some((rx, seen)))),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return Some((Out::Complete, None)),
             }
         }
-    }))
+    });
+    Box::pin(replay.chain(live))
 }
 
 /// A subscription run for one caller (account feeds, queries and mutations over the socket).

@@ -1,0 +1,135 @@
+//! Cash, orders and portfolio: the invariants of DESIGN.md live here.
+//!
+//! Every command runs in ONE transaction that first locks the user's row (`FOR UPDATE` on
+//! PostgreSQL; SQLite runs one transaction at a time). All reads that decide a debit happen
+//! under that lock, so concurrent orders and withdrawals of one user are serialized and can
+//! never overspend or oversell. Events are published after commit.
+
+pub mod cash;
+pub mod orders;
+pub mod page;
+pub mod portfolio;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entity::{cash_ledger, users};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set,
+};
+
+use super::{Error, Result};
+use crate::{bus::SharedBus, clock::SharedClock};
+
+/// Limits on what one request may move.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest deposit or withdrawal, in cents.
+    pub max_cash_operation_cents: i64,
+    /// Largest order, in shares.
+    pub max_order_quantity: i64,
+}
+
+/// The trading services. Cheap to clone.
+#[derive(Clone)]
+pub struct Trading {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: SharedClock,
+    pub(crate) bus: SharedBus,
+    pub(crate) limits: Arc<Limits>,
+}
+
+impl Trading {
+    pub fn new(db: DatabaseConnection, clock: SharedClock, bus: SharedBus, limits: Limits) -> Self {
+        Trading {
+            db,
+            clock,
+            bus,
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// Publishes after a commit; a bus failure must not undo what was written.
+    async fn publish(&self, event: crate::bus::Event) {
+        if let Err(e) = self.bus.publish(event).await {
+            tracing::warn!(error = %e, "publishing an account event");
+        }
+    }
+}
+
+/// Locks and returns an active user's row for the rest of the transaction.
+pub(crate) async fn lock_user(conn: &impl ConnectionTrait, user_id: i64) -> Result<users::Model> {
+    let user = users::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("account not found".into()))?;
+    if !user.active {
+        return Err(Error::Unauthenticated("account is deactivated".into()));
+    }
+    Ok(user)
+}
+
+/// Kinds of cash movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerKind {
+    Deposit,
+    Withdrawal,
+    Buy,
+    Sell,
+}
+
+impl LedgerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Deposit => "DEPOSIT",
+            LedgerKind::Withdrawal => "WITHDRAWAL",
+            LedgerKind::Buy => "BUY",
+            LedgerKind::Sell => "SELL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Deposit, Self::Withdrawal, Self::Buy, Self::Sell]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Moves a locked user's cash by `amount` (signed) and writes the ledger row for it.
+pub(crate) async fn move_cash(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    kind: LedgerKind,
+    amount_cents: i64,
+    reserved_cents: i64,
+    reference: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<users::Model> {
+    let balance = user
+        .cash_cents
+        .checked_add(amount_cents)
+        .filter(|b| *b >= 0)
+        .ok_or_else(|| Error::InsufficientFunds("not enough cash".into()))?;
+    let updated = users::ActiveModel {
+        id: Set(user.id),
+        cash_cents: Set(balance),
+        reserved_cents: Set(reserved_cents),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    cash_ledger::ActiveModel {
+        user_id: Set(user.id),
+        kind: Set(kind.as_str().into()),
+        amount_cents: Set(amount_cents),
+        balance_after_cents: Set(balance),
+        reference: Set(reference),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(updated)
+}

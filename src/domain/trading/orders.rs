@@ -1,0 +1,833 @@
+//! Market orders: quote, place (execute now or queue), cancel, and the queue run at the open.
+
+use chrono::{DateTime, Utc};
+use entity::{market_state, orders, positions, trades, users};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+
+use super::{
+    LedgerKind, Trading, lock_user, move_cash,
+    page::{Page, PageRequest},
+};
+use crate::{
+    bus::{Event, events::OrderUpdate},
+    domain::{
+        Error, Result,
+        market::stocks::{self, Quote},
+        money::from_cents,
+    },
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "BUY" => Ok(Side::Buy),
+            "SELL" => Ok(Side::Sell),
+            other => Err(Error::internal(format!("order side {other}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Queued,
+    Executed,
+    Canceled,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "QUEUED",
+            Status::Executed => "EXECUTED",
+            Status::Canceled => "CANCELED",
+            Status::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        [
+            Status::Queued,
+            Status::Executed,
+            Status::Canceled,
+            Status::Rejected,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| Error::internal(format!("order status {s}")))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: i64,
+    pub user_id: i64,
+    pub stock_id: i64,
+    pub side: Side,
+    pub quantity: i64,
+    pub status: Status,
+    pub price_cents: Option<i64>,
+    pub total_cents: Option<i64>,
+    pub client_order_id: Option<String>,
+    pub reject_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<orders::Model> for Order {
+    type Error = Error;
+    fn try_from(m: orders::Model) -> Result<Self> {
+        Ok(Order {
+            id: m.id,
+            user_id: m.user_id,
+            stock_id: m.stock_id,
+            side: Side::parse(&m.side)?,
+            quantity: m.quantity,
+            status: Status::parse(&m.status)?,
+            price_cents: m.price_cents,
+            total_cents: m.total_cents,
+            client_order_id: m.client_order_id,
+            reject_reason: m.reject_reason,
+            created_at: m.created_at,
+            executed_at: m.executed_at,
+        })
+    }
+}
+
+impl Order {
+    pub fn to_event(&self) -> OrderUpdate {
+        OrderUpdate {
+            user_id: self.user_id,
+            order_id: self.id,
+            stock_id: self.stock_id,
+            side: self.side.as_str().into(),
+            quantity: self.quantity,
+            status: self.status.as_str().into(),
+            price_cents: self.price_cents,
+            total_cents: self.total_cents,
+            client_order_id: self.client_order_id.clone(),
+            reject_reason: self.reject_reason.clone(),
+            created_at: self.created_at,
+            executed_at: self.executed_at,
+        }
+    }
+
+    pub fn from_event(e: &OrderUpdate) -> Result<Self> {
+        Ok(Order {
+            id: e.order_id,
+            user_id: e.user_id,
+            stock_id: e.stock_id,
+            side: Side::parse(&e.side)?,
+            quantity: e.quantity,
+            status: Status::parse(&e.status)?,
+            price_cents: e.price_cents,
+            total_cents: e.total_cents,
+            client_order_id: e.client_order_id.clone(),
+            reject_reason: e.reject_reason.clone(),
+            created_at: e.created_at,
+            executed_at: e.executed_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Trade {
+    pub id: i64,
+    pub order_id: i64,
+    pub stock_id: i64,
+    pub side: Side,
+    /// Shares (always positive; `side` says which way).
+    pub quantity: i64,
+    pub price_cents: i64,
+    pub total_cents: i64,
+    pub realized_pnl_cents: i64,
+    pub executed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub stock_id: i64,
+    pub side: Side,
+    pub quantity: i64,
+    pub client_order_id: Option<String>,
+}
+
+/// What an order would do now.
+#[derive(Debug, Clone)]
+pub struct OrderQuote {
+    pub stock: Quote,
+    pub side: Side,
+    pub quantity: i64,
+    pub price_cents: i64,
+    pub total_cents: i64,
+    pub cash_after_cents: i64,
+    pub shares_after: i64,
+    pub market_open: bool,
+    /// False when the market is closed (the order would queue) or it cannot be covered.
+    pub executes_now: bool,
+    /// Why it could not be placed, if it could not.
+    pub problem: Option<String>,
+}
+
+impl Trading {
+    fn validate(&self, quantity: i64, client_order_id: Option<&str>) -> Result<()> {
+        if quantity < 1 || quantity > self.limits.max_order_quantity {
+            return Err(Error::bad_input(
+                "quantity",
+                format!(
+                    "quantity must be a whole number from 1 to {}",
+                    self.limits.max_order_quantity
+                ),
+            ));
+        }
+        if let Some(id) = client_order_id
+            && (id.is_empty() || id.len() > 64 || id.chars().any(char::is_control))
+        {
+            return Err(Error::bad_input(
+                "clientOrderId",
+                "clientOrderId must be 1 to 64 printable characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The price preview: never writes anything.
+    pub async fn quote(
+        &self,
+        user_id: i64,
+        stock_id: i64,
+        side: Side,
+        quantity: i64,
+    ) -> Result<OrderQuote> {
+        self.validate(quantity, None)?;
+        let stock = tradable(&self.db, stock_id).await?;
+        let user = users::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated("account not found".into()))?;
+        let position = position(&self.db, user_id, stock_id).await?;
+        let market_open = market_open(&self.db).await?;
+        let total = total(stock.last_cents, quantity)?;
+        let available_shares = position
+            .as_ref()
+            .map_or(0, |p| p.quantity - p.reserved_quantity);
+        let held = position.as_ref().map_or(0, |p| p.quantity);
+        let (cash_after, shares_after, problem) = match side {
+            Side::Buy => {
+                let after = user.cash_cents - total;
+                let short = user.cash_cents - user.reserved_cents < total;
+                (
+                    after,
+                    held + quantity,
+                    short.then(|| "insufficient funds".to_string()),
+                )
+            }
+            Side::Sell => {
+                let short = available_shares < quantity;
+                (
+                    user.cash_cents + total,
+                    held - quantity,
+                    short.then(|| "insufficient shares".to_string()),
+                )
+            }
+        };
+        Ok(OrderQuote {
+            side,
+            quantity,
+            price_cents: stock.last_cents,
+            total_cents: total,
+            cash_after_cents: cash_after,
+            shares_after,
+            market_open,
+            executes_now: market_open && problem.is_none(),
+            problem,
+            stock,
+        })
+    }
+
+    /// Places a market order: executed at once while the market is open, queued (with cash or
+    /// shares reserved) while it is closed. A repeated `clientOrderId` returns the first order.
+    #[tracing::instrument(skip(self, cmd), fields(stock_id = cmd.stock_id, side = cmd.side.as_str(), quantity = cmd.quantity))]
+    pub async fn place_order(&self, user_id: i64, cmd: PlaceOrder) -> Result<Order> {
+        self.validate(cmd.quantity, cmd.client_order_id.as_deref())?;
+        let txn = self.db.begin().await?;
+        let user = lock_user(&txn, user_id).await?;
+        if let Some(coid) = &cmd.client_order_id {
+            let existing = orders::Entity::find()
+                .filter(orders::Column::UserId.eq(user_id))
+                .filter(orders::Column::ClientOrderId.eq(coid.as_str()))
+                .one(&txn)
+                .await?;
+            if let Some(existing) = existing {
+                let existing = Order::try_from(existing)?;
+                if existing.stock_id != cmd.stock_id
+                    || existing.side != cmd.side
+                    || existing.quantity != cmd.quantity
+                {
+                    return Err(Error::Conflict(
+                        "clientOrderId was already used for a different order".into(),
+                    ));
+                }
+                return Ok(existing);
+            }
+        }
+        let stock = tradable(&txn, cmd.stock_id).await?;
+        let now = self.clock.now();
+        let order = if market_open(&txn).await? {
+            let order = insert_order(&txn, user_id, &cmd, Status::Executed, 0, now).await?;
+            execute(&txn, &user, order, stock.last_cents, now).await?
+        } else {
+            queue(&txn, &user, &cmd, &stock, now).await?
+        };
+        txn.commit().await?;
+        self.after_change(&order).await;
+        Ok(order)
+    }
+
+    /// Cancels the caller's own queued order and releases what it reserved.
+    #[tracing::instrument(skip(self))]
+    pub async fn cancel_order(&self, user_id: i64, order_id: i64) -> Result<Order> {
+        let txn = self.db.begin().await?;
+        let user = lock_user(&txn, user_id).await?;
+        let order = orders::Entity::find_by_id(order_id)
+            .one(&txn)
+            .await?
+            .filter(|o| o.user_id == user_id) // others' orders do not exist for this caller
+            .ok_or_else(|| Error::NotFound("order".into()))?;
+        let order = Order::try_from(order)?;
+        if order.status != Status::Queued {
+            return Err(Error::Conflict(format!(
+                "only queued orders can be canceled; this one is {}",
+                order.status.as_str()
+            )));
+        }
+        let now = self.clock.now();
+        let order = finish_queued(&txn, &user, order, Status::Canceled, None, now).await?;
+        txn.commit().await?;
+        self.after_change(&order).await;
+        Ok(order)
+    }
+
+    /// Runs queued orders first-in first-out at current prices while the market is open.
+    /// Each order is its own transaction; an order that can no longer be covered is rejected.
+    /// Safe to run concurrently: an order leaves QUEUED exactly once.
+    pub async fn execute_queued(&self) -> Result<usize> {
+        let mut done = 0;
+        let mut after_id = 0;
+        loop {
+            if !market_open(&self.db).await? {
+                return Ok(done);
+            }
+            let batch = orders::Entity::find()
+                .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+                .filter(orders::Column::Id.gt(after_id))
+                .order_by_asc(orders::Column::Id)
+                .limit(200)
+                .all(&self.db)
+                .await?;
+            let Some(last) = batch.last() else {
+                return Ok(done);
+            };
+            after_id = last.id;
+            for order in batch {
+                if let Some(order) = self.execute_one_queued(order.id).await? {
+                    done += 1;
+                    self.after_change(&order).await;
+                }
+            }
+        }
+    }
+
+    async fn execute_one_queued(&self, order_id: i64) -> Result<Option<Order>> {
+        let txn = self.db.begin().await?;
+        let Some(order) = orders::Entity::find_by_id(order_id).one(&txn).await? else {
+            return Ok(None);
+        };
+        let user = match lock_user(&txn, order.user_id).await {
+            Ok(user) => user,
+            // A deactivated owner's orders stay queued until an admin deals with the account.
+            Err(Error::Unauthenticated(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // Re-read under the owner's lock: a cancel may have won the race.
+        let order = match orders::Entity::find_by_id(order_id).one(&txn).await? {
+            Some(o) if o.status == Status::Queued.as_str() => Order::try_from(o)?,
+            _ => return Ok(None),
+        };
+        let now = self.clock.now();
+        let stock = stocks::by_id(&txn, order.stock_id)
+            .await
+            .ok()
+            .filter(|s| s.active);
+        let Some(stock) = stock else {
+            let order = finish_queued(
+                &txn,
+                &user,
+                order,
+                Status::Rejected,
+                Some("the stock is halted".into()),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Some(order));
+        };
+        // Release the reservation, then check the order against what is really there now.
+        let order = finish_queued(&txn, &user, order, Status::Executed, None, now).await?;
+        let user = lock_user(&txn, user.id).await?;
+        let order = match execute(&txn, &user, order.clone(), stock.last_cents, now).await {
+            Ok(order) => order,
+            Err(Error::InsufficientFunds(reason) | Error::InsufficientShares(reason)) => {
+                reject(&txn, order, &reason, now).await?
+            }
+            Err(e) => return Err(e),
+        };
+        txn.commit().await?;
+        Ok(Some(order))
+    }
+
+    pub async fn orders(
+        &self,
+        user_id: i64,
+        status: Option<Status>,
+        page: PageRequest,
+    ) -> Result<Page<Order>> {
+        let mut q = orders::Entity::find()
+            .filter(orders::Column::UserId.eq(user_id))
+            .order_by_desc(orders::Column::Id)
+            .limit(page.first + 1);
+        if let Some(status) = status {
+            q = q.filter(orders::Column::Status.eq(status.as_str()));
+        }
+        if let Some(before) = page.before_id {
+            q = q.filter(orders::Column::Id.lt(before));
+        }
+        let rows = q
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Order::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page, |o| o.id))
+    }
+
+    pub async fn order(&self, user_id: i64, order_id: i64) -> Result<Order> {
+        orders::Entity::find_by_id(order_id)
+            .one(&self.db)
+            .await?
+            .filter(|o| o.user_id == user_id)
+            .ok_or_else(|| Error::NotFound("order".into()))
+            .and_then(Order::try_from)
+    }
+
+    pub async fn trades(&self, user_id: i64, page: PageRequest) -> Result<Page<Trade>> {
+        let mut q = trades::Entity::find()
+            .filter(trades::Column::UserId.eq(user_id))
+            .order_by_desc(trades::Column::Id)
+            .limit(page.first + 1);
+        if let Some(before) = page.before_id {
+            q = q.filter(trades::Column::Id.lt(before));
+        }
+        let rows = q
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| {
+                Ok(Trade {
+                    id: t.id,
+                    order_id: t.order_id,
+                    stock_id: t.stock_id,
+                    side: Side::parse(&t.side)?,
+                    quantity: t.quantity.abs(),
+                    price_cents: t.price_cents,
+                    total_cents: t.total_cents,
+                    realized_pnl_cents: t.realized_pnl_cents,
+                    executed_at: t.executed_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page, |t| t.id))
+    }
+
+    async fn after_change(&self, order: &Order) {
+        self.publish(Event::OrderUpdated(order.to_event())).await;
+        if order.status == Status::Executed {
+            self.publish(Event::PortfolioChanged {
+                user_id: order.user_id,
+            })
+            .await;
+        }
+    }
+}
+
+/// The market state the engine last applied.
+async fn market_open(conn: &impl ConnectionTrait) -> Result<bool> {
+    Ok(market_state::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .is_some_and(|s| s.is_open))
+}
+
+/// A stock that takes orders: it exists and is not halted.
+async fn tradable(conn: &impl ConnectionTrait, stock_id: i64) -> Result<Quote> {
+    let stock = stocks::by_id(conn, stock_id).await?;
+    if !stock.active {
+        return Err(Error::NotFound("stock (it is halted)".into()));
+    }
+    Ok(stock)
+}
+
+fn total(price_cents: i64, quantity: i64) -> Result<i64> {
+    price_cents
+        .checked_mul(quantity)
+        .ok_or_else(|| Error::bad_input("quantity", "order value is too large"))
+}
+
+async fn position(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+) -> Result<Option<positions::Model>> {
+    Ok(positions::Entity::find()
+        .filter(positions::Column::UserId.eq(user_id))
+        .filter(positions::Column::StockId.eq(stock_id))
+        .one(conn)
+        .await?)
+}
+
+async fn insert_order(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    cmd: &PlaceOrder,
+    status: Status,
+    reserved_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let model = orders::ActiveModel {
+        user_id: Set(user_id),
+        stock_id: Set(cmd.stock_id),
+        side: Set(cmd.side.as_str().into()),
+        quantity: Set(cmd.quantity),
+        status: Set(status.as_str().into()),
+        price_cents: Set(None),
+        total_cents: Set(None),
+        reserved_cents: Set(reserved_cents),
+        client_order_id: Set(cmd.client_order_id.clone()),
+        reject_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        executed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?;
+    Order::try_from(model)
+}
+
+/// Fills `order` at `price` for a locked `user`: trade, position, cash and ledger.
+async fn execute(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    mut order: Order,
+    price_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let total = total(price_cents, order.quantity)?;
+    let held = position(conn, user.id, order.stock_id).await?;
+    let reference = Some(format!("order:{}", order.id));
+    let (signed_qty, realized) = match order.side {
+        Side::Buy => {
+            if user.cash_cents - user.reserved_cents < total {
+                return Err(Error::InsufficientFunds(format!(
+                    "needs {}, available {}",
+                    from_cents(total),
+                    from_cents(user.cash_cents - user.reserved_cents)
+                )));
+            }
+            move_cash(
+                conn,
+                user,
+                LedgerKind::Buy,
+                -total,
+                user.reserved_cents,
+                reference,
+                now,
+            )
+            .await?;
+            let (quantity, basis) = held
+                .as_ref()
+                .map_or((0, 0), |p| (p.quantity, p.cost_basis_cents));
+            save_position(
+                conn,
+                user.id,
+                order.stock_id,
+                held.as_ref(),
+                quantity + order.quantity,
+                basis + total,
+                0,
+                now,
+            )
+            .await?;
+            (order.quantity, 0)
+        }
+        Side::Sell => {
+            let p = held
+                .as_ref()
+                .filter(|p| p.quantity - p.reserved_quantity >= order.quantity)
+                .ok_or_else(|| {
+                    Error::InsufficientShares(format!(
+                        "holds {} free shares",
+                        held.as_ref()
+                            .map_or(0, |p| p.quantity - p.reserved_quantity)
+                    ))
+                })?;
+            // Average cost: the sold shares take their proportional part of the cost basis.
+            let removed = if order.quantity == p.quantity {
+                p.cost_basis_cents
+            } else {
+                (i128::from(p.cost_basis_cents) * i128::from(order.quantity)
+                    / i128::from(p.quantity)) as i64
+            };
+            let realized = total - removed;
+            move_cash(
+                conn,
+                user,
+                LedgerKind::Sell,
+                total,
+                user.reserved_cents,
+                reference,
+                now,
+            )
+            .await?;
+            save_position(
+                conn,
+                user.id,
+                order.stock_id,
+                held.as_ref(),
+                p.quantity - order.quantity,
+                p.cost_basis_cents - removed,
+                realized,
+                now,
+            )
+            .await?;
+            (-order.quantity, realized)
+        }
+    };
+    trades::ActiveModel {
+        order_id: Set(order.id),
+        user_id: Set(user.id),
+        stock_id: Set(order.stock_id),
+        side: Set(order.side.as_str().into()),
+        quantity: Set(signed_qty),
+        price_cents: Set(price_cents),
+        total_cents: Set(total),
+        realized_pnl_cents: Set(realized),
+        executed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    orders::ActiveModel {
+        id: Set(order.id),
+        status: Set(Status::Executed.as_str().into()),
+        price_cents: Set(Some(price_cents)),
+        total_cents: Set(Some(total)),
+        reserved_cents: Set(0),
+        executed_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    order.status = Status::Executed;
+    order.price_cents = Some(price_cents);
+    order.total_cents = Some(total);
+    order.executed_at = Some(now);
+    Ok(order)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save_position(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+    existing: Option<&positions::Model>,
+    quantity: i64,
+    cost_basis_cents: i64,
+    realized_delta: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match existing {
+        Some(p) => {
+            positions::ActiveModel {
+                id: Set(p.id),
+                quantity: Set(quantity),
+                cost_basis_cents: Set(cost_basis_cents),
+                realized_pnl_cents: Set(p.realized_pnl_cents + realized_delta),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+        }
+        None => {
+            positions::ActiveModel {
+                user_id: Set(user_id),
+                stock_id: Set(stock_id),
+                quantity: Set(quantity),
+                reserved_quantity: Set(0),
+                cost_basis_cents: Set(cost_basis_cents),
+                realized_pnl_cents: Set(realized_delta),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues an order while the market is closed, reserving its estimated cost or its shares.
+async fn queue(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    cmd: &PlaceOrder,
+    stock: &Quote,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    match cmd.side {
+        Side::Buy => {
+            let estimate = total(stock.last_cents, cmd.quantity)?;
+            let available = user.cash_cents - user.reserved_cents;
+            if available < estimate {
+                return Err(Error::InsufficientFunds(format!(
+                    "needs about {}, available {}",
+                    from_cents(estimate),
+                    from_cents(available)
+                )));
+            }
+            users::ActiveModel {
+                id: Set(user.id),
+                reserved_cents: Set(user.reserved_cents + estimate),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+            insert_order(conn, user.id, cmd, Status::Queued, estimate, now).await
+        }
+        Side::Sell => {
+            let held = position(conn, user.id, cmd.stock_id).await?;
+            let free = held
+                .as_ref()
+                .map_or(0, |p| p.quantity - p.reserved_quantity);
+            let Some(p) = held.filter(|_| free >= cmd.quantity) else {
+                return Err(Error::InsufficientShares(format!(
+                    "holds {free} free shares"
+                )));
+            };
+            positions::ActiveModel {
+                id: Set(p.id),
+                reserved_quantity: Set(p.reserved_quantity + cmd.quantity),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+            insert_order(conn, user.id, cmd, Status::Queued, 0, now).await
+        }
+    }
+}
+
+/// Takes a QUEUED order out of the queue (exactly once), releasing its reservation.
+async fn finish_queued(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    mut order: Order,
+    status: Status,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let reserved = orders::Entity::find_by_id(order.id)
+        .one(conn)
+        .await?
+        .map_or(0, |o| o.reserved_cents);
+    let claimed = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(status.as_str()))
+        .col_expr(orders::Column::RejectReason, Expr::value(reason.clone()))
+        .col_expr(orders::Column::ReservedCents, Expr::value(0i64))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
+        .filter(orders::Column::Id.eq(order.id))
+        .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+        .exec(conn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::Conflict("the order is no longer queued".into()));
+    }
+    match order.side {
+        Side::Buy => {
+            users::ActiveModel {
+                id: Set(user.id),
+                reserved_cents: Set(user.reserved_cents - reserved),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+        }
+        Side::Sell => {
+            if let Some(p) = position(conn, user.id, order.stock_id).await? {
+                positions::ActiveModel {
+                    id: Set(p.id),
+                    reserved_quantity: Set((p.reserved_quantity - order.quantity).max(0)),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .update(conn)
+                .await?;
+            }
+        }
+    }
+    order.status = status;
+    order.reject_reason = reason;
+    Ok(order)
+}
+
+async fn reject(
+    conn: &impl ConnectionTrait,
+    mut order: Order,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let reason = format!("rejected at the open: {reason}");
+    orders::ActiveModel {
+        id: Set(order.id),
+        status: Set(Status::Rejected.as_str().into()),
+        reject_reason: Set(Some(reason.clone())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    order.status = Status::Rejected;
+    order.reject_reason = Some(reason);
+    Ok(order)
+}

@@ -39,6 +39,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Shared executions of public subscriptions.
     pub feeds: http::ws::Feeds,
+    /// Cancelled when the server stops: open WebSockets close with 1001.
+    pub shutdown: CancellationToken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +138,7 @@ impl Application {
                 services,
                 schema,
                 feeds: Default::default(),
+                shutdown: shutdown.clone(),
             },
             shutdown,
         })

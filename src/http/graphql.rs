@@ -4,7 +4,10 @@
 
 use async_graphql::{
     BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError,
-    parser::{parse_query, types::OperationType},
+    parser::{
+        Positioned, parse_query,
+        types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
+    },
 };
 use axum::{
     body::Bytes,
@@ -181,18 +184,7 @@ pub fn is_request_error(r: &GqlResponse) -> bool {
 /// they are all the client's to fix.
 fn with_codes(response: BatchResponse) -> BatchResponse {
     fn fix(mut r: GqlResponse) -> GqlResponse {
-        for error in &mut r.errors {
-            let has_code = error
-                .extensions
-                .as_ref()
-                .is_some_and(|ext| ext.get("code").is_some());
-            if !has_code {
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", "BAD_USER_INPUT");
-            }
-        }
+        r.errors = with_codes_in(r.errors);
         r
     }
     match response {
@@ -219,17 +211,23 @@ pub fn with_codes_in(mut errors: Vec<ServerError>) -> Vec<ServerError> {
 }
 
 fn is_mutation(request: &Request) -> bool {
-    let Ok(doc) = parse_query(&request.query) else {
-        return false; // execution reports the syntax error
-    };
-    let ty = match (&doc.operations, request.operation_name.as_deref()) {
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| op.node.ty)
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(_), None) => None,
-    };
-    ty == Some(OperationType::Mutation)
+    // A document that does not parse is not a mutation: execution reports the syntax error.
+    parse_query(&request.query).is_ok_and(|doc| {
+        operation(&doc, request.operation_name.as_deref())
+            .is_some_and(|op| op.node.ty == OperationType::Mutation)
+    })
+}
+
+/// The operation a request selects: the only one, or the one named.
+pub fn operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
 }
 
 fn request_error(media: Media, status: StatusCode, message: &str) -> Response {

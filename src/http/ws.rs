@@ -144,6 +144,7 @@ impl Connection {
                 _ = keep_alive.tick(), if self.protocol == Protocol::Legacy && self.caller.is_some() => {
                     Ok(vec![protocol::keep_alive()])
                 }
+                _ = self.state.shutdown.cancelled() => Err(Close(1001, "Server shutting down")),
             };
             match result {
                 Ok(frames) => {

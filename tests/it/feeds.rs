@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock, domain::market};
 
 use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_at};
 
@@ -121,20 +120,7 @@ async fn market_state_changes_reach_subscribers() {
         .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    market::set_override(
-        &app.services.db,
-        false,
-        Some("halt".into()),
-        None,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(Some(false), Some("halt")).await;
     // With Redis the engine's first announcement may still be on its way: skip it.
     let mut msg = ws.next_for("m").await;
     while msg["payload"]["data"]["marketState"]["reason"] != "halt" {
@@ -145,14 +131,7 @@ async fn market_state_changes_reach_subscribers() {
         json!({ "isOpen": false, "emergency": true, "reason": "halt" })
     );
 
-    market::clear_override(&app.services.db, app.clock.now())
-        .await
-        .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(None, None).await;
     let msg = ws.next_for("m").await;
     assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], true);
     assert_eq!(msg["payload"]["data"]["marketState"]["emergency"], false);

@@ -16,7 +16,14 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
 };
 use tokio_util::sync::CancellationToken;
-use zebrat::{Application, Config, app::Services, clock::ManualClock, http::ws::Feeds};
+use zebrat::{
+    Application, Config,
+    app::Services,
+    bus::Event,
+    clock::{Clock, ManualClock},
+    domain::market,
+    http::ws::Feeds,
+};
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -207,6 +214,27 @@ impl TestApp {
             )
             .await;
         session(&body, "register")
+    }
+
+    /// Stops the server (as SIGTERM would).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Forces the market open or closed (`Some`), or returns it to its schedule (`None`), as an
+    /// operator would, and tells the engine.
+    pub async fn override_market(&self, open: Option<bool>, reason: Option<&str>) {
+        let (db, now) = (&self.services.db, self.clock.now());
+        match open {
+            Some(open) => market::set_override(db, open, reason.map(Into::into), None, now).await,
+            None => market::clear_override(db, now).await,
+        }
+        .expect("override written");
+        self.services
+            .bus
+            .publish(Event::MarketConfigChanged)
+            .await
+            .expect("event published");
     }
 
     /// Moves the clock one tick interval (2 s) forward: the engine runs one round if open.

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{market_calendar, price_ticks};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock, domain::market};
+use zebrat::{bus::Event, clock::Clock};
 
 use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
 
@@ -18,14 +18,7 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 /// Returns the market to its schedule, as an admin would.
 async fn follow_schedule(app: &TestApp) {
-    market::clear_override(&app.services.db, app.clock.now())
-        .await
-        .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(None, None).await;
 }
 
 async fn state(app: &TestApp) -> Value {
@@ -48,14 +41,7 @@ async fn wait_open(app: &TestApp, open: bool) {
 
 /// Closes the market and waits until no tick round is in flight.
 async fn halt(app: &TestApp) {
-    market::set_override(&app.services.db, false, None, None, app.clock.now())
-        .await
-        .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(Some(false), None).await;
     wait_open(app, false).await;
     let ticks = || async {
         price_ticks::Entity::find()
@@ -172,20 +158,7 @@ async fn the_override_forces_a_state_until_cleared() {
     let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await; // in trading hours
     follow_schedule(&app).await;
     wait_open(&app, true).await;
-    market::set_override(
-        &app.services.db,
-        false,
-        Some("fire drill".into()),
-        None,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(Some(false), Some("fire drill")).await;
     wait_open(&app, false).await;
     let s = state(&app).await;
     assert_eq!(

@@ -7,7 +7,6 @@ use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock, domain::market};
 
 use crate::helpers::{Session, TestApp, code, spawn_app};
 
@@ -64,20 +63,7 @@ async fn set_price(app: &TestApp, stock_id: &str, price: &str) {
 }
 
 async fn set_market(app: &TestApp, open: bool) {
-    market::set_override(
-        &app.services.db,
-        open,
-        Some("test".into()),
-        None,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
-    app.services
-        .bus
-        .publish(Event::MarketConfigChanged)
-        .await
-        .unwrap();
+    app.override_market(Some(open), Some("test")).await;
     app.eventually("market state applied", || async {
         entity::market_state::Entity::find_by_id(1)
             .one(&app.services.db)

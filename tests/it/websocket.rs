@@ -67,3 +67,14 @@ async fn sockets_must_ask_for_a_graphql_subprotocol() {
         .unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn open_sockets_close_cleanly_when_the_server_stops() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(ws.next_for("t").await["type"], "next");
+    app.stop();
+    assert_eq!(ws.closed_with().await, Some(1001));
+}

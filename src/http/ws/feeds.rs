@@ -15,7 +15,7 @@ use async_graphql::{
     Request, Response,
     parser::{
         parse_query,
-        types::{DocumentOperations, OperationType, Selection},
+        types::{OperationType, Selection},
     },
 };
 use futures_util::{Stream, StreamExt, stream};
@@ -202,11 +202,7 @@ pub fn individual(schema: &AppSchema, request: Request, caller: Caller) -> SubSt
 /// The feed key when `request` is a subscription made only of public feed fields.
 pub fn shareable(request: &Request) -> Option<FeedKey> {
     let doc = parse_query(&request.query).ok()?;
-    let op = match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-        (DocumentOperations::Multiple(_), None) => return None,
-    };
+    let op = crate::http::graphql::operation(&doc, request.operation_name.as_deref())?;
     if op.node.ty != OperationType::Subscription {
         return None;
     }

@@ -1,0 +1,150 @@
+//! Market-order throughput: `cargo run --release --example order_bench`.
+//!
+//! Starts the real server in-process (SQLite in a temp file, or PostgreSQL when
+//! `BENCH_DATABASE_URL` points at a server: a fresh database is created there), registers one
+//! customer per client, then each client places one-share market buys over HTTP GraphQL as
+//! fast as it can for `BENCH_SECS` (default 5) seconds. Prints orders/s and p50/p99 latency for
+//! 1, 8 and 32 concurrent clients. The engine keeps ticking meanwhile, as in production.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+use zebrat::{Application, Config};
+
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }";
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let (url, label) = database().await?;
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url),
+        ("BIND_ADDR", "127.0.0.1:0".into()),
+        (
+            "JWT_SECRET",
+            "bench-secret-bench-secret-bench-secret".into(),
+        ),
+        ("MAX_ORDER_QUANTITY", "1000".into()),
+    ]);
+    let app = Application::build(Config::from_lookup(|k| vars.get(k).cloned())?).await?;
+    let base = format!("http://{}/graphql", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+
+    let stock = gql(&http, &base, None, "{ stocks { id } }", json!({})).await?["data"]["stocks"][0]
+        ["id"]
+        .clone();
+    let mut tokens = Vec::new();
+    for i in 0..32 {
+        let r = gql(&http, &base, None,
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            json!({ "i": { "email": format!("bench{i}@example.com"), "password": "bench password", "name": "Bench" } })).await?;
+        let token = r["data"]["register"]["accessToken"]
+            .as_str()
+            .ok_or("register failed")?
+            .to_string();
+        gql(
+            &http,
+            &base,
+            Some(&token),
+            "mutation { deposit(amount: \"1000000\") { balance } }",
+            json!({}),
+        )
+        .await?;
+        tokens.push(token);
+    }
+
+    println!("database: {label}, {secs} s per run, one-share market buys over HTTP");
+    for clients in [1usize, 8, 32] {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let runs = tokens[..clients].iter().cloned().map(|token| {
+            let (http, base, stock) = (http.clone(), base.clone(), stock.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failures = 0u64;
+                while Instant::now() < deadline {
+                    let start = Instant::now();
+                    let vars = json!({ "i": { "stockId": stock, "side": "BUY", "quantity": 1 } });
+                    match gql(&http, &base, Some(&token), PLACE, vars).await {
+                        Ok(r) if r["data"]["placeOrder"]["status"] == "EXECUTED" => {
+                            latencies.push(start.elapsed())
+                        }
+                        _ => failures += 1,
+                    }
+                }
+                (latencies, failures)
+            })
+        });
+        let mut all = Vec::new();
+        let mut failures = 0;
+        for run in futures_util::future::join_all(runs).await {
+            let (l, f) = run?;
+            all.extend(l);
+            failures += f;
+        }
+        all.sort();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        println!(
+            "clients={clients:<3} orders={:<7} rate={:>8.1}/s  p50={:>6.2} ms  p99={:>6.2} ms  failed={failures}",
+            all.len(),
+            all.len() as f64 / secs as f64,
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+        );
+    }
+    Ok(())
+}
+
+async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Result<Value, reqwest::Error> {
+    let mut req = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await?.json().await
+}
+
+/// A fresh database: a temp SQLite file, or a new database on `BENCH_DATABASE_URL`.
+async fn database() -> Result<(String, String), Box<dyn std::error::Error>> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("BENCH_DATABASE_URL") {
+        Ok(admin) => {
+            let name = format!("zebrat_bench_{id}");
+            let conn = Database::connect(&admin).await?;
+            conn.execute_raw(Statement::from_string(
+                conn.get_database_backend(),
+                format!("CREATE DATABASE \"{name}\""),
+            ))
+            .await?;
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            Ok((format!("{base}/{name}"), "PostgreSQL".into()))
+        }
+        Err(_) => {
+            let path = std::env::temp_dir().join(format!("zebrat-bench-{id}.db"));
+            Ok((
+                format!("sqlite://{}?mode=rwc", path.display()),
+                "SQLite".into(),
+            ))
+        }
+    }
+}

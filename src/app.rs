@@ -12,6 +12,7 @@ use crate::{
     config::{Config, redact_url},
     db,
     domain::{
+        admin::Administration,
         auth::AuthService,
         money, seed,
         trading::{Limits, Trading},
@@ -30,6 +31,7 @@ pub struct Services {
     pub bus: SharedBus,
     pub auth: AuthService,
     pub trading: Trading,
+    pub admin: Administration,
 }
 
 /// State handed to axum handlers.
@@ -117,6 +119,14 @@ impl Application {
             max_order_quantity: config.max_order_quantity,
         };
         let trading = Trading::new(db.clone(), clock.clone(), bus.clone(), limits);
+        let admin = Administration::new(
+            db.clone(),
+            clock.clone(),
+            bus.clone(),
+            config.backfill_settings(),
+            config.market_timezone,
+            (config.default_drift, config.default_volatility),
+        );
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -130,6 +140,7 @@ impl Application {
             bus,
             auth,
             trading,
+            admin,
         };
         let schema = graphql::build_schema(services.clone());
         Ok(Self {

@@ -149,6 +149,15 @@ impl Config {
         })
     }
 
+    /// How much candle history new stocks get.
+    pub fn backfill_settings(&self) -> crate::domain::market::backfill::Settings {
+        crate::domain::market::backfill::Settings {
+            days: self.candle_backfill_days,
+            max_step_pct: self.max_tick_pct,
+            seed: self.sim_seed,
+        }
+    }
+
     /// True when the server runs the embedded SQLite database.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")

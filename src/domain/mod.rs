@@ -1,5 +1,6 @@
 //! Business rules by area. Plain Rust over sea-orm; knows nothing of GraphQL or HTTP.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod market;

@@ -148,6 +148,9 @@ pub async fn demo_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Re
     // A newcomer should see prices move at any hour: demo mode keeps the market open until an
     // admin returns it to the schedule (clearMarketOverride, or `zebrat market auto`).
     super::market::set_override(&txn, true, Some(DEMO_OVERRIDE_REASON.into()), None, now).await?;
+    // Nothing is queued yet, so the market counts as opened already: orders placed before the
+    // scheduler's first pass execute at once.
+    super::market::record_applied(&txn, true, now).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -13,8 +13,7 @@ use crate::{
     domain::{
         Result,
         market::{
-            self,
-            backfill::{self, Settings},
+            self, backfill,
             candles::{self, Interval},
             stocks::{self, Listing},
         },
@@ -63,11 +62,7 @@ pub async fn backfill_all(services: &Services) -> Result<usize> {
     let cal = market::load_config(&services.db, config.market_timezone)
         .await?
         .calendar;
-    let settings = Settings {
-        days: config.candle_backfill_days,
-        max_step_pct: config.max_tick_pct,
-        seed: config.sim_seed,
-    };
+    let settings = config.backfill_settings();
     let now = services.clock.now();
     let mut written = 0;
     for stock in stocks::list(&services.db, Listing::All).await? {

@@ -19,8 +19,14 @@ pub enum Caller {
     User(Viewer),
 }
 
+/// The client's address, as seen by the transport.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
 pub trait ContextExt {
     fn services(&self) -> &Services;
+    /// The client's address, for the audit log.
+    fn client_addr(&self) -> Option<String>;
     fn caller(&self) -> &Caller;
     /// The authenticated caller, or UNAUTHENTICATED.
     fn viewer(&self) -> Result<Viewer, Error>;
@@ -48,6 +54,10 @@ impl ContextExt for Context<'_> {
 
     fn caller(&self) -> &Caller {
         self.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+    }
+
+    fn client_addr(&self) -> Option<String> {
+        self.data_opt::<ClientAddr>().map(|a| a.0.clone())
     }
 
     fn viewer(&self) -> Result<Viewer, Error> {

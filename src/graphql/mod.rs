@@ -1,6 +1,7 @@
 //! The GraphQL layer: per-area objects merged into one schema. Resolvers only translate.
 
 pub mod accounts;
+pub mod admin;
 pub mod context;
 pub mod error;
 pub mod feeds;
@@ -12,7 +13,7 @@ use async_graphql::{
     MergedObject, MergedSubscription, SDLExportOptions, Schema, dataloader::DataLoader,
 };
 
-pub use context::Caller;
+pub use context::{Caller, ClientAddr};
 
 use crate::app::Services;
 
@@ -21,10 +22,15 @@ pub struct Query(
     accounts::AccountQuery,
     market::MarketQuery,
     trading::TradingQuery,
+    admin::AdminQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(accounts::AccountMutation, trading::TradingMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    trading::TradingMutation,
+    admin::AdminMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(feeds::FeedSubscription, trading::AccountFeedSubscription);

@@ -386,7 +386,8 @@ async fn load_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Stock> {
     Ok(quote.ok_or_else(|| Error::NotFound("stock".into()))?.into())
 }
 
-fn connection<T, N: async_graphql::OutputType>(
+/// A Relay connection from a domain page.
+pub fn connection<T, N: async_graphql::OutputType>(
     page: Page<T>,
     node: impl Fn(T) -> N,
 ) -> Connection<String, N> {

@@ -11,12 +11,17 @@ use async_graphql::{
 };
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State},
+    extract::{ConnectInfo, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use crate::{app::AppState, graphql::Caller};
+use std::net::SocketAddr;
+
+use crate::{
+    app::AppState,
+    graphql::{Caller, ClientAddr},
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -60,7 +65,12 @@ impl Media {
     }
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
@@ -89,11 +99,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, &headers, media, batch).await
+    execute(&state, peer, &headers, media, batch).await
 }
 
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -118,17 +129,18 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, media, BatchRequest::Single(request)).await
+    execute(&state, peer, &headers, media, BatchRequest::Single(request)).await
 }
 
 async fn execute(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     media: Media,
     batch: BatchRequest,
 ) -> Response {
     let caller = caller(state, headers);
-    let batch = batch.data(caller);
+    let batch = batch.data(caller).data(ClientAddr(peer.ip().to_string()));
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response);
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));

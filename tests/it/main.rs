@@ -1,6 +1,7 @@
 //! Integration tests: the real server, talked to like a client would.
 
 mod accounts;
+mod admin;
 mod client_examples;
 mod feeds;
 mod helpers;

@@ -811,6 +811,34 @@ async fn finish_queued(
     Ok(order)
 }
 
+/// Rejects every queued order of a stock (it was halted), owners locked in id order.
+pub(crate) async fn reject_queued_for_stock(
+    conn: &impl ConnectionTrait,
+    stock_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Order>> {
+    let queued = orders::Entity::find()
+        .filter(orders::Column::StockId.eq(stock_id))
+        .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+        .order_by_asc(orders::Column::UserId)
+        .order_by_asc(orders::Column::Id)
+        .all(conn)
+        .await?;
+    let mut rejected = Vec::with_capacity(queued.len());
+    for order in queued {
+        let user = users::Entity::find_by_id(order.user_id)
+            .lock_exclusive()
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::internal("order without owner"))?;
+        let order = Order::try_from(order)?;
+        let reason = Some(reason.to_string());
+        rejected.push(finish_queued(conn, &user, order, Status::Rejected, reason, now).await?);
+    }
+    Ok(rejected)
+}
+
 async fn reject(
     conn: &impl ConnectionTrait,
     mut order: Order,

@@ -1,0 +1,179 @@
+//! Administration. Every function takes an [`Admin`], which only [`Admin::verify`] makes: the
+//! power is a value you must obtain, not a flag you remember to check. Every change writes an
+//! `audit_log` row in the same transaction as the change itself.
+
+pub mod market;
+pub mod stocks;
+
+use chrono::{DateTime, Utc};
+use entity::{audit_log, users};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value;
+
+use super::{
+    Error, Result,
+    auth::{Role, Viewer},
+    trading::page::{Page, PageRequest},
+};
+use crate::{bus::SharedBus, clock::SharedClock};
+
+/// Proof that the caller is an active admin right now (checked against the database, not
+/// only the token), plus where the request came from, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub user_id: i64,
+    pub client_addr: Option<String>,
+}
+
+impl Admin {
+    pub async fn verify(
+        conn: &impl ConnectionTrait,
+        viewer: Viewer,
+        client_addr: Option<String>,
+    ) -> Result<Self> {
+        let user = users::Entity::find_by_id(viewer.user_id)
+            .one(conn)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| Error::Unauthenticated("account not found or deactivated".into()))?;
+        if Role::parse(&user.role)? != Role::Admin {
+            return Err(Error::Forbidden("this needs the ADMIN role".into()));
+        }
+        Ok(Admin {
+            user_id: user.id,
+            client_addr,
+        })
+    }
+}
+
+/// The admin services. Cheap to clone.
+#[derive(Clone)]
+pub struct Administration {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: SharedClock,
+    pub(crate) bus: SharedBus,
+    pub(crate) backfill: super::market::backfill::Settings,
+    pub(crate) tz: chrono_tz::Tz,
+    /// Drift and volatility of new stocks when the admin gives none.
+    pub(crate) defaults: (f64, f64),
+}
+
+impl Administration {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        bus: SharedBus,
+        backfill: super::market::backfill::Settings,
+        tz: chrono_tz::Tz,
+        defaults: (f64, f64),
+    ) -> Self {
+        Administration {
+            db,
+            clock,
+            bus,
+            backfill,
+            tz,
+            defaults,
+        }
+    }
+
+    async fn publish(&self, event: crate::bus::Event) {
+        if let Err(e) = self.bus.publish(event).await {
+            tracing::warn!(error = %e, "publishing an admin event");
+        }
+    }
+
+    /// The audit log, newest first, optionally filtered.
+    pub async fn audit_log(
+        &self,
+        _admin: &Admin,
+        action: Option<&str>,
+        actor_id: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>> {
+        let mut q = audit_log::Entity::find()
+            .order_by_desc(audit_log::Column::Id)
+            .limit(page.first + 1);
+        if let Some(action) = action {
+            q = q.filter(audit_log::Column::Action.eq(action));
+        }
+        if let Some(actor) = actor_id {
+            q = q.filter(audit_log::Column::ActorId.eq(actor));
+        }
+        if let Some(before) = page.before_id {
+            q = q.filter(audit_log::Column::Id.lt(before));
+        }
+        let rows = q
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(AuditEntry::from)
+            .collect();
+        Ok(Page::from_rows(rows, page, |e: &AuditEntry| e.id))
+    }
+}
+
+/// One audited admin action.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: i64,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub client_addr: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(m: audit_log::Model) -> Self {
+        AuditEntry {
+            id: m.id,
+            actor_id: m.actor_id,
+            action: m.action,
+            target_type: m.target_type,
+            target_id: m.target_id,
+            before: m.before,
+            after: m.after,
+            client_addr: m.client_addr,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// What changed, for the audit row. Never put a password (or its hash) in here.
+pub(crate) struct Change<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Writes the audit row; call inside the transaction of the change.
+pub(crate) async fn audit(
+    conn: &impl ConnectionTrait,
+    admin: &Admin,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    audit_log::ActiveModel {
+        actor_id: Set(admin.user_id),
+        action: Set(change.action.into()),
+        target_type: Set(change.target_type.into()),
+        target_id: Set(change.target_id),
+        before: Set(change.before),
+        after: Set(change.after),
+        client_addr: Set(admin.client_addr.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}

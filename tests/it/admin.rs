@@ -1,0 +1,443 @@
+//! The admin API: role checks, each mutation, its validation, and its audit row.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
+
+const AUDIT: &str = "query($a: String) { auditLog(action: $a) { edges { node { actorId action targetType targetId before after clientAddr } } } }";
+
+async fn audit_rows(app: &TestApp, token: &str, action: &str) -> Vec<Value> {
+    let r = app.gql_as(token, AUDIT, json!({ "a": action })).await;
+    r["data"]["auditLog"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_admin_field_needs_the_admin_role() {
+    let app = spawn_app().await;
+    let customer = app.demo().await;
+    let admin = app.admin().await;
+    let operations = [
+        "{ adminStocks { id } }",
+        "{ auditLog { edges { cursor } } }",
+        "mutation { createStock(input: { symbol: \"ZZZ\", name: \"Z\", initialPrice: \"1\" }) { id } }",
+        "mutation { updateStock(id: \"1\", input: { name: \"X\" }) { id } }",
+        "mutation { updateMarketHours(day: 0, input: { open: \"09:00\", close: \"17:00\", closed: false }) { day } }",
+        "mutation { addHoliday(input: { date: \"2030-01-02\", name: \"X\" }) { id } }",
+        "mutation { deleteHoliday(id: \"1\") { id } }",
+        "mutation { setMarketOverride(open: false, reason: \"x\") { isOpen } }",
+        "mutation { clearMarketOverride { isOpen } }",
+    ];
+    for op in operations {
+        assert_eq!(
+            code(&app.gql(op, json!({})).await),
+            Some("UNAUTHENTICATED"),
+            "{op}"
+        );
+        assert_eq!(
+            code(&app.gql_as(&customer.access, op, json!({})).await),
+            Some("FORBIDDEN"),
+            "{op}"
+        );
+    }
+    // Nothing the refused calls tried was done, and nothing was audited.
+    assert!(
+        audit_rows(&app, &admin.access, "stock.create")
+            .await
+            .is_empty()
+    );
+    let r = app
+        .gql_as(&admin.access, "{ adminStocks { symbol } }", json!({}))
+        .await;
+    assert!(
+        r["data"]["adminStocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["symbol"] != "ZZZ")
+    );
+}
+
+#[tokio::test]
+async fn admins_create_stocks_with_history_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { id symbol name price active } }";
+    let r = app.gql_as(&admin.access, create, json!({ "i": { "symbol": "zbr.a", "name": "Zebrat Holdings", "initialPrice": "42.50", "volatility": 0.03 } })).await;
+    let stock = r["data"]["createStock"].clone();
+    assert_eq!(stock["symbol"], "ZBR.A", "{r}");
+    assert_eq!(stock["price"], "42.50");
+    // History is there when the mutation returns, ending at the initial price.
+    let candles = app
+        .gql(
+            "query($id: ID!) { candles(stockId: $id, interval: D1) { close } }",
+            json!({ "id": stock["id"] }),
+        )
+        .await;
+    let days = candles["data"]["candles"].as_array().unwrap();
+    assert!(days.len() >= 15, "{candles}");
+    assert_eq!(days.last().unwrap()["close"], "42.50");
+    // Customers see it in `stocks` and can trade it.
+    let listed = app.gql("{ stocks { symbol } }", json!({})).await;
+    assert!(
+        listed["data"]["stocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["symbol"] == "ZBR.A")
+    );
+
+    let rows = audit_rows(&app, &admin.access, "stock.create").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["targetId"], stock["id"]);
+    assert_eq!(rows[0]["after"]["stock"]["symbol"], "ZBR.A");
+    assert_eq!(rows[0]["clientAddr"], "127.0.0.1");
+
+    for (input, field) in [
+        (
+            json!({ "symbol": "ZBR.A", "name": "Dup", "initialPrice": "1" }),
+            None,
+        ),
+        (
+            json!({ "symbol": "TOO-LONG-SYMBOL", "name": "X", "initialPrice": "1" }),
+            Some("symbol"),
+        ),
+        (
+            json!({ "symbol": "OK", "name": " ", "initialPrice": "1" }),
+            Some("name"),
+        ),
+        (
+            json!({ "symbol": "OK", "name": "X", "initialPrice": "0" }),
+            Some("initialPrice"),
+        ),
+        (
+            json!({ "symbol": "OK", "name": "X", "initialPrice": "1.001" }),
+            Some("initialPrice"),
+        ),
+        (
+            json!({ "symbol": "OK", "name": "X", "initialPrice": "1", "volatility": -1.0 }),
+            Some("volatility"),
+        ),
+        (
+            json!({ "symbol": "OK", "name": "X", "initialPrice": "1", "drift": 5.0 }),
+            Some("drift"),
+        ),
+    ] {
+        let r = app
+            .gql_as(&admin.access, create, json!({ "i": input }))
+            .await;
+        match field {
+            None => assert_eq!(code(&r), Some("CONFLICT"), "{r}"),
+            Some(f) => {
+                assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+                assert_eq!(r["errors"][0]["extensions"]["field"], f);
+            }
+        }
+    }
+    // Failed attempts leave no audit rows and no stocks.
+    assert_eq!(
+        audit_rows(&app, &admin.access, "stock.create").await.len(),
+        1
+    );
+    let all = app
+        .gql_as(&admin.access, "{ adminStocks { symbol } }", json!({}))
+        .await;
+    assert!(
+        all["data"]["adminStocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["symbol"] != "OK")
+    );
+}
+
+#[tokio::test]
+async fn halting_a_stock_rejects_its_queued_orders_and_refuses_new_ones() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let ko =
+        app.gql("{ stock(symbol: \"KO\") { id } }", json!({})).await["data"]["stock"]["id"].clone();
+    let place =
+        "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status rejectReason } }";
+    let cash = "{ cash { reserved } }";
+    app.gql_as(
+        &admin.access,
+        "mutation { setMarketOverride(open: false, reason: \"night\") { isOpen } }",
+        json!({}),
+    )
+    .await;
+    app.eventually("closed", || async {
+        app.gql_as(
+            &demo.access,
+            place,
+            json!({ "i": { "stockId": ko, "side": "BUY", "quantity": 1 } }),
+        )
+        .await["data"]["placeOrder"]["status"]
+            == "QUEUED"
+    })
+    .await;
+    assert_ne!(
+        app.gql_as(&demo.access, cash, json!({})).await["data"]["cash"]["reserved"],
+        "0.00"
+    );
+
+    let mut ws = app.ws_session(Some(&demo.access)).await;
+    ws.subscribe(
+        "o",
+        "subscription { orderUpdates { id status rejectReason } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let halt = app
+        .gql_as(
+            &admin.access,
+            "mutation($id: ID!) { updateStock(id: $id, input: { active: false }) { active } }",
+            json!({ "id": ko }),
+        )
+        .await;
+    assert_eq!(halt["data"]["updateStock"]["active"], false, "{halt}");
+    let update = ws.next_for("o").await;
+    assert_eq!(
+        update["payload"]["data"]["orderUpdates"]["status"],
+        "REJECTED"
+    );
+    assert_eq!(
+        update["payload"]["data"]["orderUpdates"]["rejectReason"],
+        "the stock was halted"
+    );
+    assert_eq!(
+        app.gql_as(&demo.access, cash, json!({})).await["data"]["cash"]["reserved"],
+        "0.00"
+    );
+
+    let refused = app
+        .gql_as(
+            &demo.access,
+            place,
+            json!({ "i": { "stockId": ko, "side": "BUY", "quantity": 1 } }),
+        )
+        .await;
+    assert_eq!(code(&refused), Some("NOT_FOUND"));
+    let listed = app.gql("{ stocks { symbol } }", json!({})).await;
+    assert!(
+        listed["data"]["stocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["symbol"] != "KO")
+    );
+    let all = app
+        .gql_as(
+            &admin.access,
+            "{ adminStocks { symbol active } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        all["data"]["adminStocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["symbol"] == "KO" && s["active"] == false)
+    );
+
+    let rows = audit_rows(&app, &admin.access, "stock.update").await;
+    assert_eq!(rows[0]["before"]["active"], true);
+    assert_eq!(rows[0]["after"]["stock"]["active"], false);
+    assert_eq!(rows[0]["after"]["rejectedOrders"], 1);
+    let missing = app
+        .gql_as(
+            &admin.access,
+            "mutation { updateStock(id: \"99999\", input: { active: false }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&missing), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn market_hours_holidays_and_the_override_take_effect_at_once() {
+    // Wednesday 2026-11-25 10:00 EST: open by the schedule.
+    let app = spawn_app_at(
+        "2026-11-25T15:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+        &[],
+    )
+    .await;
+    let admin = app.admin().await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe(
+        "m",
+        "subscription { marketState { isOpen emergency reason } }",
+        json!({}),
+    )
+    .await;
+    let clear = app
+        .gql_as(
+            &admin.access,
+            "mutation { clearMarketOverride { isOpen emergency } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        clear["data"]["clearMarketOverride"],
+        json!({ "isOpen": true, "emergency": false }),
+        "{clear}"
+    );
+
+    // A holiday added for today closes the market at once, and subscribers hear of it.
+    let add = app.gql_as(&admin.access, "mutation { addHoliday(input: { date: \"2026-11-25\", name: \"Zebra Day\" }) { id date name } }", json!({})).await;
+    let holiday = add["data"]["addHoliday"].clone();
+    assert_eq!(holiday["name"], "Zebra Day", "{add}");
+    let mut msg = ws.next_for("m").await;
+    while msg["payload"]["data"]["marketState"]["reason"] != "closed: holiday" {
+        msg = ws.next_for("m").await;
+    }
+    assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], false);
+    let dup = app
+        .gql_as(
+            &admin.access,
+            "mutation { addHoliday(input: { date: \"2026-11-25\", name: \"Again\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&dup), Some("CONFLICT"));
+    let bad = app
+        .gql_as(
+            &admin.access,
+            "mutation { addHoliday(input: { date: \"2026-13-40\", name: \"X\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+
+    let del = app
+        .gql_as(
+            &admin.access,
+            "mutation($id: ID!) { deleteHoliday(id: $id) { id } }",
+            json!({ "id": holiday["id"] }),
+        )
+        .await;
+    assert_eq!(del["data"]["deleteHoliday"]["id"], holiday["id"], "{del}");
+    let mut msg = ws.next_for("m").await;
+    while msg["payload"]["data"]["marketState"]["isOpen"] != true {
+        msg = ws.next_for("m").await;
+    }
+    let again = app
+        .gql_as(
+            &admin.access,
+            "mutation($id: ID!) { deleteHoliday(id: $id) { id } }",
+            json!({ "id": holiday["id"] }),
+        )
+        .await;
+    assert_eq!(code(&again), Some("NOT_FOUND"));
+
+    // Wednesday's hours end at 10:30 now: it is 10:00, so still open until then.
+    let hours = "mutation($d: Int!, $i: MarketHoursInput!) { updateMarketHours(day: $d, input: $i) { day open close closed } }";
+    let r = app
+        .gql_as(
+            &admin.access,
+            hours,
+            json!({ "d": 2, "i": { "open": "09:30", "close": "09:45", "closed": false } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["updateMarketHours"],
+        json!({ "day": 2, "open": "09:30", "close": "09:45", "closed": false }),
+        "{r}"
+    );
+    let mut msg = ws.next_for("m").await;
+    while msg["payload"]["data"]["marketState"]["isOpen"] != false {
+        msg = ws.next_for("m").await;
+    }
+    for (vars, field) in [
+        (
+            json!({ "d": 7, "i": { "open": "09:30", "close": "16:00", "closed": false } }),
+            "day",
+        ),
+        (
+            json!({ "d": 1, "i": { "open": "9.30", "close": "16:00", "closed": false } }),
+            "open",
+        ),
+        (
+            json!({ "d": 1, "i": { "open": "16:00", "close": "09:30", "closed": false } }),
+            "close",
+        ),
+    ] {
+        let r = app.gql_as(&admin.access, hours, vars).await;
+        assert_eq!(r["errors"][0]["extensions"]["field"], field, "{r}");
+    }
+
+    // The override forces the state and clears explicitly.
+    let set = app.gql_as(&admin.access, "mutation { setMarketOverride(open: true, reason: \"extended session\") { isOpen emergency reason } }", json!({})).await;
+    assert_eq!(
+        set["data"]["setMarketOverride"],
+        json!({ "isOpen": true, "emergency": true, "reason": "extended session" })
+    );
+
+    // Every successful change is audited once, in order; the failed ones are not.
+    let rows = audit_rows(&app, &admin.access, "market.holiday.add").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0]["after"],
+        json!({ "date": "2026-11-25", "name": "Zebra Day" })
+    );
+    assert_eq!(
+        audit_rows(&app, &admin.access, "market.holiday.delete")
+            .await
+            .len(),
+        1
+    );
+    let hours_rows = audit_rows(&app, &admin.access, "market.hours.update").await;
+    assert_eq!(hours_rows.len(), 1);
+    assert_eq!(hours_rows[0]["before"]["close"], "16:00");
+    assert_eq!(hours_rows[0]["after"]["close"], "09:45");
+    assert_eq!(
+        audit_rows(&app, &admin.access, "market.override.set").await[0]["after"]["reason"],
+        "extended session"
+    );
+    assert_eq!(
+        audit_rows(&app, &admin.access, "market.override.clear")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_and_filters() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for reason in ["a", "b", "c"] {
+        app.gql_as(
+            &admin.access,
+            "mutation($r: String) { setMarketOverride(open: true, reason: $r) { isOpen } }",
+            json!({ "r": reason }),
+        )
+        .await;
+    }
+    let q = "query($f: Int, $after: String, $actor: ID) { auditLog(first: $f, after: $after, actorId: $actor) { edges { cursor node { action after } } pageInfo { hasNextPage endCursor } } }";
+    let p1 = app.gql_as(&admin.access, q, json!({ "f": 2 })).await["data"]["auditLog"].clone();
+    assert_eq!(p1["edges"][0]["node"]["after"]["reason"], "c");
+    assert_eq!(p1["pageInfo"]["hasNextPage"], true);
+    let p2 = app
+        .gql_as(
+            &admin.access,
+            q,
+            json!({ "f": 2, "after": p1["pageInfo"]["endCursor"] }),
+        )
+        .await["data"]["auditLog"]
+        .clone();
+    assert_eq!(p2["edges"][0]["node"]["after"]["reason"], "a");
+    let none = app
+        .gql_as(&admin.access, q, json!({ "actor": "999" }))
+        .await;
+    assert_eq!(none["data"]["auditLog"]["edges"], json!([]));
+}

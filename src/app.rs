@@ -1,6 +1,12 @@
 //! The composition root: `main` and the tests build the application through here.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -32,6 +38,31 @@ pub struct Services {
     pub auth: AuthService,
     pub trading: Trading,
     pub admin: Administration,
+    /// This instance's open sockets and subscriptions.
+    pub live: Arc<LiveCounters>,
+}
+
+/// Counters of live connections on this instance (for the admin statistics).
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    pub connections: AtomicUsize,
+    pub subscriptions: AtomicUsize,
+}
+
+/// Holds one unit of a counter; gives it back when dropped.
+pub struct Counted(Arc<LiveCounters>, fn(&LiveCounters) -> &AtomicUsize);
+
+impl Counted {
+    pub fn new(live: &Arc<LiveCounters>, which: fn(&LiveCounters) -> &AtomicUsize) -> Self {
+        which(live).fetch_add(1, Ordering::Relaxed);
+        Counted(live.clone(), which)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        (self.1)(&self.0).fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// State handed to axum handlers.
@@ -43,6 +74,8 @@ pub struct AppState {
     pub feeds: http::ws::Feeds,
     /// Cancelled when the server stops: open WebSockets close with 1001.
     pub shutdown: CancellationToken,
+    /// Logged-in sockets by user, so they can be cut off.
+    pub sessions: http::ws::Sessions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +174,7 @@ impl Application {
             auth,
             trading,
             admin,
+            live: Arc::default(),
         };
         let schema = graphql::build_schema(services.clone());
         Ok(Self {
@@ -150,6 +184,7 @@ impl Application {
                 schema,
                 feeds: Default::default(),
                 shutdown: shutdown.clone(),
+                sessions: Default::default(),
             },
             shutdown,
         })
@@ -179,6 +214,12 @@ impl Application {
     /// connections and waits for the background tasks to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let mut engine = engine::spawn(&self.state.services, &self.shutdown);
+        engine.spawn(
+            self.state
+                .sessions
+                .clone()
+                .follow(self.state.services.bus.clone(), self.shutdown.clone()),
+        );
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
         let served = axum::serve(

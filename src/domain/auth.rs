@@ -137,7 +137,8 @@ pub fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_name(raw: &str) -> Result<String> {
+/// Checks and trims a display name.
+pub fn validate_name(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(Error::bad_input(
@@ -277,14 +278,7 @@ impl AuthService {
         let password_ok = verify_password(password.to_owned(), hash).await?;
         match user {
             Some(user) if password_ok && user.active => {
-                users::Entity::update_many()
-                    .col_expr(
-                        users::Column::LastSeenAt,
-                        Expr::value(self.inner.clock.now()),
-                    )
-                    .filter(users::Column::Id.eq(user.id))
-                    .exec(&self.inner.db)
-                    .await?;
+                self.touch(user.id).await?;
                 self.start_session(User::try_from(user)?).await
             }
             _ => Err(Error::Unauthenticated("invalid email or password".into())),
@@ -336,6 +330,7 @@ impl AuthService {
             .issue_refresh_token(&txn, user.id, &row.family_id)
             .await?;
         txn.commit().await?;
+        self.touch(user.id).await?;
         let user = User::try_from(user)?;
         Ok(Session {
             access_token: self.access_token(&user)?,
@@ -364,6 +359,19 @@ impl AuthService {
                 "log in, or pass the refresh token to revoke".into(),
             )),
         }
+    }
+
+    /// Records that the user was just seen (for the active-users statistic).
+    pub async fn touch(&self, user_id: i64) -> Result<()> {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::LastSeenAt,
+                Expr::value(self.inner.clock.now()),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&self.inner.db)
+            .await?;
+        Ok(())
     }
 
     /// Revokes every refresh token of a user (logout everywhere, deactivation).

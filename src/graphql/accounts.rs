@@ -12,6 +12,15 @@ pub enum Role {
     Admin,
 }
 
+impl From<Role> for auth::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Customer => auth::Role::Customer,
+            Role::Admin => auth::Role::Admin,
+        }
+    }
+}
+
 impl From<auth::Role> for Role {
     fn from(role: auth::Role) -> Self {
         match role {

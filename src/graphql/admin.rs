@@ -1,24 +1,37 @@
 //! The admin API: stocks, market hours and holidays, the override, the audit log.
 //! Every field needs the ADMIN role (anonymous: UNAUTHENTICATED, customers: FORBIDDEN).
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, connection::Connection};
+use std::sync::atomic::Ordering;
+
+use async_graphql::{
+    ComplexObject, Context, ID, InputObject, Json, Object, SimpleObject, Subscription,
+    connection::Connection,
+};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{Stream, StreamExt};
 use rust_decimal::Decimal;
 
 use super::{
+    accounts::Role,
     context::ContextExt,
     error::{ApiResult, parse_id},
     guards::RoleGuard,
     market::{Holiday, MarketDay, MarketState, Stock},
-    trading::connection,
+    trading::{Cash, Order, OrderStatus, Portfolio, Trade, connection},
 };
-use crate::domain::{
-    admin::{
-        Admin, AuditEntry as DomainAuditEntry,
-        market::HoursInput,
-        stocks::{NewStock, StockChanges},
+use crate::{
+    app::Services,
+    domain::{
+        admin::{
+            Admin, AuditEntry as DomainAuditEntry,
+            market::HoursInput,
+            stats::Stats,
+            stocks::{NewStock, StockChanges},
+            users::{UserChanges, UserFilter, UserRecord},
+        },
+        money::from_cents,
+        trading::page::PageRequest,
     },
-    trading::page::PageRequest,
 };
 
 #[derive(InputObject)]
@@ -88,6 +101,167 @@ impl From<DomainAuditEntry> for AuditEntry {
     }
 }
 
+/// An account as admins see it, with its money and activity.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AdminUser {
+    pub id: ID,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    /// Last login, token refresh or WebSocket connection.
+    pub last_seen_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub user_id: i64,
+}
+
+impl From<UserRecord> for AdminUser {
+    fn from(r: UserRecord) -> Self {
+        AdminUser {
+            id: ID(r.user.id.to_string()),
+            email: r.user.email,
+            name: r.user.name,
+            role: r.user.role.into(),
+            active: r.user.active,
+            created_at: r.user.created_at,
+            last_seen_at: r.last_seen_at,
+            user_id: r.user.id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl AdminUser {
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Cash> {
+        Ok(ctx.services().trading.cash(self.user_id).await?.into())
+    }
+
+    async fn portfolio(&self, ctx: &Context<'_>) -> ApiResult<Portfolio> {
+        let s = ctx.services();
+        Ok(Portfolio::new(
+            s.trading.portfolio(self.user_id).await?,
+            s.clock.now(),
+        ))
+    }
+
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<OrderStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Order>> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let rows = ctx
+            .services()
+            .trading
+            .orders(self.user_id, status.map(Into::into), page)
+            .await?;
+        Ok(connection(rows, Order::from))
+    }
+
+    async fn trades(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Trade>> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let rows = ctx.services().trading.trades(self.user_id, page).await?;
+        Ok(connection(rows, Trade::from))
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    /// `false` deactivates: no login, refresh tokens revoked, open sockets closed.
+    pub active: Option<bool>,
+}
+
+/// A password reset. `temporaryPassword` is shown once, when the server generated it.
+#[derive(SimpleObject)]
+pub struct ResetPasswordPayload {
+    pub user: AdminUser,
+    pub temporary_password: Option<String>,
+}
+
+/// Live figures for the dashboard.
+#[derive(SimpleObject, Clone)]
+pub struct AdminStats {
+    pub total_users: u64,
+    /// Users seen (login, token refresh, socket) in the last 15 minutes.
+    pub active_users: u64,
+    /// Open WebSocket subscriptions on the instance that answers.
+    pub open_subscriptions: u64,
+    /// Open WebSocket connections on the instance that answers.
+    pub open_connections: u64,
+    /// Orders placed since the start of today's trading day (market time zone).
+    pub orders_today: u64,
+    pub traded_value_today: Decimal,
+    pub queued_orders: u64,
+    pub at: DateTime<Utc>,
+}
+
+impl AdminStats {
+    fn new(s: &Services, stats: Stats) -> Self {
+        AdminStats {
+            total_users: stats.total_users,
+            active_users: stats.active_users,
+            open_subscriptions: s.live.subscriptions.load(Ordering::Relaxed) as u64,
+            open_connections: s.live.connections.load(Ordering::Relaxed) as u64,
+            orders_today: stats.orders_today,
+            traded_value_today: from_cents(stats.traded_value_today_cents),
+            queued_orders: stats.queued_orders,
+            at: s.clock.now(),
+        }
+    }
+}
+
+/// How often the `adminStats` subscription pushes.
+const STATS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct AdminSubscription;
+
+#[Subscription]
+impl AdminSubscription {
+    /// The dashboard figures now, then every 5 seconds.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn admin_stats(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = AdminStats> + use<>> {
+        let admin = admin(ctx).await?;
+        let services = ctx.services().clone();
+        let ticks = tokio_stream_interval(STATS_EVERY);
+        Ok(ticks.filter_map(move |_| {
+            let (services, admin) = (services.clone(), admin.clone());
+            async move {
+                match services.admin.stats(&admin).await {
+                    Ok(stats) => Some(AdminStats::new(&services, stats)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "admin stats feed");
+                        None
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// Fires at once, then every `every`.
+fn tokio_stream_interval(every: std::time::Duration) -> impl Stream<Item = ()> {
+    futures_util::stream::unfold(tokio::time::interval(every), |mut interval| async move {
+        interval.tick().await;
+        Some(((), interval))
+    })
+}
+
 /// The caller's admin proof, checked against the database.
 async fn admin(ctx: &Context<'_>) -> ApiResult<Admin> {
     let s = ctx.services();
@@ -105,6 +279,44 @@ impl AdminQuery {
         let admin = admin(ctx).await?;
         let stocks = ctx.services().admin.stocks(&admin).await?;
         Ok(stocks.into_iter().map(Stock::from).collect())
+    }
+
+    /// Accounts, newest first, filtered by a search on email or name, role and active flag.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+        role: Option<Role>,
+        active: Option<bool>,
+    ) -> ApiResult<Connection<String, AdminUser>> {
+        let admin = admin(ctx).await?;
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let filter = UserFilter {
+            search,
+            role: role.map(Into::into),
+            active,
+        };
+        let rows = ctx.services().admin.users(&admin, filter, page).await?;
+        Ok(connection(rows, AdminUser::from))
+    }
+
+    /// One account, with its cash, portfolio, orders and trades.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<AdminUser> {
+        let admin = admin(ctx).await?;
+        let id = parse_id(&id, "id")?;
+        Ok(ctx.services().admin.user(&admin, id).await?.into())
+    }
+
+    /// Dashboard figures.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn admin_stats(&self, ctx: &Context<'_>) -> ApiResult<AdminStats> {
+        let admin = admin(ctx).await?;
+        let s = ctx.services();
+        Ok(AdminStats::new(s, s.admin.stats(&admin).await?))
     }
 
     /// Admin actions, newest first.
@@ -137,6 +349,50 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
+    /// Edits an account. The last active admin can be neither demoted nor deactivated.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateUserInput,
+    ) -> ApiResult<AdminUser> {
+        let admin = admin(ctx).await?;
+        let id = parse_id(&id, "id")?;
+        let changes = UserChanges {
+            name: input.name,
+            email: input.email,
+            role: input.role.map(Into::into),
+            active: input.active,
+        };
+        Ok(ctx
+            .services()
+            .admin
+            .update_user(&admin, id, changes)
+            .await?
+            .into())
+    }
+
+    /// Sets `newPassword`, or generates a temporary one (returned once). Ends the user's
+    /// sessions either way.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn reset_user_password(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        new_password: Option<String>,
+    ) -> ApiResult<ResetPasswordPayload> {
+        let admin = admin(ctx).await?;
+        let id = parse_id(&id, "id")?;
+        let s = ctx.services();
+        let temporary_password = s.admin.reset_password(&admin, id, new_password).await?;
+        let user = s.admin.user(&admin, id).await?.into();
+        Ok(ResetPasswordPayload {
+            user,
+            temporary_password,
+        })
+    }
+
     /// Lists a new stock; its candle history is backfilled before this returns.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn create_stock(&self, ctx: &Context<'_>, input: CreateStockInput) -> ApiResult<Stock> {

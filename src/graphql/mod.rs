@@ -33,7 +33,11 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(feeds::FeedSubscription, trading::AccountFeedSubscription);
+pub struct Subscription(
+    feeds::FeedSubscription,
+    trading::AccountFeedSubscription,
+    admin::AdminSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

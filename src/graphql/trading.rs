@@ -305,7 +305,7 @@ pub struct Portfolio {
 }
 
 impl Portfolio {
-    fn new(p: portfolio::Portfolio, at: DateTime<Utc>) -> Self {
+    pub fn new(p: portfolio::Portfolio, at: DateTime<Utc>) -> Self {
         Portfolio {
             positions_value: from_cents(p.positions_value_cents()),
             total_value: from_cents(p.total_value_cents()),

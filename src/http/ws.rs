@@ -9,6 +9,7 @@
 
 mod feeds;
 mod protocol;
+mod sessions;
 
 use std::{collections::HashMap, pin::Pin, str::FromStr, sync::Arc, time::Duration};
 
@@ -26,9 +27,12 @@ use futures_util::{
     stream::{AbortHandle, Abortable, SelectAll},
 };
 
-pub use self::feeds::Feeds;
 use self::protocol::{ClientMessage, Protocol};
-use crate::{app::AppState, graphql::Caller};
+pub use self::{feeds::Feeds, sessions::Sessions};
+use crate::{
+    app::{AppState, Counted},
+    graphql::Caller,
+};
 
 /// Per-connection socket buffers: small, so ten thousand idle connections cost megabytes.
 const READ_BUFFER: usize = 4 * 1024;
@@ -107,17 +111,22 @@ struct Connection {
     protocol: Protocol,
     /// `None` until `connection_init` is accepted.
     caller: Option<Caller>,
-    /// Active subscriptions by client id (the JSON-encoded id is what frames carry).
-    active: HashMap<String, AbortHandle>,
+    /// Set for a logged-in caller: cancelled when the account is deactivated or changed.
+    session: Option<sessions::Session>,
+    /// Active subscriptions by client id, each counted in the live statistics.
+    active: HashMap<String, (AbortHandle, Counted)>,
+    _connection: Counted,
     streams: SelectAll<TaggedStream>,
 }
 
 impl Connection {
     fn new(state: AppState, protocol: Protocol) -> Self {
         Connection {
+            _connection: Counted::new(&state.services.live, |l| &l.connections),
             state,
             protocol,
             caller: None,
+            session: None,
             active: HashMap::new(),
             streams: SelectAll::new(),
         }
@@ -145,6 +154,7 @@ impl Connection {
                     Ok(vec![protocol::keep_alive()])
                 }
                 _ = self.state.shutdown.cancelled() => Err(Close(1001, "Server shutting down")),
+                _ = cut_off(&self.session) => Err(Close(4403, "Forbidden")),
             };
             match result {
                 Ok(frames) => {
@@ -174,7 +184,7 @@ impl Connection {
     }
 
     fn stop_all(&mut self) {
-        for (_, handle) in self.active.drain() {
+        for (_, (handle, _)) in self.active.drain() {
             handle.abort();
         }
     }
@@ -189,6 +199,12 @@ impl Connection {
                 }
                 match self.authenticate(&payload) {
                     Some(caller) => {
+                        if let Caller::User(viewer) = &caller {
+                            self.session = Some(self.state.sessions.register(viewer.user_id));
+                            if let Err(e) = self.state.services.auth.touch(viewer.user_id).await {
+                                tracing::warn!(error = %e, "recording a socket login");
+                            }
+                        }
                         self.caller = Some(caller);
                         Ok(protocol::ack(self.protocol))
                     }
@@ -225,11 +241,12 @@ impl Connection {
                 let tagged = stream.map(move |out| (sub.clone(), out));
                 self.streams
                     .push(Box::pin(Abortable::new(tagged, registration)));
-                self.active.insert(id, handle);
+                let counted = Counted::new(&self.state.services.live, |l| &l.subscriptions);
+                self.active.insert(id, (handle, counted));
                 Ok(Vec::new())
             }
             ClientMessage::Complete(id) => {
-                if let Some(handle) = self.active.remove(&id) {
+                if let Some((handle, _)) = self.active.remove(&id) {
                     handle.abort();
                     if self.protocol == Protocol::Legacy {
                         let id_json = protocol::json_string(&id);
@@ -244,7 +261,7 @@ impl Connection {
     /// Frames for one subscription output; a finished subscription is forgotten.
     fn output(&mut self, sub: &SubId, out: &Out) -> Vec<String> {
         if matches!(out, Out::Error(_) | Out::Complete)
-            && let Some(handle) = self.active.remove(&sub.raw)
+            && let Some((handle, _)) = self.active.remove(&sub.raw)
         {
             handle.abort();
         }
@@ -259,6 +276,14 @@ impl Connection {
                 _ => None,
             },
         }
+    }
+}
+
+/// Completes when the caller's account is cut off (never for anonymous sockets).
+async fn cut_off(session: &Option<sessions::Session>) {
+    match session {
+        Some(s) => s.cut_off.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -32,6 +32,11 @@ async fn every_admin_field_needs_the_admin_role() {
         "mutation { deleteHoliday(id: \"1\") { id } }",
         "mutation { setMarketOverride(open: false, reason: \"x\") { isOpen } }",
         "mutation { clearMarketOverride { isOpen } }",
+        "{ users { edges { cursor } } }",
+        "{ user(id: \"1\") { id } }",
+        "{ adminStats { totalUsers } }",
+        "mutation { updateUser(id: \"1\", input: { active: false }) { id } }",
+        "mutation { resetUserPassword(id: \"1\", newPassword: \"hijacked!!\") { temporaryPassword } }",
     ];
     for op in operations {
         assert_eq!(
@@ -440,4 +445,354 @@ async fn the_audit_log_pages_and_filters() {
         .gql_as(&admin.access, q, json!({ "actor": "999" }))
         .await;
     assert_eq!(none["data"]["auditLog"]["edges"], json!([]));
+}
+
+const UPDATE_USER: &str = "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id email name role active } }";
+
+#[tokio::test]
+async fn admins_list_and_inspect_users() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let ko =
+        app.gql("{ stock(symbol: \"KO\") { id } }", json!({})).await["data"]["stock"]["id"].clone();
+    app.gql_as(
+        &demo.access,
+        "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }",
+        json!({ "i": { "stockId": ko, "side": "BUY", "quantity": 2 } }),
+    )
+    .await;
+    for i in 0..3 {
+        app.register(
+            &format!("zed{i}@example.com"),
+            "long enough pw",
+            &format!("Zed {i}"),
+        )
+        .await;
+    }
+    let q = "query($s: String, $r: Role, $f: Int, $a: String) { users(search: $s, role: $r, first: $f, after: $a) { edges { node { email role } } pageInfo { hasNextPage endCursor } } }";
+    let zeds = app
+        .gql_as(&admin.access, q, json!({ "s": "ZED", "f": 2 }))
+        .await["data"]["users"]
+        .clone();
+    assert_eq!(zeds["edges"].as_array().unwrap().len(), 2, "{zeds}");
+    assert_eq!(zeds["pageInfo"]["hasNextPage"], true);
+    let rest = app
+        .gql_as(
+            &admin.access,
+            q,
+            json!({ "s": "zed", "f": 2, "a": zeds["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(rest["data"]["users"]["edges"].as_array().unwrap().len(), 1);
+    let admins = app.gql_as(&admin.access, q, json!({ "r": "ADMIN" })).await;
+    assert_eq!(
+        admins["data"]["users"]["edges"],
+        json!([{ "node": { "email": "admin@example.com", "role": "ADMIN" } }])
+    );
+
+    let one = app.gql_as(&admin.access, "query($id: ID!) { user(id: $id) { email lastSeenAt cash { balance } portfolio { positions { quantity stock { symbol } } } orders { edges { node { status } } } trades { edges { node { quantity } } } } }", json!({ "id": demo.user_id })).await;
+    let u = &one["data"]["user"];
+    assert_eq!(u["email"], "demo@example.com", "{one}");
+    assert!(u["lastSeenAt"].is_string());
+    assert_eq!(u["portfolio"]["positions"][0]["stock"]["symbol"], "KO");
+    assert_eq!(u["orders"]["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(u["trades"]["edges"][0]["node"]["quantity"], 2);
+    let missing = app
+        .gql_as(&admin.access, "{ user(id: \"99999\") { id } }", json!({}))
+        .await;
+    assert_eq!(code(&missing), Some("NOT_FOUND"));
+    // A customer cannot look at anyone through these fields, themselves included.
+    assert_eq!(
+        code(
+            &app.gql_as(
+                &demo.access,
+                "query($id: ID!) { user(id: $id) { id } }",
+                json!({ "id": demo.user_id })
+            )
+            .await
+        ),
+        Some("FORBIDDEN")
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_user_is_cut_off_everywhere() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let mut ws = app.ws_session(Some(&demo.access)).await;
+    ws.subscribe("o", "subscription { orderUpdates { id } }", json!({}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let r = app
+        .gql_as(
+            &admin.access,
+            UPDATE_USER,
+            json!({ "id": demo.user_id, "i": { "active": false } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUser"]["active"], false, "{r}");
+    assert_eq!(
+        ws.closed_with().await,
+        Some(4403),
+        "the live subscription ends"
+    );
+    let login = app.gql("mutation { login(input: { email: \"demo@example.com\", password: \"demo123\" }) { accessToken } }", json!({})).await;
+    assert_eq!(code(&login), Some("UNAUTHENTICATED"));
+    let refresh = app
+        .gql(
+            "mutation($t: String!) { refreshToken(token: $t) { accessToken } }",
+            json!({ "t": demo.refresh }),
+        )
+        .await;
+    assert_eq!(code(&refresh), Some("UNAUTHENTICATED"));
+    // The still-unexpired access token can no longer move money.
+    let dep = app
+        .gql_as(
+            &demo.access,
+            "mutation { deposit(amount: \"1\") { balance } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&dep), Some("UNAUTHENTICATED"));
+
+    let rows = audit_rows(&app, &admin.access, "user.update").await;
+    assert_eq!(rows[0]["before"]["active"], true);
+    assert_eq!(rows[0]["after"]["active"], false);
+    // Reactivated, they can log in again.
+    app.gql_as(
+        &admin.access,
+        UPDATE_USER,
+        json!({ "id": demo.user_id, "i": { "active": true } }),
+    )
+    .await;
+    app.demo().await;
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_removed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for change in [json!({ "active": false }), json!({ "role": "CUSTOMER" })] {
+        let r = app
+            .gql_as(
+                &admin.access,
+                UPDATE_USER,
+                json!({ "id": admin.user_id, "i": change }),
+            )
+            .await;
+        assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    }
+    assert!(
+        audit_rows(&app, &admin.access, "user.update")
+            .await
+            .is_empty(),
+        "refused changes are not audited"
+    );
+    // With a second admin, the first may step down.
+    let other = app
+        .register("second@example.com", "long enough pw", "Second")
+        .await;
+    let promoted = app
+        .gql_as(
+            &admin.access,
+            UPDATE_USER,
+            json!({ "id": other.user_id, "i": { "role": "ADMIN" } }),
+        )
+        .await;
+    assert_eq!(
+        promoted["data"]["updateUser"]["role"], "ADMIN",
+        "{promoted}"
+    );
+    let down = app
+        .gql_as(
+            &admin.access,
+            UPDATE_USER,
+            json!({ "id": admin.user_id, "i": { "role": "CUSTOMER" } }),
+        )
+        .await;
+    assert_eq!(down["data"]["updateUser"]["role"], "CUSTOMER", "{down}");
+    // Now the second one is the last.
+    let second = app.login("second@example.com", "long enough pw").await;
+    let r = app
+        .gql_as(
+            &second.access,
+            UPDATE_USER,
+            json!({ "id": other.user_id, "i": { "active": false } }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("CONFLICT"));
+    // The demoted admin's old token no longer carries admin power.
+    assert_eq!(
+        code(
+            &app.gql_as(&admin.access, "{ adminStocks { id } }", json!({}))
+                .await
+        ),
+        Some("FORBIDDEN")
+    );
+}
+
+#[tokio::test]
+async fn user_edits_are_validated() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    for (input, expected) in [
+        (json!({ "email": "nope" }), "BAD_USER_INPUT"),
+        (json!({ "email": "ADMIN@example.com" }), "CONFLICT"),
+        (json!({ "name": "" }), "BAD_USER_INPUT"),
+        (json!({ "role": "KING" }), "BAD_USER_INPUT"),
+    ] {
+        let r = app
+            .gql_as(
+                &admin.access,
+                UPDATE_USER,
+                json!({ "id": demo.user_id, "i": input }),
+            )
+            .await;
+        assert_eq!(code(&r), Some(expected), "{r}");
+    }
+    let r = app
+        .gql_as(
+            &admin.access,
+            UPDATE_USER,
+            json!({ "id": demo.user_id, "i": { "name": "Dana D.", "email": "Dana@Example.com" } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUser"]["email"], "dana@example.com", "{r}");
+    assert_eq!(
+        code(
+            &app.gql_as(
+                &admin.access,
+                UPDATE_USER,
+                json!({ "id": "99999", "i": { "name": "X" } })
+            )
+            .await
+        ),
+        Some("NOT_FOUND")
+    );
+}
+
+#[tokio::test]
+async fn password_resets_end_sessions_and_never_reach_the_audit_log() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let reset = "mutation($id: ID!, $p: String) { resetUserPassword(id: $id, newPassword: $p) { temporaryPassword user { email } } }";
+    let short = app
+        .gql_as(
+            &admin.access,
+            reset,
+            json!({ "id": demo.user_id, "p": "short" }),
+        )
+        .await;
+    assert_eq!(code(&short), Some("BAD_USER_INPUT"));
+    let set = app
+        .gql_as(
+            &admin.access,
+            reset,
+            json!({ "id": demo.user_id, "p": "brand new secret" }),
+        )
+        .await;
+    assert_eq!(
+        set["data"]["resetUserPassword"]["temporaryPassword"],
+        Value::Null,
+        "{set}"
+    );
+    let old = app.gql("mutation { login(input: { email: \"demo@example.com\", password: \"demo123\" }) { accessToken } }", json!({})).await;
+    assert_eq!(code(&old), Some("UNAUTHENTICATED"));
+    app.login("demo@example.com", "brand new secret").await;
+    let refresh = app
+        .gql(
+            "mutation($t: String!) { refreshToken(token: $t) { accessToken } }",
+            json!({ "t": demo.refresh }),
+        )
+        .await;
+    assert_eq!(
+        code(&refresh),
+        Some("UNAUTHENTICATED"),
+        "sessions from before the reset are over"
+    );
+
+    let generated = app
+        .gql_as(&admin.access, reset, json!({ "id": demo.user_id }))
+        .await;
+    let temp = generated["data"]["resetUserPassword"]["temporaryPassword"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(temp.len(), 16);
+    app.login("demo@example.com", &temp).await;
+
+    let log = app
+        .gql_as(
+            &admin.access,
+            "{ auditLog { edges { node { action before after } } } }",
+            json!({}),
+        )
+        .await
+        .to_string();
+    assert!(log.contains("user.reset_password"));
+    for secret in ["brand new secret", temp.as_str(), "argon2"] {
+        assert!(!log.contains(secret), "{secret} leaked into the audit log");
+    }
+}
+
+#[tokio::test]
+async fn admin_stats_count_users_orders_and_subscriptions() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let ko =
+        app.gql("{ stock(symbol: \"KO\") { id } }", json!({})).await["data"]["stock"]["id"].clone();
+    app.gql_as(
+        &demo.access,
+        "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }",
+        json!({ "i": { "stockId": ko, "side": "BUY", "quantity": 3 } }),
+    )
+    .await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    ws.next_for("t").await;
+
+    let q = "{ adminStats { totalUsers activeUsers openSubscriptions openConnections ordersToday tradedValueToday queuedOrders } }";
+    let s = app.gql_as(&admin.access, q, json!({})).await["data"]["adminStats"].clone();
+    assert_eq!(s["totalUsers"], 2, "{s}");
+    assert_eq!(s["activeUsers"], 2);
+    assert_eq!(s["openSubscriptions"], 1);
+    assert_eq!(s["openConnections"], 1);
+    assert_eq!(s["ordersToday"], 1);
+    assert_ne!(s["tradedValueToday"], "0.00");
+    assert_eq!(s["queuedOrders"], 0);
+
+    // The subscription pushes at once (admins only).
+    let mut admin_ws = app.ws_session(Some(&admin.access)).await;
+    admin_ws
+        .subscribe(
+            "s",
+            "subscription { adminStats { totalUsers openConnections } }",
+            json!({}),
+        )
+        .await;
+    let pushed = admin_ws.next_for("s").await;
+    assert_eq!(
+        pushed["payload"]["data"]["adminStats"]["totalUsers"], 2,
+        "{pushed}"
+    );
+    assert_eq!(
+        pushed["payload"]["data"]["adminStats"]["openConnections"],
+        2
+    );
+    let mut customer_ws = app.ws_session(Some(&demo.access)).await;
+    customer_ws
+        .subscribe("s", "subscription { adminStats { totalUsers } }", json!({}))
+        .await;
+    let refused = customer_ws.next_for("s").await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
 }

@@ -3,10 +3,12 @@
 //! `audit_log` row in the same transaction as the change itself.
 
 pub mod market;
+pub mod stats;
 pub mod stocks;
+pub mod users;
 
 use chrono::{DateTime, Utc};
-use entity::{audit_log, users};
+use entity::audit_log;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -34,7 +36,7 @@ impl Admin {
         viewer: Viewer,
         client_addr: Option<String>,
     ) -> Result<Self> {
-        let user = users::Entity::find_by_id(viewer.user_id)
+        let user = entity::users::Entity::find_by_id(viewer.user_id)
             .one(conn)
             .await?
             .filter(|u| u.active)

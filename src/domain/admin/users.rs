@@ -1,0 +1,267 @@
+//! Users: listing, editing (role, activation), password resets. Never the last active admin.
+
+use chrono::{DateTime, Utc};
+use entity::{refresh_tokens, users};
+use rand::RngExt;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::json;
+
+use super::{Admin, Administration, Change, audit};
+use crate::{
+    bus::Event,
+    domain::{
+        Error, Result,
+        auth::{self, Email, Role, User},
+        trading::page::{Page, PageRequest},
+    },
+};
+
+/// A user as admins see them.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub user: User,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<users::Model> for UserRecord {
+    type Error = Error;
+    fn try_from(m: users::Model) -> Result<Self> {
+        let last_seen_at = m.last_seen_at;
+        Ok(UserRecord {
+            user: User::try_from(m)?,
+            last_seen_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Part of the email or name, any case.
+    pub search: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+fn snapshot(u: &users::Model) -> serde_json::Value {
+    json!({ "email": u.email, "name": u.name, "role": u.role, "active": u.active })
+}
+
+impl Administration {
+    pub async fn users(
+        &self,
+        _admin: &Admin,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<UserRecord>> {
+        let mut q = users::Entity::find()
+            .order_by_desc(users::Column::Id)
+            .limit(page.first + 1);
+        if let Some(search) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            if search.chars().count() > 100 {
+                return Err(Error::bad_input(
+                    "search",
+                    "search must be at most 100 characters",
+                ));
+            }
+            let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+            q = q.filter(
+                Condition::any()
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(users::Column::Email)))
+                            .like(pattern.clone()),
+                    )
+                    .add(Expr::expr(Func::lower(Expr::col(users::Column::Name))).like(pattern)),
+            );
+        }
+        if let Some(role) = filter.role {
+            q = q.filter(users::Column::Role.eq(role.as_str()));
+        }
+        if let Some(active) = filter.active {
+            q = q.filter(users::Column::Active.eq(active));
+        }
+        if let Some(before) = page.before_id {
+            q = q.filter(users::Column::Id.lt(before));
+        }
+        let rows = q
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(UserRecord::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page, |u| u.user.id))
+    }
+
+    pub async fn user(&self, _admin: &Admin, id: i64) -> Result<UserRecord> {
+        users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::NotFound("user".into()))
+            .and_then(UserRecord::try_from)
+    }
+
+    /// Edits a user. Deactivation revokes their refresh tokens and ends their live sessions.
+    pub async fn update_user(
+        &self,
+        admin: &Admin,
+        id: i64,
+        changes: UserChanges,
+    ) -> Result<UserRecord> {
+        let email = changes.email.as_deref().map(Email::parse).transpose()?;
+        let name = changes
+            .name
+            .as_deref()
+            .map(auth::validate_name)
+            .transpose()?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let before = users::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound("user".into()))?;
+        let was_admin = before.active && before.role == Role::Admin.as_str();
+        let stays_admin = changes.active.unwrap_or(before.active)
+            && changes
+                .role
+                .map_or(before.role == Role::Admin.as_str(), |r| r == Role::Admin);
+        if was_admin && !stays_admin {
+            ensure_another_admin(&txn, id).await?;
+        }
+        let mut model: users::ActiveModel = before.clone().into();
+        if let Some(email) = &email {
+            model.email = Set(email.as_str().into());
+        }
+        if let Some(name) = name {
+            model.name = Set(name);
+        }
+        if let Some(role) = changes.role {
+            model.role = Set(role.as_str().into());
+        }
+        if let Some(active) = changes.active {
+            model.active = Set(active);
+        }
+        model.updated_at = Set(now);
+        let after = model.update(&txn).await.map_err(|e| {
+            Error::conflict_on_unique(e, "an account with this email already exists")
+        })?;
+        let cut_off = before.active && !after.active;
+        if cut_off {
+            revoke_refresh_tokens(&txn, id, now).await?;
+        }
+        let change = Change {
+            action: "user.update",
+            target_type: "user",
+            target_id: Some(id.to_string()),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        };
+        audit(&txn, admin, change, now).await?;
+        txn.commit().await?;
+        if cut_off || after.role != before.role {
+            // Open sockets carry the old role or a now-invalid account: end them.
+            self.publish(Event::UserDisabled { user_id: id }).await;
+        }
+        UserRecord::try_from(after)
+    }
+
+    /// Sets a new password (or generates one, returned once) and ends the user's sessions.
+    pub async fn reset_password(
+        &self,
+        admin: &Admin,
+        id: i64,
+        new_password: Option<String>,
+    ) -> Result<Option<String>> {
+        let (password, generated) = match new_password {
+            Some(p) => {
+                auth::validate_password(&p)?;
+                (p, false)
+            }
+            None => (temporary_password(), true),
+        };
+        let hash = auth::hash_password(password.clone()).await?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let user = users::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound("user".into()))?;
+        users::ActiveModel {
+            id: Set(user.id),
+            password_hash: Set(hash),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        revoke_refresh_tokens(&txn, id, now).await?;
+        let change = Change {
+            action: "user.reset_password",
+            target_type: "user",
+            target_id: Some(id.to_string()),
+            before: None,
+            after: Some(json!({ "generated": generated })),
+        };
+        audit(&txn, admin, change, now).await?;
+        txn.commit().await?;
+        self.publish(Event::UserDisabled { user_id: id }).await;
+        Ok(generated.then_some(password))
+    }
+}
+
+/// Refuses to demote or deactivate the last active admin. Locks the other active admins so two
+/// admins cannot demote each other at the same moment.
+async fn ensure_another_admin(conn: &impl ConnectionTrait, except: i64) -> Result<()> {
+    let others = users::Entity::find()
+        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Active.eq(true))
+        .filter(users::Column::Id.ne(except))
+        .order_by_asc(users::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
+    if others.is_empty() {
+        return Err(Error::Conflict("this is the last active admin".into()));
+    }
+    Ok(())
+}
+
+async fn revoke_refresh_tokens(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// 16 characters from an alphabet without look-alikes.
+fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

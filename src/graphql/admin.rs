@@ -16,8 +16,8 @@ use super::{
     context::ContextExt,
     error::{ApiResult, parse_id},
     guards::RoleGuard,
-    market::{Holiday, MarketDay, MarketState, Stock},
-    trading::{Cash, Order, OrderStatus, Portfolio, Trade, connection},
+    market::{CandleInterval, Holiday, MarketDay, MarketState, Stock},
+    trading::{Cash, Order, OrderStatus, Portfolio, Trade, connection, load_stock},
 };
 use crate::{
     app::Services,
@@ -222,6 +222,28 @@ impl AdminStats {
     }
 }
 
+/// How complete one stock's candles are in one interval.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CandleStat {
+    pub interval: CandleInterval,
+    pub count: u64,
+    pub first_bucket: Option<DateTime<Utc>>,
+    pub last_bucket: Option<DateTime<Utc>>,
+    /// Buckets the trading calendar (as configured now) expects between the first and the
+    /// last that have no candle.
+    pub gaps: u64,
+    #[graphql(skip)]
+    pub stock_id: i64,
+}
+
+#[ComplexObject]
+impl CandleStat {
+    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
+        load_stock(ctx, self.stock_id).await
+    }
+}
+
 /// How often the `adminStats` subscription pushes.
 const STATS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -317,6 +339,24 @@ impl AdminQuery {
         let admin = admin(ctx).await?;
         let s = ctx.services();
         Ok(AdminStats::new(s, s.admin.stats(&admin).await?))
+    }
+
+    /// Candle coverage per stock and interval: counts, first and last bucket, gaps.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn candle_stats(&self, ctx: &Context<'_>) -> ApiResult<Vec<CandleStat>> {
+        let admin = admin(ctx).await?;
+        let rows = ctx.services().admin.candle_stats(&admin).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| CandleStat {
+                interval: c.interval.into(),
+                count: c.count,
+                first_bucket: c.first,
+                last_bucket: c.last,
+                gaps: c.gaps,
+                stock_id: c.stock_id,
+            })
+            .collect())
     }
 
     /// Admin actions, newest first.

@@ -380,7 +380,8 @@ impl Loader<i64> for StockLoader {
     }
 }
 
-async fn load_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Stock> {
+/// A stock through the per-request DataLoader.
+pub async fn load_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Stock> {
     let loader = ctx.data::<DataLoader<StockLoader>>()?;
     let quote = loader.load_one(id).await.map_err(Error::internal)?;
     Ok(quote.ok_or_else(|| Error::NotFound("stock".into()))?.into())

@@ -11,12 +11,14 @@ mod feeds;
 mod protocol;
 mod sessions;
 
-use std::{collections::HashMap, pin::Pin, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap, net::SocketAddr, pin::Pin, str::FromStr, sync::Arc, time::Duration,
+};
 
 use async_graphql::{Data, http::WebSocketProtocols};
 use axum::{
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket},
     },
     http::{HeaderMap, StatusCode, header},
@@ -31,7 +33,7 @@ use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
 use crate::{
     app::{AppState, Counted},
-    graphql::Caller,
+    graphql::{Caller, ClientAddr},
 };
 
 /// Per-connection socket buffers: small, so ten thousand idle connections cost megabytes.
@@ -47,6 +49,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 pub async fn upgrade(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -65,7 +68,7 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .on_upgrade(move |socket| async move {
-            Connection::new(state, Protocol::from(protocol))
+            Connection::new(state, Protocol::from(protocol), peer)
                 .serve(socket)
                 .await
         })
@@ -116,12 +119,15 @@ struct Connection {
     /// Active subscriptions by client id, each counted in the live statistics.
     active: HashMap<String, (AbortHandle, Counted)>,
     _connection: Counted,
+    /// The client's address, for the audit log of admin mutations sent over the socket.
+    peer: ClientAddr,
     streams: SelectAll<TaggedStream>,
 }
 
 impl Connection {
-    fn new(state: AppState, protocol: Protocol) -> Self {
+    fn new(state: AppState, protocol: Protocol, peer: SocketAddr) -> Self {
         Connection {
+            peer: ClientAddr(peer.ip().to_string()),
             _connection: Counted::new(&state.services.live, |l| &l.connections),
             state,
             protocol,
@@ -235,7 +241,10 @@ impl Connection {
                 }
                 let stream = match feeds::shareable(&request) {
                     Some(key) => self.state.feeds.join(key, *request, &self.state.schema),
-                    None => feeds::individual(&self.state.schema, *request, caller),
+                    None => {
+                        let data = caller_data(caller, self.peer.clone());
+                        feeds::individual(&self.state.schema, *request, data)
+                    }
                 };
                 let (handle, registration) = AbortHandle::new_pair();
                 let tagged = stream.map(move |out| (sub.clone(), out));
@@ -287,10 +296,11 @@ async fn cut_off(session: &Option<sessions::Session>) {
     }
 }
 
-/// Request data for a subscription executed on behalf of `caller`.
-pub fn caller_data(caller: Caller) -> Data {
+/// Request data for an execution on behalf of `caller`.
+fn caller_data(caller: Caller, peer: ClientAddr) -> Data {
     let mut data = Data::default();
     data.insert(caller);
+    data.insert(peer);
     data
 }
 

@@ -35,6 +35,7 @@ async fn every_admin_field_needs_the_admin_role() {
         "{ users { edges { cursor } } }",
         "{ user(id: \"1\") { id } }",
         "{ adminStats { totalUsers } }",
+        "{ candleStats { gaps } }",
         "mutation { updateUser(id: \"1\", input: { active: false }) { id } }",
         "mutation { resetUserPassword(id: \"1\", newPassword: \"hijacked!!\") { temporaryPassword } }",
     ];
@@ -795,4 +796,89 @@ async fn admin_stats_count_users_orders_and_subscriptions() {
         refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn candle_stats_report_counts_and_gaps() {
+    // Wednesday 2026-11-25 before the open: 30 days of history, nothing live yet.
+    let app = spawn_app_at(
+        "2026-11-25T14:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+        &[],
+    )
+    .await;
+    let admin = app.admin().await;
+    let q = "{ candleStats { stock { symbol } interval count firstBucket lastBucket gaps } }";
+    let aapl_d1 = |body: &Value| {
+        body["data"]["candleStats"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .find(|c| c["stock"]["symbol"] == "AAPL" && c["interval"] == "D1")
+            .cloned()
+            .unwrap()
+    };
+    app.eventually("backfill", || async {
+        aapl_d1(&app.gql_as(&admin.access, q, json!({})).await)["count"] == 22
+    })
+    .await;
+    let body = app.gql_as(&admin.access, q, json!({})).await;
+    let d1 = aapl_d1(&body);
+    assert_eq!(d1["firstBucket"], "2026-10-26T04:00:00+00:00");
+    assert_eq!(d1["lastBucket"], "2026-11-24T05:00:00+00:00");
+    assert_eq!(d1["gaps"], 0, "{d1}");
+    assert!(
+        body["data"]["candleStats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["gaps"] == 0),
+        "{body}"
+    );
+
+    // Lose a day in the middle: one gap.
+    use entity::candle_data;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let stock_id: i64 = app
+        .gql("{ stock(symbol: \"AAPL\") { id } }", json!({}))
+        .await["data"]["stock"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    candle_data::Entity::delete_many()
+        .filter(candle_data::Column::StockId.eq(stock_id))
+        .filter(candle_data::Column::Interval.eq("D1"))
+        .filter(
+            candle_data::Column::BucketStart
+                .eq("2026-11-10T05:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+        )
+        .exec(&app.services.db)
+        .await
+        .unwrap();
+    let d1 = aapl_d1(&app.gql_as(&admin.access, q, json!({})).await);
+    assert_eq!(
+        (d1["count"].clone(), d1["gaps"].clone()),
+        (json!(21), json!(1))
+    );
+}
+
+#[tokio::test]
+async fn admin_mutations_over_the_socket_are_audited_with_the_client_address() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let mut ws = app.ws_session(Some(&admin.access)).await;
+    ws.subscribe(
+        "m",
+        "mutation { setMarketOverride(open: false, reason: \"from a socket\") { isOpen } }",
+        json!({}),
+    )
+    .await;
+    let msg = ws.next_for("m").await;
+    assert_eq!(
+        msg["payload"]["data"]["setMarketOverride"]["isOpen"], false,
+        "{msg}"
+    );
+    let rows = audit_rows(&app, &admin.access, "market.override.set").await;
+    assert_eq!(rows[0]["clientAddr"], "127.0.0.1");
+    assert_eq!(rows[0]["after"]["reason"], "from a socket");
 }

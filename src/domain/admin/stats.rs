@@ -1,13 +1,19 @@
 //! Live figures for the admin dashboard.
 
-use chrono::Duration;
-use entity::{orders, trades, users};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{candle_data, orders, trades, users};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 
 use super::{Admin, Administration};
-use crate::domain::{Result, market::candles::Interval, trading::orders::Status};
+use crate::domain::{
+    Result,
+    market::{self, Calendar, candles::Interval, stocks},
+    trading::orders::Status,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -52,4 +58,78 @@ impl Administration {
                 .await?,
         })
     }
+}
+
+/// Coverage of one stock's candles in one interval.
+#[derive(Debug, Clone)]
+pub struct CandleCoverage {
+    pub stock_id: i64,
+    pub interval: Interval,
+    pub count: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// Buckets the trading calendar (as configured now) expects between `first` and `last`
+    /// that have no candle.
+    pub gaps: u64,
+}
+
+impl Administration {
+    pub async fn candle_stats(&self, _admin: &Admin) -> Result<Vec<CandleCoverage>> {
+        let calendar = market::load_config(&self.db, self.tz).await?.calendar;
+        let mut out = Vec::new();
+        for stock in stocks::list(&self.db, stocks::Listing::All).await? {
+            for interval in Interval::ALL {
+                let buckets: BTreeSet<DateTime<Utc>> = candle_data::Entity::find()
+                    .select_only()
+                    .column(candle_data::Column::BucketStart)
+                    .filter(candle_data::Column::StockId.eq(stock.id))
+                    .filter(candle_data::Column::Interval.eq(interval.as_str()))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let (first, last) = (buckets.first().copied(), buckets.last().copied());
+                let gaps = match (first, last) {
+                    (Some(first), Some(last)) => expected_buckets(&calendar, interval, first, last)
+                        .difference(&buckets)
+                        .count() as u64,
+                    _ => 0,
+                };
+                out.push(CandleCoverage {
+                    stock_id: stock.id,
+                    interval,
+                    count: buckets.len() as u64,
+                    first,
+                    last,
+                    gaps,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Every bucket a trading session between `first` and `last` touches.
+fn expected_buckets(
+    cal: &Calendar,
+    interval: Interval,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+) -> BTreeSet<DateTime<Utc>> {
+    let mut expected = BTreeSet::new();
+    for day in cal.trading_days(cal.local_date(first), cal.local_date(last)) {
+        let Some((open, close)) = cal.session(day) else {
+            continue;
+        };
+        let mut t = open;
+        while t < close {
+            let bucket = interval.bucket_start(t, cal.tz);
+            if bucket >= first && bucket <= last {
+                expected.insert(bucket);
+            }
+            t += Duration::minutes(5);
+        }
+    }
+    expected
 }

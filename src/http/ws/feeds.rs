@@ -21,7 +21,7 @@ use async_graphql::{
 use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast;
 
-use super::{Out, SubStream, caller_data};
+use super::{Out, SubStream};
 use crate::graphql::{AppSchema, Caller, feeds::PUBLIC_FEEDS};
 
 /// Events a feed may run ahead of a slow subscriber; past that the subscriber skips to the
@@ -178,8 +178,8 @@ fn receive(latest: Option<(u64, Out)>, rx: broadcast::Receiver<(u64, Out)>) -> S
 }
 
 /// A subscription run for one caller (account feeds, queries and mutations over the socket).
-pub fn individual(schema: &AppSchema, request: Request, caller: Caller) -> SubStream {
-    let responses = schema.execute_stream_with_session_data(request, Arc::new(caller_data(caller)));
+pub fn individual(schema: &AppSchema, request: Request, data: async_graphql::Data) -> SubStream {
+    let responses = schema.execute_stream_with_session_data(request, Arc::new(data));
     let mut first = true;
     let outs = responses.map(move |r| {
         let out = to_out(r, first);

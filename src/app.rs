@@ -213,8 +213,8 @@ impl Application {
     /// Serves (and runs the engine) until the shutdown token is cancelled, then drains
     /// connections and waits for the background tasks to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut engine = engine::spawn(&self.state.services, &self.shutdown);
-        engine.spawn(
+        let mut tasks = engine::spawn(&self.state.services, &self.shutdown);
+        tasks.spawn(
             self.state
                 .sessions
                 .clone()
@@ -229,7 +229,7 @@ impl Application {
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
         self.shutdown.cancel();
-        while engine.join_next().await.is_some() {}
+        while tasks.join_next().await.is_some() {}
         served
     }
 }

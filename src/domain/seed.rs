@@ -2,9 +2,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
-use entity::{
-    cash_ledger, market_calendar, market_hours, market_state, prices_live, stocks, users,
-};
+use entity::{cash_ledger, market_calendar, market_hours, market_state, users};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
     TransactionTrait,
@@ -119,31 +117,8 @@ pub async fn demo_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Re
     let session_date = now.with_timezone(&tz).date_naive();
     for &(symbol, name, price) in DEMO_STOCKS {
         let cents = money::to_cents(price.parse().map_err(Error::internal)?, "price")?;
-        let stock = stocks::ActiveModel {
-            symbol: Set(symbol.into()),
-            name: Set(name.into()),
-            drift: Set(0.0001),
-            volatility: Set(0.02),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        prices_live::ActiveModel {
-            stock_id: Set(stock.id),
-            last_cents: Set(cents),
-            open_cents: Set(cents),
-            high_cents: Set(cents),
-            low_cents: Set(cents),
-            prev_close_cents: Set(cents),
-            change_cents: Set(0),
-            session_date: Set(session_date),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        super::market::stocks::create(&txn, symbol, name, 0.0001, 0.02, cents, session_date, now)
+            .await?;
     }
     // A newcomer should see prices move at any hour: demo mode keeps the market open until an
     // admin returns it to the schedule (clearMarketOverride, or `zebrat market auto`).

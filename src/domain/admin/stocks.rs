@@ -1,6 +1,6 @@
 //! Creating stocks and changing them (including halting).
 
-use entity::{prices_live, stocks};
+use entity::stocks;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 use serde_json::json;
@@ -105,32 +105,19 @@ impl Administration {
         let volatility = volatility(input.volatility.unwrap_or(self.defaults.1))?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
-        let stock = stocks::ActiveModel {
-            symbol: Set(symbol.clone()),
-            name: Set(name),
-            drift: Set(drift),
-            volatility: Set(volatility),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let session_date = now.with_timezone(&self.tz).date_naive();
+        let stock = market::stocks::create(
+            &txn,
+            &symbol,
+            &name,
+            drift,
+            volatility,
+            cents,
+            session_date,
+            now,
+        )
         .await
         .map_err(|e| Error::conflict_on_unique(e, format!("symbol {symbol} is taken")))?;
-        prices_live::ActiveModel {
-            stock_id: Set(stock.id),
-            last_cents: Set(cents),
-            open_cents: Set(cents),
-            high_cents: Set(cents),
-            low_cents: Set(cents),
-            prev_close_cents: Set(cents),
-            change_cents: Set(0),
-            session_date: Set(now.with_timezone(&self.tz).date_naive()),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
         let change = Change {
             action: "stock.create",
             target_type: "stock",

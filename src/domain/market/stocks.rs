@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{prices_live, stocks};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::domain::{Error, Result};
 
@@ -110,4 +112,45 @@ async fn with_prices(
         .into_iter()
         .filter_map(|s| prices.remove(&s.id).map(|p| Quote::new(s, p)))
         .collect())
+}
+
+/// Lists a new stock with `price_cents` as its live price (open, high, low and previous close
+/// too). Returns the database error untouched so callers can map a taken symbol.
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    symbol: &str,
+    name: &str,
+    drift: f64,
+    volatility: f64,
+    price_cents: i64,
+    session_date: NaiveDate,
+    now: DateTime<Utc>,
+) -> std::result::Result<stocks::Model, sea_orm::DbErr> {
+    let stock = stocks::ActiveModel {
+        symbol: Set(symbol.into()),
+        name: Set(name.into()),
+        drift: Set(drift),
+        volatility: Set(volatility),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    prices_live::ActiveModel {
+        stock_id: Set(stock.id),
+        last_cents: Set(price_cents),
+        open_cents: Set(price_cents),
+        high_cents: Set(price_cents),
+        low_cents: Set(price_cents),
+        prev_close_cents: Set(price_cents),
+        change_cents: Set(0),
+        session_date: Set(session_date),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(stock)
 }

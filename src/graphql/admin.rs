@@ -17,7 +17,9 @@ use super::{
     error::{ApiResult, parse_id},
     guards::RoleGuard,
     market::{CandleInterval, Holiday, MarketDay, MarketState, Stock},
-    trading::{Cash, Order, OrderStatus, Portfolio, Trade, connection, load_stock},
+    trading::{
+        Cash, Order, OrderStatus, Portfolio, Trade, connection, load_stock, orders_of, trades_of,
+    },
 };
 use crate::{
     app::Services,
@@ -153,13 +155,7 @@ impl AdminUser {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Order>> {
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let rows = ctx
-            .services()
-            .trading
-            .orders(self.user_id, status.map(Into::into), page)
-            .await?;
-        Ok(connection(rows, Order::from))
+        orders_of(ctx, self.user_id, status, first, after).await
     }
 
     async fn trades(
@@ -168,9 +164,7 @@ impl AdminUser {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Trade>> {
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let rows = ctx.services().trading.trades(self.user_id, page).await?;
-        Ok(connection(rows, Trade::from))
+        trades_of(ctx, self.user_id, first, after).await
     }
 }
 

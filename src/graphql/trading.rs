@@ -380,6 +380,35 @@ impl Loader<i64> for StockLoader {
     }
 }
 
+/// A user's orders as a connection (the caller's own, or any user's for admins).
+pub async fn orders_of(
+    ctx: &Context<'_>,
+    user_id: i64,
+    status: Option<OrderStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, Order>> {
+    let page = PageRequest::parse(first, after.as_deref())?;
+    let rows = ctx
+        .services()
+        .trading
+        .orders(user_id, status.map(Status::from), page)
+        .await?;
+    Ok(connection(rows, Order::from))
+}
+
+/// A user's trades as a connection.
+pub async fn trades_of(
+    ctx: &Context<'_>,
+    user_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, Trade>> {
+    let page = PageRequest::parse(first, after.as_deref())?;
+    let rows = ctx.services().trading.trades(user_id, page).await?;
+    Ok(connection(rows, Trade::from))
+}
+
 /// A stock through the per-request DataLoader.
 pub async fn load_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Stock> {
     let loader = ctx.data::<DataLoader<StockLoader>>()?;
@@ -476,13 +505,7 @@ impl TradingQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Order>> {
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let rows = ctx
-            .services()
-            .trading
-            .orders(ctx.viewer()?.user_id, status.map(Status::from), page)
-            .await?;
-        Ok(connection(rows, Order::from))
+        orders_of(ctx, ctx.viewer()?.user_id, status, first, after).await
     }
 
     /// One of the caller's orders.
@@ -505,13 +528,7 @@ impl TradingQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Trade>> {
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let rows = ctx
-            .services()
-            .trading
-            .trades(ctx.viewer()?.user_id, page)
-            .await?;
-        Ok(connection(rows, Trade::from))
+        trades_of(ctx, ctx.viewer()?.user_id, first, after).await
     }
 
     /// The caller's valuation at live prices.

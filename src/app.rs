@@ -9,7 +9,7 @@ use std::{
 };
 
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -40,6 +40,8 @@ pub struct Services {
     pub admin: Administration,
     /// This instance's open sockets and subscriptions.
     pub live: Arc<LiveCounters>,
+    /// True while this instance holds the engine lease and runs the engine.
+    pub leader: Arc<watch::Sender<bool>>,
 }
 
 /// Counters of live connections on this instance (for the admin statistics).
@@ -175,6 +177,7 @@ impl Application {
             trading,
             admin,
             live: Arc::default(),
+            leader: Arc::new(watch::channel(false).0),
         };
         let schema = graphql::build_schema(services.clone());
         Ok(Self {
@@ -210,15 +213,21 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// Serves (and runs the engine) until the shutdown token is cancelled, then drains
-    /// connections and waits for the background tasks to stop.
+    /// Serves (and, by role, runs the engine while holding its lease) until the shutdown token
+    /// is cancelled, then drains connections and waits for the background tasks to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut tasks = engine::spawn(&self.state.services, &self.shutdown);
+        let services = &self.state.services;
+        let role = services.config.role;
+        tracing::info!(?role, "starting");
+        let mut tasks = JoinSet::new();
+        if role.runs_engine() {
+            tasks.spawn(engine::run(services.clone(), self.shutdown.clone()));
+        }
         tasks.spawn(
             self.state
                 .sessions
                 .clone()
-                .follow(self.state.services.bus.clone(), self.shutdown.clone()),
+                .follow(services.bus.clone(), self.shutdown.clone()),
         );
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();

@@ -14,9 +14,40 @@ pub enum Profile {
     Production,
 }
 
+/// What one instance does (`ZEBRAT_ROLE` or `zebrat serve --role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Serves GraphQL and WebSockets; never runs the engine.
+    Api,
+    /// Runs the engine when it holds the lease; serves only `/health`.
+    Engine,
+    /// Both (the default): every instance serves, one of them also runs the engine.
+    All,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        self != Role::Engine
+    }
+
+    pub fn runs_engine(self) -> bool {
+        self != Role::Api
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        <Role as clap::ValueEnum>::from_str(s, true)
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub profile: Profile,
+    pub role: Role,
     pub bind_addr: SocketAddr,
     pub database_url: String,
     pub redis_url: Option<String>,
@@ -48,6 +79,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("profile", &self.profile)
+            .field("role", &self.role)
             .field("bind_addr", &self.bind_addr)
             .field("database", &redact_url(&self.database_url))
             .field("redis", &self.redis_url.as_deref().map(redact_url))
@@ -106,6 +138,7 @@ impl Config {
         let local = profile == Profile::Local;
         Ok(Self {
             profile,
+            role: parse(&var, "ZEBRAT_ROLE", Some(Role::All))?,
             bind_addr: parse(&var, "BIND_ADDR", "127.0.0.1:8000".parse().ok())?,
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://zebrat.db?mode=rwc".into()),

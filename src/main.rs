@@ -7,6 +7,7 @@ use zebrat::{
     Application, Config,
     bus::{Event, EventBus, RedisBus},
     clock::{self, SystemClock},
+    config::Role,
     db,
     domain::{market, seed},
     graphql, telemetry,
@@ -26,6 +27,10 @@ enum Command {
         /// Do not apply pending migrations on start.
         #[arg(long)]
         no_migrate: bool,
+        /// What this instance does: `api` (GraphQL only), `engine` (the engine when it holds
+        /// the lease, `/health` only) or `all`. Overrides `ZEBRAT_ROLE`.
+        #[arg(long, value_enum)]
+        role: Option<Role>,
     },
     /// Move the database schema.
     Migrate {
@@ -88,7 +93,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
+    let serve = Command::Serve {
+        no_migrate: false,
+        role: None,
+    };
+    match cli.command.unwrap_or(serve) {
         Command::ExportSchema { output } => {
             let sdl = graphql::sdl();
             match output {
@@ -96,9 +105,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), sdl.as_bytes())?,
             }
         }
-        Command::Serve { no_migrate } => {
+        Command::Serve { no_migrate, role } => {
             let mut config = Config::from_env()?;
             config.run_migrations &= !no_migrate;
+            config.role = role.unwrap_or(config.role);
             let app = Application::build(config).await?;
             let addr = app.local_addr();
             tracing::info!("Zebrat is listening on http://{addr}");

@@ -3,7 +3,10 @@ use std::{sync::Arc, time::Duration};
 use fred::{
     clients::{Client, SubscriberClient},
     prelude::*,
-    types::{Message, config::ReconnectPolicy},
+    types::{
+        Message,
+        config::{ReconnectPolicy, Server},
+    },
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -22,6 +25,10 @@ struct Envelope<E> {
 
 /// Multi-instance bus: publishes to Redis; ONE subscriber connection per process forwards
 /// every message into the local broadcast channel.
+///
+/// Redis may be down at start or go away later: both clients reconnect by themselves, the
+/// subscription is renewed after every reconnect, and meanwhile events still reach this
+/// instance's own subscribers (other instances miss them until Redis is back).
 #[derive(Clone)]
 pub struct RedisBus {
     publisher: Client,
@@ -31,34 +38,52 @@ pub struct RedisBus {
     channel: String,
 }
 
+/// How long start-up waits for Redis before going on degraded.
+const FIRST_CONNECT: Duration = Duration::from_secs(3);
+/// No Redis command (publish, ping, subscribe) waits longer than this.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl RedisBus {
-    /// Connects both clients and starts the forwarding task, which stops on `shutdown`.
+    /// Starts both clients and the forwarding task, which stop on `shutdown`. Fails only on a
+    /// malformed URL: an unreachable Redis is retried in the background.
     pub async fn connect(
         url: &str,
         prefix: &str,
         shutdown: CancellationToken,
     ) -> Result<Self, BusError> {
         let err = |e: Error| BusError(e.to_string());
-        let config = Config::from_url(url).map_err(err)?;
-        let policy = ReconnectPolicy::new_exponential(0, 100, 5_000, 2);
-        let publisher = Builder::from_config(config.clone())
-            .set_policy(policy.clone())
-            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
-            .build()
-            .map_err(err)?;
-        let subscriber = Builder::from_config(config)
-            .set_policy(policy)
-            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
-            .build_subscriber_client()
-            .map_err(err)?;
-        publisher.init().await.map_err(err)?;
-        subscriber.init().await.map_err(err)?;
-        let _resubscribe = subscriber.manage_subscriptions();
+        let mut config = Config::from_url(url).map_err(err)?;
+        config.fail_fast = false;
+        let builder = || {
+            let mut builder = Builder::from_config(config.clone());
+            builder
+                .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+                .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
+                .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT);
+            builder
+        };
+        let publisher = builder().build().map_err(err)?;
+        let subscriber = builder().build_subscriber_client().map_err(err)?;
+        // Subscribe to the message stream before connecting, so nothing slips past.
+        let messages = subscriber.message_rx();
+        let reconnects = subscriber.reconnect_rx();
+        publisher.connect();
+        subscriber.connect();
         let channel = format!("{prefix}:events");
-        subscriber.subscribe(channel.as_str()).await.map_err(err)?;
-
         let local = broadcast::channel(LOCAL_CAPACITY).0;
-        tokio::spawn(forward(subscriber.message_rx(), local.clone(), shutdown));
+        tokio::spawn(forward(messages, local.clone(), shutdown.clone()));
+        tokio::spawn(keep_subscribed(
+            subscriber.clone(),
+            publisher.clone(),
+            channel.clone(),
+            reconnects,
+            shutdown,
+        ));
+        let both =
+            async { tokio::join!(publisher.wait_for_connect(), subscriber.wait_for_connect()) };
+        if tokio::time::timeout(FIRST_CONNECT, both).await.is_err() {
+            tracing::warn!("Redis is unreachable: starting degraded, live feeds stay local");
+        }
         Ok(Self {
             publisher,
             subscriber,
@@ -67,10 +92,52 @@ impl RedisBus {
         })
     }
 
-    /// A client for other Redis work (rate limits, leases), sharing the publisher connection.
+    /// A client for other Redis work (rate limits), sharing the publisher connection.
     pub fn client(&self) -> Client {
         self.publisher.clone()
     }
+}
+
+/// Subscribes to the event channel, again after every reconnect, until shutdown; then closes
+/// both clients.
+async fn keep_subscribed(
+    subscriber: SubscriberClient,
+    publisher: Client,
+    channel: String,
+    mut reconnects: broadcast::Receiver<Server>,
+    shutdown: CancellationToken,
+) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let subscribed = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            done = tokio::time::timeout(COMMAND_TIMEOUT * 2, subscriber.subscribe(channel.as_str())) => {
+                matches!(done, Ok(Ok(())))
+            }
+        };
+        if subscribed {
+            tracing::info!(%channel, "subscribed to Redis events");
+            delay = Duration::from_millis(100);
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                next = reconnects.recv() => {
+                    if matches!(next, Err(broadcast::error::RecvError::Closed)) {
+                        break;
+                    }
+                    tracing::info!("Redis reconnected: renewing the subscription");
+                }
+            }
+        } else {
+            tracing::debug!("Redis subscription failed; retrying in {delay:?}");
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+    let _ = subscriber.quit().await;
+    let _ = publisher.quit().await;
 }
 
 async fn forward(
@@ -109,17 +176,24 @@ async fn forward(
 
 #[async_trait::async_trait]
 impl EventBus for RedisBus {
+    /// Publishes through Redis; while Redis is unreachable the event is delivered to this
+    /// instance only, so its own subscribers keep their feeds.
     async fn publish(&self, event: Event) -> Result<(), BusError> {
         let payload = serde_json::to_string(&Envelope {
             v: WIRE_VERSION,
             event: &event,
         })
         .map_err(|e| BusError(e.to_string()))?;
-        let _: i64 = self
-            .publisher
-            .publish(self.channel.as_str(), payload)
-            .await
-            .map_err(|e| BusError(e.to_string()))?;
+        if !self.publisher.is_connected() {
+            let _ = self.local.send(Arc::new(event));
+            return Ok(());
+        }
+        let published: Result<i64, _> =
+            self.publisher.publish(self.channel.as_str(), payload).await;
+        if let Err(e) = published {
+            tracing::warn!(error = %e, "publishing to Redis failed: delivering locally only");
+            let _ = self.local.send(Arc::new(event));
+        }
         Ok(())
     }
 
@@ -128,11 +202,12 @@ impl EventBus for RedisBus {
     }
 
     async fn health(&self) -> BusHealth {
-        let ping =
-            tokio::time::timeout(Duration::from_secs(2), self.publisher.ping::<String>(None));
-        match ping.await {
-            Ok(Ok(_)) if self.subscriber.is_connected() => BusHealth::Ok,
-            _ => BusHealth::Degraded,
+        if !self.publisher.is_connected() || !self.subscriber.is_connected() {
+            return BusHealth::Degraded;
+        }
+        match self.publisher.ping::<String>(None).await {
+            Ok(_) => BusHealth::Ok,
+            Err(_) => BusHealth::Degraded,
         }
     }
 }

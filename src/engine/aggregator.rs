@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::price_ticks;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -12,6 +14,7 @@ use crate::{
     app::Services,
     domain::{
         Result,
+        lease::Fence,
         market::{
             self, backfill,
             candles::{self, Interval},
@@ -22,6 +25,7 @@ use crate::{
 
 pub async fn run(
     services: Services,
+    fence: Fence,
     candle_writer: super::CandleWriter,
     shutdown: CancellationToken,
 ) {
@@ -45,7 +49,7 @@ pub async fn run(
         retry!(
             "candle rebuild",
             &shutdown,
-            rebuild(&services, since, now).instrument(span.clone())
+            rebuild(&services, &fence, since, now).instrument(span.clone())
         );
         drop(guard);
         since = now - every * 2;
@@ -75,18 +79,26 @@ pub async fn backfill_all(services: &Services) -> Result<usize> {
 }
 
 /// Rebuilds every candle touching `[since, now]` from the ticks, then prunes old ticks.
-pub async fn rebuild(services: &Services, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+pub async fn rebuild(
+    services: &Services,
+    fence: &Fence,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let db = &services.db;
     let tz = services.config.market_timezone;
     let hour_start = Interval::H1.bucket_start(since, tz);
     let day_start = Interval::D1.bucket_start(since, tz);
     for stock in stocks::list(db, Listing::All).await? {
+        // One transaction per stock: a deposed leader cannot overwrite the new one's candles.
+        let txn = db.begin().await?;
+        fence.check(&txn).await?;
         let ticks = price_ticks::Entity::find()
             .filter(price_ticks::Column::StockId.eq(stock.id))
             .filter(price_ticks::Column::At.gte(hour_start))
             .order_by_asc(price_ticks::Column::At)
             .order_by_asc(price_ticks::Column::Id)
-            .all(db)
+            .all(&txn)
             .await?;
         if ticks.is_empty() {
             continue;
@@ -97,16 +109,21 @@ pub async fn rebuild(services: &Services, since: DateTime<Utc>, now: DateTime<Ut
             tz,
             ticks.iter().map(|t| (t.at, t.price_cents)),
         );
-        candles::upsert(db, &hourly, now).await?;
+        candles::upsert(&txn, &hourly, now).await?;
         // Longer buckets are sums of their hours.
         let day_hours =
-            candles::query(db, stock.id, Interval::H1, Some(day_start), None, None).await?;
+            candles::query(&txn, stock.id, Interval::H1, Some(day_start), None, None).await?;
         let mut rolled = candles::roll_up(Interval::H4, tz, &day_hours);
         rolled.retain(|c| c.bucket_start >= Interval::H4.bucket_start(since, tz));
         rolled.extend(candles::roll_up(Interval::D1, tz, &day_hours));
-        candles::upsert(db, &rolled, now).await?;
+        candles::upsert(&txn, &rolled, now).await?;
+        txn.commit().await?;
     }
-    prune(db, now - services.config.tick_retention).await
+    let txn = db.begin().await?;
+    fence.check(&txn).await?;
+    prune(&txn, now - services.config.tick_retention).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<()> {

@@ -1,29 +1,97 @@
 //! Background work: the market scheduler, the price ticker and the candle aggregator.
 //! Each is a thin loop around domain step functions; errors are logged and retried, and every
 //! task stops when the shutdown token is cancelled.
+//!
+//! The engine runs only on the instance holding the engine lease (see `domain::lease`); the
+//! others stand by and take over when the leader stops or loses the lease.
 
 use std::time::Duration;
 
 use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Services;
+use crate::{
+    app::Services,
+    domain::lease::{Fence, Lease},
+};
 
-/// Starts the engine tasks.
-pub fn spawn(services: &Services, shutdown: &CancellationToken) -> JoinSet<()> {
+/// How often a standby tries for the lease and a leader checks it still holds it.
+const LEASE_POLL: Duration = Duration::from_secs(1);
+
+/// Holds or waits for the engine lease until shutdown, running the engine while it is held.
+pub async fn run(services: Services, shutdown: CancellationToken) {
+    let mut lease = Lease::for_database(&services.db, &services.config.database_url);
+    loop {
+        let Some(fence) = acquire(&mut lease, &shutdown).await else {
+            return;
+        };
+        tracing::info!("engine lease acquired: this instance runs the engine");
+        services.leader.send_replace(true);
+        let term = shutdown.child_token();
+        let mut tasks = spawn(&services, fence, &term);
+        let lost = loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break false,
+                _ = tokio::time::sleep(LEASE_POLL) => if !lease.still_held().await { break true },
+                Some(ended) = tasks.join_next() => {
+                    // Only a panic ends a task early: let a fresh engine (maybe elsewhere) go on.
+                    tracing::error!(?ended, "an engine task ended unexpectedly");
+                    break true;
+                }
+            }
+        };
+        term.cancel();
+        while tasks.join_next().await.is_some() {}
+        services.leader.send_replace(false);
+        lease.release().await;
+        if !lost {
+            return;
+        }
+        tracing::warn!("engine lease lost: engine stopped, standing by");
+    }
+}
+
+/// Tries for the lease every `LEASE_POLL`; None on shutdown.
+async fn acquire(lease: &mut Lease, shutdown: &CancellationToken) -> Option<Fence> {
+    let mut logged = false;
+    loop {
+        match lease.try_acquire().await {
+            Ok(Some(fence)) => return Some(fence),
+            Ok(None) if !logged => {
+                tracing::info!("another instance runs the engine: standing by");
+                logged = true;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "trying for the engine lease"),
+        }
+        if !pause(shutdown, LEASE_POLL).await {
+            return None;
+        }
+    }
+}
+
+/// Starts the engine tasks under `fence`.
+fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let (open_tx, open_rx) = watch::channel(false);
     // Tick rounds and rebuild passes both read-modify-write candles: one at a time.
     let candle_writer = CandleWriter::default();
-    tasks.spawn(scheduler::run(services.clone(), open_tx, shutdown.clone()));
+    tasks.spawn(scheduler::run(
+        services.clone(),
+        fence.clone(),
+        open_tx,
+        shutdown.clone(),
+    ));
     tasks.spawn(ticker::run(
         services.clone(),
+        fence.clone(),
         open_rx,
         candle_writer.clone(),
         shutdown.clone(),
     ));
     tasks.spawn(aggregator::run(
         services.clone(),
+        fence,
         candle_writer,
         shutdown.clone(),
     ));

@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use sea_orm::TransactionTrait;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -10,14 +11,19 @@ use tracing::Instrument;
 use crate::{
     app::Services,
     bus::{Event, events::MarketStatus},
-    domain::{Result, market},
+    domain::{Result, lease::Fence, market},
 };
 
 /// Changes made outside this process without an event (the `zebrat market` CLI on SQLite)
 /// are noticed within this long.
 const REFRESH: Duration = Duration::from_secs(5);
 
-pub async fn run(services: Services, open_tx: watch::Sender<bool>, shutdown: CancellationToken) {
+pub async fn run(
+    services: Services,
+    fence: Fence,
+    open_tx: watch::Sender<bool>,
+    shutdown: CancellationToken,
+) {
     let mut events = services.bus.subscribe();
     let mut published: Option<MarketStatus> = None;
     loop {
@@ -25,7 +31,7 @@ pub async fn run(services: Services, open_tx: watch::Sender<bool>, shutdown: Can
         let next = retry!(
             "market scheduling",
             &shutdown,
-            evaluate(&services, &open_tx, &mut published).instrument(span.clone())
+            evaluate(&services, &fence, &open_tx, &mut published).instrument(span.clone())
         );
         let far = services.clock.now() + chrono::Duration::days(365);
         tokio::select! {
@@ -40,6 +46,7 @@ pub async fn run(services: Services, open_tx: watch::Sender<bool>, shutdown: Can
 /// Applies the state due now; returns when it next changes by itself.
 async fn evaluate(
     services: &Services,
+    fence: &Fence,
     open_tx: &watch::Sender<bool>,
     published: &mut Option<MarketStatus>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
@@ -48,10 +55,13 @@ async fn evaluate(
     let config = market::load_config(db, services.config.market_timezone).await?;
     let status = config.status(now);
     if status.is_open != config.applied_open {
-        market::record_applied(db, status.is_open, now).await?;
+        let txn = db.begin().await?;
+        fence.check(&txn).await?;
+        market::record_applied(&txn, status.is_open, now).await?;
+        txn.commit().await?;
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
         if status.is_open {
-            let executed = services.trading.execute_queued().await?;
+            let executed = services.trading.execute_queued(fence).await?;
             tracing::info!(executed, "ran the queued orders at the open");
         }
     }

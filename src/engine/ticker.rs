@@ -20,6 +20,7 @@ use crate::{
     },
     domain::{
         Error, Result,
+        lease::Fence,
         market::{
             candles::{self, Candle, Interval},
             gbm::{self, Params},
@@ -30,6 +31,7 @@ use crate::{
 
 pub async fn run(
     services: Services,
+    fence: Fence,
     mut open: watch::Receiver<bool>,
     candle_writer: super::CandleWriter,
     shutdown: CancellationToken,
@@ -41,6 +43,7 @@ pub async fn run(
         },
         exact: HashMap::new(),
         services,
+        fence,
     };
     let interval = chrono::Duration::from_std(ticker.services.config.tick_interval)
         .unwrap_or(chrono::Duration::seconds(2));
@@ -73,7 +76,7 @@ pub async fn run(
             tracing::warn!(error = %e, "publishing a tick round");
         }
         // Orders queued while the market was opening (or left by a failed pass) run now.
-        if let Err(e) = ticker.services.trading.execute_queued().await {
+        if let Err(e) = ticker.services.trading.execute_queued(&ticker.fence).await {
             tracing::warn!(error = %e, "running queued orders");
         }
     }
@@ -81,6 +84,7 @@ pub async fn run(
 
 struct Ticker {
     services: Services,
+    fence: Fence,
     rng: StdRng,
     /// Unrounded prices, so sub-cent moves accumulate instead of being rounded away.
     exact: HashMap<i64, f64>,
@@ -91,6 +95,7 @@ impl Ticker {
         let config = &self.services.config;
         let tz = config.market_timezone;
         let txn = self.services.db.begin().await?;
+        self.fence.check(&txn).await?;
         let quotes = stocks::list(&txn, Listing::Active).await?;
         if quotes.is_empty() {
             return Ok(None);

@@ -26,6 +26,10 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "database": { "status": if db_ok { "ok" } else { "unavailable" }, "backend": state.services.db.get_database_backend().as_str() },
         "redis": { "status": redis },
+        "engine": {
+            "role": state.services.config.role,
+            "leader": *state.services.leader.borrow(),
+        },
     });
     (code, Json(body))
 }

@@ -25,13 +25,19 @@ use crate::app::AppState;
 /// Largest request body accepted on `/graphql`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// The routes of this instance's role: everything, or only `/health` on an engine-only one.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/", get(graphiql))
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphql/ws", get(ws::upgrade))
-        .route("/health", get(health::health))
+    let routes = Router::new().route("/health", get(health::health));
+    let routes = if state.services.config.role.serves_api() {
+        routes
+            .route("/", get(graphiql))
+            .route("/graphql", get(graphql::get).post(graphql::post))
+            .route("/graphql/ws", get(ws::upgrade))
+    } else {
+        routes
+    };
+    routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

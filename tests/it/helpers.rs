@@ -32,12 +32,19 @@ pub struct TestApp {
     pub services: Services,
     pub feeds: Feeds,
     shutdown: CancellationToken,
+    /// The server task, until `stopped()` waited for it.
+    stopped: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     database: TestDatabase,
 }
 
 enum TestDatabase {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A peer instance on another test app's database: the owner cleans up.
+    Borrowed,
 }
 
 /// Logged-in user: tokens and id.
@@ -63,10 +70,7 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database_url),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
-        (
-            "JWT_SECRET".into(),
-            "test-secret-that-is-long-enough-for-prod".into(),
-        ),
+        ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("SEED_DEMO_DATA".into(), "true".into()),
     ]);
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
@@ -79,8 +83,17 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
     }
+    start_instance(vars, ManualClock::new(start), database).await
+}
+
+const TEST_JWT_SECRET: &str = "test-secret-that-is-long-enough-for-prod";
+
+async fn start_instance(
+    vars: HashMap<String, String>,
+    clock: ManualClock,
+    database: TestDatabase,
+) -> TestApp {
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-    let clock = ManualClock::new(start);
     let app = Application::build_with_clock(config, std::sync::Arc::new(clock.clone()))
         .await
         .expect("app builds");
@@ -88,7 +101,7 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
     let services = app.services().clone();
     let feeds = app.feeds().clone();
     let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
+    let stopped = tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
         http: reqwest::Client::new(),
@@ -96,8 +109,15 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
         services,
         feeds,
         shutdown,
+        stopped: tokio::sync::Mutex::new(Some(stopped)),
         database,
     }
+}
+
+/// True when tests run on PostgreSQL and Redis, where several instances can share them.
+pub fn multi_instance_backends() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+        && std::env::var("TEST_REDIS_URL").is_ok()
 }
 
 async fn fresh_database() -> (String, TestDatabase) {
@@ -143,6 +163,7 @@ impl Drop for TestApp {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
+            TestDatabase::Borrowed => {}
             TestDatabase::Postgres { admin_url, name } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; clean up from a runtime of our own.
@@ -219,6 +240,38 @@ impl TestApp {
     /// Stops the server (as SIGTERM would).
     pub fn stop(&self) {
         self.shutdown.cancel();
+    }
+
+    /// Stops the server and waits until it and its background tasks have ended.
+    pub async fn stopped(&self) {
+        self.stop();
+        if let Some(task) = self.stopped.lock().await.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
+    }
+
+    /// Another instance on this one's database, Redis prefix and clock (as a second server
+    /// behind the load balancer would be), with extra settings.
+    pub async fn spawn_peer(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let config = &self.services.config;
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".into(), config.database_url.clone()),
+            ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+            ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+            ("REDIS_PREFIX".into(), config.redis_prefix.clone()),
+        ]);
+        if let Some(redis) = &config.redis_url {
+            vars.insert("REDIS_URL".into(), redis.clone());
+        }
+        for (k, v) in overrides {
+            vars.insert((*k).into(), (*v).into());
+        }
+        start_instance(vars, self.clock.clone(), TestDatabase::Borrowed).await
+    }
+
+    /// Whether this instance currently runs the engine.
+    pub fn is_leader(&self) -> bool {
+        *self.services.leader.borrow()
     }
 
     /// Forces the market open or closed (`Some`), or returns it to its schedule (`None`), as an

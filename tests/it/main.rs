@@ -8,5 +8,6 @@ mod helpers;
 mod http;
 mod market;
 mod migrations;
+mod scale_out;
 mod trading;
 mod websocket;

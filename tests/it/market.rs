@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{market_calendar, price_ticks};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock};
+use zebrat::{bus::Event, clock::Clock, domain::lease::Fence};
 
 use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
 
@@ -371,11 +371,11 @@ async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
     .await
     .unwrap();
     let now = app.clock.now();
-    zebrat::engine::rebuild_candles(&app.services, today, now)
+    zebrat::engine::rebuild_candles(&app.services, &Fence::Solo, today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);
-    zebrat::engine::rebuild_candles(&app.services, today, now)
+    zebrat::engine::rebuild_candles(&app.services, &Fence::Solo, today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);

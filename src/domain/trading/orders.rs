@@ -15,6 +15,7 @@ use crate::{
     bus::{Event, events::OrderUpdate},
     domain::{
         Error, Result,
+        lease::Fence,
         market::stocks::{self, Quote},
         money::from_cents,
     },
@@ -326,8 +327,9 @@ impl Trading {
 
     /// Runs queued orders first-in first-out at current prices while the market is open.
     /// Each order is its own transaction; an order that can no longer be covered is rejected.
-    /// Safe to run concurrently: an order leaves QUEUED exactly once.
-    pub async fn execute_queued(&self) -> Result<usize> {
+    /// Safe to run concurrently: an order leaves QUEUED exactly once. Only the lease holder
+    /// runs it; `fence` stops a deposed leader before it writes.
+    pub async fn execute_queued(&self, fence: &Fence) -> Result<usize> {
         let mut done = 0;
         let mut after_id = 0;
         loop {
@@ -346,7 +348,7 @@ impl Trading {
             };
             after_id = last.id;
             for order in batch {
-                if let Some(order) = self.execute_one_queued(order.id).await? {
+                if let Some(order) = self.execute_one_queued(fence, order.id).await? {
                     done += 1;
                     self.after_change(&order).await;
                 }
@@ -354,8 +356,9 @@ impl Trading {
         }
     }
 
-    async fn execute_one_queued(&self, order_id: i64) -> Result<Option<Order>> {
+    async fn execute_one_queued(&self, fence: &Fence, order_id: i64) -> Result<Option<Order>> {
         let txn = self.db.begin().await?;
+        fence.check(&txn).await?;
         let Some(order) = orders::Entity::find_by_id(order_id).one(&txn).await? else {
             return Ok(None);
         };

@@ -1,0 +1,484 @@
+//! Several instances on one PostgreSQL and one Redis: shared live feeds, one engine under a
+//! lease, failover; roles; and a Redis that is down or restarts under live subscriptions.
+
+use std::{collections::HashMap, time::Duration};
+
+use entity::{orders, price_ticks, stocks, trades};
+use futures_util::future::join_all;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use zebrat::domain::{
+    lease::{ENGINE_LOCK, Fence, Lease},
+    market,
+};
+
+use crate::helpers::{
+    Session, TestApp, WsClient, code, multi_instance_backends, spawn_app, spawn_app_with,
+};
+
+const TICKS: &str = "subscription { ticks { at ticks { symbol price } } }";
+const ORDER_UPDATES: &str = "subscription { orderUpdates { id status } }";
+const PLACE: &str =
+    "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status stock { symbol } } }";
+
+async fn health(app: &TestApp) -> Value {
+    app.http
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("health answers")
+        .json()
+        .await
+        .expect("health is JSON")
+}
+
+async fn becomes_leader(app: &TestApp) {
+    app.eventually("this instance to lead the engine", || async {
+        app.is_leader()
+    })
+    .await;
+}
+
+/// Ticks the shared clock until subscription `id` gets a tick round.
+async fn next_round(clock_of: &TestApp, ws: &mut WsClient, id: &str) -> Value {
+    for _ in 0..100 {
+        clock_of.tick();
+        if let Some(msg) = ws.next_within(Duration::from_millis(200)).await
+            && msg["id"] == id
+        {
+            return msg;
+        }
+    }
+    panic!("no tick round for subscription {id}");
+}
+
+/// Every tick round in the database was written once: each round time holds one tick per
+/// active stock. Returns how many rounds there are.
+async fn rounds_written_once(app: &TestApp) -> usize {
+    let db = &app.services.db;
+    let active = stocks::Entity::find()
+        .filter(stocks::Column::Active.eq(true))
+        .count(db)
+        .await
+        .unwrap() as usize;
+    let mut per_round: HashMap<_, usize> = HashMap::new();
+    for tick in price_ticks::Entity::find().all(db).await.unwrap() {
+        *per_round.entry(tick.at).or_default() += 1;
+    }
+    for (at, n) in &per_round {
+        assert_eq!(
+            *n, active,
+            "round at {at} written {n} times for {active} stocks"
+        );
+    }
+    per_round.len()
+}
+
+async fn stock_id(app: &TestApp, symbol: &str) -> String {
+    let r = app
+        .gql(
+            "query($s: String) { stock(symbol: $s) { id } }",
+            json!({ "s": symbol }),
+        )
+        .await;
+    r["data"]["stock"]["id"].as_str().expect("stock id").into()
+}
+
+async fn place(app: &TestApp, s: &Session, stock: &str, quantity: i64) -> Value {
+    let r = app
+        .gql_as(
+            &s.access,
+            PLACE,
+            json!({ "i": { "stockId": stock, "side": "BUY", "quantity": quantity } }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    r["data"]["placeOrder"].clone()
+}
+
+/// Every executed order has exactly one trade.
+async fn one_trade_per_executed_order(app: &TestApp) {
+    let db = &app.services.db;
+    for order in orders::Entity::find()
+        .filter(orders::Column::Status.eq("EXECUTED"))
+        .all(db)
+        .await
+        .unwrap()
+    {
+        let n = trades::Entity::find()
+            .filter(trades::Column::OrderId.eq(order.id))
+            .count(db)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "order {} has {n} trades", order.id);
+    }
+}
+
+#[tokio::test]
+async fn a_second_instance_relays_feeds_while_only_the_leader_ticks() {
+    if !multi_instance_backends() {
+        return; // needs PostgreSQL and Redis (the second CI run)
+    }
+    let a = spawn_app().await;
+    becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(a.is_leader() && !b.is_leader(), "exactly one leader");
+    assert_eq!(health(&a).await["engine"]["leader"], true);
+    let hb = health(&b).await;
+    assert_eq!(hb["engine"]["leader"], false, "{hb}");
+    assert_eq!(hb["redis"]["status"], "ok", "{hb}");
+
+    // Ticks made by A's engine reach a client of B.
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        let round = next_round(&a, &mut ws, "t").await;
+        assert!(
+            !round["payload"]["data"]["ticks"]["ticks"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert!(rounds_written_once(&a).await >= 3);
+
+    // An order placed through A shows up on B's orderUpdates feed (same token works on both).
+    let demo = a.demo().await;
+    let mut mine = b.ws_session(Some(&demo.access)).await;
+    mine.subscribe("o", ORDER_UPDATES, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let aapl = stock_id(&a, "AAPL").await;
+    let order = place(&a, &demo, &aapl, 2).await;
+    assert_eq!(order["status"], "EXECUTED");
+    let update = mine.next_for("o").await;
+    assert_eq!(update["payload"]["data"]["orderUpdates"]["id"], order["id"]);
+    assert_eq!(
+        update["payload"]["data"]["orderUpdates"]["status"],
+        "EXECUTED"
+    );
+}
+
+#[tokio::test]
+async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twice() {
+    if !multi_instance_backends() {
+        return;
+    }
+    let a = spawn_app().await;
+    becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    next_round(&a, &mut ws, "t").await;
+
+    // Orders queued while the market is closed wait for whoever leads at the open.
+    a.override_market(Some(false), Some("maintenance")).await;
+    b.eventually("the market to close", || async {
+        b.gql("{ marketState { isOpen } }", json!({})).await["data"]["marketState"]["isOpen"]
+            == false
+    })
+    .await;
+    let demo = b.demo().await;
+    let ko = stock_id(&b, "KO").await;
+    let mut queued = Vec::new();
+    for q in 1..=3 {
+        let order = place(&b, &demo, &ko, q).await;
+        assert_eq!(order["status"], "QUEUED", "{order}");
+        queued.push(order["id"].as_str().unwrap().to_string());
+    }
+
+    let stopped_at = Instant::now();
+    a.stopped().await;
+    b.eventually("B to take the engine over", || async { b.is_leader() })
+        .await;
+    let took = stopped_at.elapsed();
+    assert!(took < Duration::from_secs(10), "failover took {took:?}");
+
+    b.override_market(Some(true), Some("back")).await;
+    b.eventually("the queued orders to run at the open", || async {
+        let r = b
+            .gql_as(
+                &demo.access,
+                "{ orders(status: QUEUED) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        r["data"]["orders"]["edges"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    })
+    .await;
+    for _ in 0..3 {
+        next_round(&b, &mut ws, "t").await;
+    }
+    one_trade_per_executed_order(&b).await;
+    let executed = orders::Entity::find()
+        .filter(orders::Column::Status.eq("EXECUTED"))
+        .count(&b.services.db)
+        .await
+        .unwrap();
+    assert_eq!(executed, queued.len() as u64);
+    assert!(rounds_written_once(&b).await >= 4);
+}
+
+#[tokio::test]
+async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
+    if !multi_instance_backends() {
+        return;
+    }
+    let a = spawn_app().await;
+    becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    // Cut A's lease session from the database side, as a network partition would.
+    let db = &a.services.db;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND objid::bigint = {ENGINE_LOCK} AND granted"
+        ),
+    ))
+    .await
+    .unwrap();
+    b.eventually("B to lead", || async { b.is_leader() }).await;
+    a.eventually("A to stand down", || async { !a.is_leader() })
+        .await;
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        next_round(&b, &mut ws, "t").await;
+    }
+    assert!(rounds_written_once(&b).await >= 3);
+}
+
+#[tokio::test]
+async fn a_fence_refuses_writes_once_its_lease_is_gone() {
+    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
+        return; // SQLite runs one instance: its lease cannot be lost
+    }
+    let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
+    let db = &app.services.db;
+    let url = app.services.config.database_url.clone();
+    let mut first = Lease::for_database(db, &url);
+    let fence = first.try_acquire().await.unwrap().expect("a free lease");
+    let mut second = Lease::for_database(db, &url);
+    assert!(second.try_acquire().await.unwrap().is_none(), "held");
+    let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+    fence.check(&txn).await.expect("valid while held");
+    txn.commit().await.unwrap();
+
+    let Fence::Advisory { pid } = fence else {
+        panic!("PostgreSQL uses the advisory lock")
+    };
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!("SELECT pg_terminate_backend({pid})"),
+    ))
+    .await
+    .unwrap();
+    assert!(!first.still_held().await);
+    let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+    assert!(fence.check(&txn).await.is_err(), "a lost lease fences");
+    drop(txn);
+    assert!(second.try_acquire().await.unwrap().is_some(), "free again");
+}
+
+#[tokio::test]
+async fn racing_queued_order_runs_execute_each_order_once() {
+    // No engine here: the five runners below are the only executors.
+    let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
+    let (db, now) = (&app.services.db, zebrat::clock::Clock::now(&app.clock));
+    market::record_applied(db, false, now).await.unwrap();
+    let demo = app.demo().await;
+    let ko = stock_id(&app, "KO").await;
+    for q in 1..=10 {
+        assert_eq!(place(&app, &demo, &ko, q).await["status"], "QUEUED");
+    }
+    market::record_applied(db, true, now).await.unwrap();
+    let runs = join_all((0..5).map(|_| app.services.trading.execute_queued(&Fence::Solo))).await;
+    let total: usize = runs.into_iter().map(Result::unwrap).sum();
+    assert_eq!(total, 10, "each of 10 orders runs exactly once");
+    let left = orders::Entity::find()
+        .filter(orders::Column::Status.eq("QUEUED"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    one_trade_per_executed_order(&app).await;
+}
+
+#[tokio::test]
+async fn an_api_instance_never_runs_the_engine() {
+    let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    for _ in 0..5 {
+        app.tick();
+    }
+    assert!(ws.next_within(Duration::from_millis(700)).await.is_none());
+    assert!(!app.is_leader());
+    let h = health(&app).await;
+    assert_eq!(
+        h["engine"],
+        json!({ "role": "api", "leader": false }),
+        "{h}"
+    );
+}
+
+#[tokio::test]
+async fn an_engine_instance_serves_only_health() {
+    let app = spawn_app_with(&[("ZEBRAT_ROLE", "engine")]).await;
+    becomes_leader(&app).await;
+    let h = health(&app).await;
+    assert_eq!(
+        h["engine"],
+        json!({ "role": "engine", "leader": true }),
+        "{h}"
+    );
+    let r = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ stocks { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+/// A Redis server of the test's own on a free port, so it can be stopped and restarted.
+struct OwnRedis {
+    port: u16,
+    process: Option<tokio::process::Child>,
+}
+
+impl OwnRedis {
+    /// None when `redis-server` is not installed.
+    async fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let mut redis = OwnRedis {
+            port,
+            process: None,
+        };
+        redis.restart().await.then_some(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn restart(&mut self) -> bool {
+        let spawned = tokio::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn();
+        let Ok(child) = spawned else {
+            return false;
+        };
+        self.process = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    async fn stop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn live_feeds_resume_after_redis_restarts_and_requests_work_meanwhile() {
+    let Some(mut redis) = OwnRedis::start().await else {
+        eprintln!("redis-server not installed: skipping");
+        return;
+    };
+    let url = redis.url();
+    let app = spawn_app_with(&[("REDIS_URL", &url), ("REDIS_PREFIX", "restart")]).await;
+    assert_eq!(health(&app).await["redis"]["status"], "ok");
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    next_round(&app, &mut ws, "t").await;
+
+    redis.stop().await;
+    app.eventually("health to report Redis degraded", || async {
+        let h = health(&app).await;
+        h["redis"]["status"] == "degraded" && h["status"] == "degraded"
+    })
+    .await;
+    // Queries and mutations do not need Redis.
+    let demo = app.demo().await;
+    let r = app
+        .gql_as(
+            &demo.access,
+            "mutation { deposit(amount: \"5.00\") { balance } }",
+            json!({}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    assert!(
+        app.gql("{ stocks { id } }", json!({})).await["data"]["stocks"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    // This instance's own subscribers keep their feed meanwhile.
+    next_round(&app, &mut ws, "t").await;
+
+    assert!(redis.restart().await, "redis-server restarts");
+    app.eventually("health to report Redis ok", || async {
+        health(&app).await["redis"]["status"] == "ok"
+    })
+    .await;
+    // Published through Redis again: arrives only if the subscription was renewed.
+    for _ in 0..3 {
+        next_round(&app, &mut ws, "t").await;
+    }
+    app.stopped().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_at_start_degrades_instead_of_failing() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{closed_port}");
+    let app = spawn_app_with(&[("REDIS_URL", &url)]).await;
+    let h = health(&app).await;
+    assert_eq!(h["redis"]["status"], "degraded", "{h}");
+    assert_eq!(h["status"], "degraded", "{h}");
+
+    let demo = app.demo().await;
+    let mut mine = app.ws_session(Some(&demo.access)).await;
+    mine.subscribe("o", ORDER_UPDATES, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let aapl = stock_id(&app, "AAPL").await;
+    let order = place(&app, &demo, &aapl, 1).await;
+    assert_eq!(order["status"], "EXECUTED");
+    let update = mine.next_for("o").await;
+    assert_eq!(update["payload"]["data"]["orderUpdates"]["id"], order["id"]);
+    assert_eq!(
+        code(&app.gql("{ nope }", json!({})).await),
+        Some("BAD_USER_INPUT")
+    );
+    app.stopped().await;
+}

@@ -26,6 +26,7 @@ use crate::{
     engine,
     graphql::{self, AppSchema},
     http,
+    ratelimit::RateLimiter,
 };
 
 /// Everything resolvers and background tasks share. Cheap to clone.
@@ -42,6 +43,7 @@ pub struct Services {
     pub live: Arc<LiveCounters>,
     /// True while this instance holds the engine lease and runs the engine.
     pub leader: Arc<watch::Sender<bool>>,
+    pub limiter: RateLimiter,
 }
 
 /// Counters of live connections on this instance (for the admin statistics).
@@ -131,13 +133,16 @@ impl Application {
                 seed::DEMO_CUSTOMER.1
             );
         }
-        let bus: SharedBus = match &config.redis_url {
+        let (bus, redis): (SharedBus, _) = match &config.redis_url {
             Some(url) => {
                 tracing::info!(redis = %redact_url(url), "connecting to Redis");
-                Arc::new(RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?)
+                let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
+                let client = bus.client();
+                (Arc::new(bus), Some(client))
             }
-            None => Arc::new(InProcessBus::default()),
+            None => (Arc::new(InProcessBus::default()), None),
         };
+        let limiter = RateLimiter::new(redis, &config.redis_prefix);
         let auth = AuthService::new(
             db.clone(),
             clock.clone(),
@@ -178,6 +183,7 @@ impl Application {
             admin,
             live: Arc::default(),
             leader: Arc::new(watch::channel(false).0),
+            limiter,
         };
         let schema = graphql::build_schema(services.clone());
         Ok(Self {

@@ -5,6 +5,11 @@ use std::{net::SocketAddr, time::Duration};
 use chrono_tz::Tz;
 use rand::RngExt;
 
+use crate::{
+    http::client_addr::IpRange,
+    ratelimit::{Rate, RateLimits},
+};
+
 /// How strict the server is about its own setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -72,6 +77,34 @@ pub struct Config {
     pub max_cash_operation: rust_decimal::Decimal,
     /// Largest order, in shares.
     pub max_order_quantity: i64,
+    pub rate_limits: RateLimits,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpRange>,
+    pub graphql: GraphqlLimits,
+    /// Schema introspection (`__schema`, `__type`) is answered.
+    pub introspection: bool,
+    /// GraphiQL is served at `/`.
+    pub graphiql: bool,
+    /// Browser origins allowed by CORS and on WebSockets; `None` allows any.
+    pub cors_origins: Option<Vec<String>>,
+    /// Send `Strict-Transport-Security` (when clients reach us over TLS, via the proxy).
+    pub hsts: bool,
+    /// Most subscriptions on one WebSocket.
+    pub max_subscriptions_per_connection: usize,
+    /// Most logged-in WebSockets of one user on one instance.
+    pub max_connections_per_user: usize,
+}
+
+/// Bounds on what one GraphQL request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub max_document_bytes: usize,
+    /// Most operations in one batched HTTP request.
+    pub max_batch: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -179,6 +212,31 @@ impl Config {
             sim_seed: var("SIM_SEED")
                 .map(|_| parse(&var, "SIM_SEED", None))
                 .transpose()?,
+            rate_limits: RateLimits {
+                login: rate(&var, "RATE_LIMIT_LOGIN", "5/60")?,
+                register: rate(&var, "RATE_LIMIT_REGISTER", "10/3600")?,
+                orders: rate(&var, "RATE_LIMIT_ORDERS", "10/60")?,
+            },
+            trusted_proxies: list(&var, "TRUSTED_PROXIES")?,
+            graphql: GraphqlLimits {
+                max_depth: parse(&var, "GRAPHQL_MAX_DEPTH", Some(16))?,
+                max_complexity: parse(&var, "GRAPHQL_MAX_COMPLEXITY", Some(1000))?,
+                max_aliases: parse(&var, "GRAPHQL_MAX_ALIASES", Some(30))?,
+                max_root_fields: parse(&var, "GRAPHQL_MAX_ROOT_FIELDS", Some(20))?,
+                max_document_bytes: parse(&var, "GRAPHQL_MAX_DOCUMENT_BYTES", Some(16 * 1024))?,
+                max_batch: parse(&var, "GRAPHQL_MAX_BATCH", Some(10))?,
+            },
+            introspection: parse(&var, "GRAPHQL_INTROSPECTION", Some(local))?,
+            graphiql: parse(&var, "GRAPHIQL", Some(local))?,
+            cors_origins: match var("CORS_ALLOWED_ORIGINS").as_deref().map(str::trim) {
+                Some("*") => None,
+                Some(_) => Some(list(&var, "CORS_ALLOWED_ORIGINS")?),
+                None if local => None,
+                None => Some(Vec::new()),
+            },
+            hsts: parse(&var, "HSTS", Some(false))?,
+            max_subscriptions_per_connection: parse(&var, "WS_MAX_SUBSCRIPTIONS", Some(100))?,
+            max_connections_per_user: parse(&var, "WS_MAX_CONNECTIONS_PER_USER", Some(10))?,
         })
     }
 
@@ -209,6 +267,38 @@ fn parse<T: std::str::FromStr>(
             .map_err(|_| ConfigError(format!("{key} has an invalid value `{raw}`"))),
         None => default.ok_or_else(|| ConfigError(format!("{key} is required"))),
     }
+}
+
+/// A rate such as `5/60`, or `off`.
+fn rate(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: &str,
+) -> Result<Option<Rate>, ConfigError> {
+    match var(key).as_deref().map(str::trim).unwrap_or(default) {
+        "off" => Ok(None),
+        raw => raw
+            .parse()
+            .map(Some)
+            .map_err(|e| ConfigError(format!("{key}: {e}"))),
+    }
+}
+
+/// A comma-separated list (empty when unset).
+fn list<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &str,
+) -> Result<Vec<T>, ConfigError> {
+    var(key)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse()
+                .map_err(|_| ConfigError(format!("{key} has an invalid entry `{item}`")))
+        })
+        .collect()
 }
 
 fn positive_secs(secs: f64, key: &str) -> Result<Duration, ConfigError> {

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod engine;
 pub mod graphql;
 pub mod http;
+pub mod ratelimit;
 pub mod telemetry;
 
 pub use app::Application;

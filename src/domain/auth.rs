@@ -134,7 +134,22 @@ pub fn validate_password(password: &str) -> Result<()> {
             format!("password must be at most {MAX_PASSWORD_LEN} characters"),
         ));
     }
+    if is_common_password(password) {
+        return Err(Error::bad_input(
+            "password",
+            "this password is one of the most common ones; choose another",
+        ));
+    }
     Ok(())
+}
+
+/// Whether `password` is on the list of most-used passwords (ignoring case).
+fn is_common_password(password: &str) -> bool {
+    const LIST: &str = include_str!("common_passwords.txt");
+    let candidate = password.trim().to_lowercase();
+    LIST.lines()
+        .filter(|line| !line.starts_with('#'))
+        .any(|line| line == candidate)
 }
 
 /// Checks and trims a display name.
@@ -494,6 +509,14 @@ fn hash_token(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["password1", "PassWord123", "qwertyuiop", "12345678"] {
+            assert!(validate_password(common).is_err(), "{common}");
+        }
+        assert!(validate_password("correct horse battery").is_ok());
+    }
 
     #[test]
     fn emails_are_normalized_and_checked() {

@@ -3,7 +3,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{context::ContextExt, error::ApiResult, guards::RoleGuard};
+use super::{
+    context::{ContextExt, Limited},
+    error::ApiResult,
+    guards::RoleGuard,
+};
 use crate::domain::auth::{self, RegisterInput as DomainRegister};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -107,6 +111,9 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates a customer account and logs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+        let addr = ctx.client_addr().unwrap_or_default();
+        ctx.rate_limit(Limited::Register, &[&format!("register:ip:{addr}")])
+            .await?;
         let session = ctx
             .services()
             .auth
@@ -121,6 +128,20 @@ impl AccountMutation {
 
     /// Logs in. A wrong password and an unknown email give the same UNAUTHENTICATED error.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
+        let addr = ctx.client_addr().unwrap_or_default();
+        // Bounded: an email is at most 254 characters, whatever a client sends.
+        let email: String = input
+            .email
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(254)
+            .collect();
+        ctx.rate_limit(
+            Limited::Login,
+            &[&format!("login:ip:{addr}"), &format!("login:email:{email}")],
+        )
+        .await?;
         let auth = &ctx.services().auth;
         Ok(auth.login(&input.email, &input.password).await?.into())
     }

@@ -23,6 +23,15 @@ pub enum Caller {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
+/// Actions with a rate limit.
+#[derive(Debug, Clone, Copy)]
+pub enum Limited {
+    Login,
+    Register,
+    Order,
+}
+
+#[allow(async_fn_in_trait)]
 pub trait ContextExt {
     fn services(&self) -> &Services;
     /// The client's address, for the audit log.
@@ -36,6 +45,17 @@ pub trait ContextExt {
             Caller::User(v) => Some(*v),
             _ => None,
         }
+    }
+    /// Counts one `action` against each of `keys` (RATE_LIMITED when over its limit).
+    async fn rate_limit(&self, action: Limited, keys: &[&str]) -> Result<(), Error> {
+        let services = self.services();
+        let limits = &services.config.rate_limits;
+        let rate = match action {
+            Limited::Login => limits.login,
+            Limited::Register => limits.register,
+            Limited::Order => limits.orders,
+        };
+        services.limiter.hit(rate, keys).await
     }
     /// The caller, who must be an admin (FORBIDDEN otherwise).
     fn admin(&self) -> Result<Viewer, Error> {

@@ -85,12 +85,22 @@ impl FeedSubscription {
     }
 }
 
+/// Most stocks one `ticks` subscription may name.
+const MAX_STOCK_IDS: usize = 500;
+
 async fn tick_stream(
     ctx: &Context<'_>,
     stock_ids: Option<Vec<ID>>,
 ) -> ApiResult<impl Stream<Item = TickBatch> + use<>> {
     let wanted: Option<HashSet<i64>> = match stock_ids {
         None => None,
+        Some(ids) if ids.len() > MAX_STOCK_IDS => {
+            return Err(crate::domain::Error::bad_input(
+                "stockIds",
+                format!("ask for at most {MAX_STOCK_IDS} stocks (or omit stockIds for all)"),
+            )
+            .into());
+        }
         Some(ids) => {
             let ids = ids
                 .iter()

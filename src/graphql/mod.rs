@@ -6,6 +6,7 @@ pub mod context;
 pub mod error;
 pub mod feeds;
 pub mod guards;
+pub mod limits;
 pub mod market;
 pub mod trading;
 
@@ -52,7 +53,19 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The executable schema.
 pub fn build_schema(services: Services) -> AppSchema {
-    builder()
+    let config = &services.config;
+    let limits = config.graphql;
+    let mut builder = builder()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(limits::DocumentLimits {
+            limits,
+            introspection: config.introspection,
+        });
+    if !config.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
         .data(DataLoader::new(
             market::TrendLoader(services.clone()),
             tokio::spawn,

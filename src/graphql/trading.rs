@@ -12,7 +12,7 @@ use futures_util::{Stream, StreamExt, stream};
 use rust_decimal::Decimal;
 
 use super::{
-    context::ContextExt,
+    context::{ContextExt, Limited},
     error::{ApiResult, parse_id},
     feeds::events,
     guards::RoleGuard,
@@ -573,6 +573,9 @@ impl TradingMutation {
     /// closed (its estimated cost or its shares are reserved until the open).
     #[graphql(guard = "RoleGuard::user()")]
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> ApiResult<Order> {
+        let user_id = ctx.viewer()?.user_id;
+        ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
+            .await?;
         let cmd = PlaceOrder {
             stock_id: parse_id(&input.stock_id, "stockId")?,
             side: input.side.into(),
@@ -582,7 +585,7 @@ impl TradingMutation {
         Ok(ctx
             .services()
             .trading
-            .place_order(ctx.viewer()?.user_id, cmd)
+            .place_order(user_id, cmd)
             .await?
             .into())
     }

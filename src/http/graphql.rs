@@ -18,6 +18,7 @@ use axum::{
 
 use std::net::SocketAddr;
 
+use super::client_addr::client_ip;
 use crate::{
     app::AppState,
     graphql::{Caller, ClientAddr},
@@ -139,8 +140,20 @@ async fn execute(
     media: Media,
     batch: BatchRequest,
 ) -> Response {
+    let max_batch = state.services.config.graphql.max_batch;
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > max_batch
+    {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            &format!("a batch holds at most {max_batch} operations"),
+        );
+    }
     let caller = caller(state, headers);
-    let batch = batch.data(caller).data(ClientAddr(peer.ip().to_string()));
+    let trusted = &state.services.config.trusted_proxies;
+    let addr = client_ip(peer.ip(), headers, trusted);
+    let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response);
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));

@@ -12,7 +12,12 @@ mod protocol;
 mod sessions;
 
 use std::{
-    collections::HashMap, net::SocketAddr, pin::Pin, str::FromStr, sync::Arc, time::Duration,
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
 };
 
 use async_graphql::{Data, http::WebSocketProtocols};
@@ -31,6 +36,7 @@ use futures_util::{
 
 use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
+use super::client_addr::client_ip;
 use crate::{
     app::{AppState, Counted},
     graphql::{Caller, ClientAddr},
@@ -44,8 +50,6 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Legacy clients expect a keep-alive (`ka`) this often.
 const KEEP_ALIVE: Duration = Duration::from_secs(20);
-/// Most concurrent subscriptions on one connection.
-pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -60,6 +64,15 @@ pub async fn upgrade(
         )
             .into_response();
     };
+    let config = &state.services.config;
+    if !origin_allowed(&headers, config.cors_origins.as_deref()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this origin may not open a WebSocket",
+        )
+            .into_response();
+    }
+    let peer = client_ip(peer.ip(), &headers, &config.trusted_proxies);
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -72,6 +85,17 @@ pub async fn upgrade(
                 .serve(socket)
                 .await
         })
+}
+
+/// Browsers send `Origin`: it must be on the allow-list (when there is one). Other clients
+/// send none and are let through; they authenticate with tokens like everyone else.
+fn origin_allowed(headers: &HeaderMap, allowed: Option<&[String]>) -> bool {
+    match (headers.get(header::ORIGIN), allowed) {
+        (None, _) | (_, None) => true,
+        (Some(origin), Some(list)) => origin
+            .to_str()
+            .is_ok_and(|o| list.iter().any(|a| a.eq_ignore_ascii_case(o))),
+    }
 }
 
 /// The first subprotocol the client offers that we speak.
@@ -125,9 +149,9 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(state: AppState, protocol: Protocol, peer: SocketAddr) -> Self {
+    fn new(state: AppState, protocol: Protocol, peer: IpAddr) -> Self {
         Connection {
-            peer: ClientAddr(peer.ip().to_string()),
+            peer: ClientAddr(peer.to_string()),
             _connection: Counted::new(&state.services.live, |l| &l.connections),
             state,
             protocol,
@@ -206,7 +230,12 @@ impl Connection {
                 match self.authenticate(&payload) {
                     Some(caller) => {
                         if let Caller::User(viewer) = &caller {
-                            self.session = Some(self.state.sessions.register(viewer.user_id));
+                            let most = self.state.services.config.max_connections_per_user;
+                            let Some(session) = self.state.sessions.register(viewer.user_id, most)
+                            else {
+                                return Err(Close(4429, "Too many connections for this user"));
+                            };
+                            self.session = Some(session);
                             if let Err(e) = self.state.services.auth.touch(viewer.user_id).await {
                                 tracing::warn!(error = %e, "recording a socket login");
                             }
@@ -231,9 +260,10 @@ impl Connection {
                     json: protocol::json_string(&id),
                     raw: id.clone(),
                 });
-                if self.active.len() >= MAX_SUBSCRIPTIONS {
+                let most = self.state.services.config.max_subscriptions_per_connection;
+                if self.active.len() >= most {
                     let errors = protocol::errors_json(
-                        &format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                        &format!("at most {most} subscriptions per connection"),
                         "BAD_USER_INPUT",
                     );
                     let out = Out::Error(errors.into());

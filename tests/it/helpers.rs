@@ -73,6 +73,14 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
         ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("SEED_DEMO_DATA".into(), "true".into()),
     ]);
+    // Tests log in and trade far faster than people; the rate-limit tests turn limits on.
+    for limit in [
+        "RATE_LIMIT_LOGIN",
+        "RATE_LIMIT_REGISTER",
+        "RATE_LIMIT_ORDERS",
+    ] {
+        vars.insert(limit.into(), "off".into());
+    }
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
         vars.insert("REDIS_URL".into(), redis);
         vars.insert(
@@ -260,6 +268,13 @@ impl TestApp {
             ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
             ("REDIS_PREFIX".into(), config.redis_prefix.clone()),
         ]);
+        for limit in [
+            "RATE_LIMIT_LOGIN",
+            "RATE_LIMIT_REGISTER",
+            "RATE_LIMIT_ORDERS",
+        ] {
+            vars.insert(limit.into(), "off".into());
+        }
         if let Some(redis) = &config.redis_url {
             vars.insert("REDIS_URL".into(), redis.clone());
         }
@@ -380,6 +395,11 @@ impl WsClient {
             .send(Message::text(msg.to_string()))
             .await
             .expect("ws send");
+    }
+
+    /// Sends any frame, well-formed or not.
+    pub async fn send_raw(&mut self, msg: Message) {
+        self.stream.send(msg).await.expect("ws send");
     }
 
     /// Sends `connection_init` and returns the server's answer.

@@ -28,19 +28,23 @@ pub struct Session {
 }
 
 impl Sessions {
-    pub fn register(&self, user_id: i64) -> Session {
+    /// Registers a socket of `user_id`, unless they already have `most` open here.
+    pub fn register(&self, user_id: i64, most: usize) -> Option<Session> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let cut_off = CancellationToken::new();
-        self.lock()
-            .entry(user_id)
-            .or_default()
-            .insert(id, cut_off.clone());
-        Session {
+        let mut by_user = self.lock();
+        let sockets = by_user.entry(user_id).or_default();
+        if sockets.len() >= most {
+            return None;
+        }
+        sockets.insert(id, cut_off.clone());
+        drop(by_user);
+        Some(Session {
             sessions: self.clone(),
             user_id,
             id,
             cut_off,
-        }
+        })
     }
 
     /// Ends every socket of `user_id` on this instance.

@@ -1,0 +1,238 @@
+//! Bounds on a document, checked before it is validated or run (over HTTP and WebSocket
+//! alike): its size, its aliases and its root fields. Depth and complexity are the schema's
+//! own limits (set in `build_schema`).
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    ServerError, ServerResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+
+use crate::config::GraphqlLimits;
+
+/// The extension that enforces [`GraphqlLimits`], and refuses introspection when it is off
+/// (the schema alone would answer `__schema` with a silent null; an error tells the client).
+pub struct DocumentLimits {
+    pub limits: GraphqlLimits,
+    pub introspection: bool,
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimitsCheck {
+            limits: self.limits,
+            introspection: self.introspection,
+        })
+    }
+}
+
+struct DocumentLimitsCheck {
+    limits: GraphqlLimits,
+    introspection: bool,
+}
+
+#[async_trait::async_trait]
+impl Extension for DocumentLimitsCheck {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let limits = self.limits;
+        if query.len() > limits.max_document_bytes {
+            return Err(too_big(format!(
+                "the document is {} bytes; the limit is {}",
+                query.len(),
+                limits.max_document_bytes
+            )));
+        }
+        // Checked on our own parse, before async-graphql's: its recursion-depth check expands
+        // every fragment spread, which nested spreads turn into exponential work. (Parsing
+        // itself is safe: the parser stops at 64 levels of nesting.)
+        let doc = async_graphql::parser::parse_query(query)?;
+        let aliases = count_aliases(&doc);
+        if aliases > limits.max_aliases {
+            return Err(too_big(format!(
+                "the document has {aliases} aliases; the limit is {}",
+                limits.max_aliases
+            )));
+        }
+        let (roots, fields) = operation_sizes(&doc);
+        if roots > limits.max_root_fields {
+            return Err(too_big(format!(
+                "an operation selects {roots} root fields; the limit is {}",
+                limits.max_root_fields
+            )));
+        }
+        // Also caught by the complexity limit, but only after validation has expanded every
+        // fragment spread: a few kilobytes of nested spreads would take it a very long time.
+        if fields > limits.max_complexity {
+            return Err(too_big(format!(
+                "an operation selects {fields} fields once fragments are expanded; the limit is {}",
+                limits.max_complexity
+            )));
+        }
+        if !self.introspection && introspects(&doc) {
+            let mut error = ServerError::new("introspection is disabled on this server", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "FORBIDDEN");
+            return Err(error);
+        }
+        next.run(ctx, query, variables).await
+    }
+}
+
+/// Whether an operation asks for `__schema` or `__type` (root fields, fragments included).
+fn introspects(doc: &ExecutableDocument) -> bool {
+    fn walk(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+        depth < 8
+            && set.items.iter().any(|item| match &item.node {
+                Selection::Field(f) => matches!(f.node.name.node.as_str(), "__schema" | "__type"),
+                Selection::InlineFragment(f) => walk(doc, &f.node.selection_set.node, depth + 1),
+                Selection::FragmentSpread(s) => doc
+                    .fragments
+                    .get(&s.node.fragment_name.node)
+                    .is_some_and(|f| walk(doc, &f.node.selection_set.node, depth + 1)),
+            })
+    }
+    doc.operations
+        .iter()
+        .any(|(_, op)| walk(doc, &op.node.selection_set.node, 0))
+}
+
+fn too_big(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "BAD_USER_INPUT");
+    error
+}
+
+/// Aliased fields anywhere in the document (operations and fragments).
+fn count_aliases(doc: &ExecutableDocument) -> usize {
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    doc.operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .chain(
+            doc.fragments
+                .values()
+                .map(|f| walk(&f.node.selection_set.node)),
+        )
+        .sum()
+}
+
+/// Counts the fields of a selection set with fragment spreads expanded, remembering each
+/// fragment's count so fragments that spread each other many times cost linear time.
+struct Expansion<'a> {
+    doc: &'a ExecutableDocument,
+    /// Per fragment: (root fields, all fields); `None` while being counted (a cycle).
+    memo: HashMap<&'a str, Option<(usize, usize)>>,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(doc: &'a ExecutableDocument) -> Self {
+        Expansion {
+            doc,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// (fields at this level, fields at every level), saturating.
+    fn count(&mut self, set: &'a SelectionSet) -> (usize, usize) {
+        let (mut here, mut all) = (0usize, 0usize);
+        for item in &set.items {
+            let (h, a) = match &item.node {
+                Selection::Field(f) => {
+                    let (_, below) = self.count(&f.node.selection_set.node);
+                    (1, below.saturating_add(1))
+                }
+                Selection::InlineFragment(f) => self.count(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => self.fragment(s.node.fragment_name.node.as_str()),
+            };
+            here = here.saturating_add(h);
+            all = all.saturating_add(a);
+        }
+        (here, all)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> (usize, usize) {
+        if let Some(known) = self.memo.get(name) {
+            return known.unwrap_or((0, 0)); // a cycle: validation rejects it later
+        }
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return (0, 0);
+        };
+        self.memo.insert(name, None);
+        let counted = self.count(&fragment.node.selection_set.node);
+        self.memo.insert(name, Some(counted));
+        counted
+    }
+}
+
+/// The most (root fields, fields in all) any one operation selects, fragments expanded.
+fn operation_sizes(doc: &ExecutableDocument) -> (usize, usize) {
+    let mut expansion = Expansion::new(doc);
+    doc.operations
+        .iter()
+        .map(|(_, op)| expansion.count(&op.node.selection_set.node))
+        .fold((0, 0), |(r, a), (r2, a2)| (r.max(r2), a.max(a2)))
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    #[test]
+    fn counts_aliases_and_root_fields() {
+        let doc = parse_query(
+            "query { a: stocks { id } b: stocks { x: id } ...F } fragment F on Query { me { id } c: me { id } }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&doc), 4);
+        assert_eq!(operation_sizes(&doc), (4, 8));
+    }
+
+    #[test]
+    fn fragment_cycles_do_not_hang_the_count() {
+        let doc =
+            parse_query("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+                .unwrap();
+        assert_eq!(operation_sizes(&doc), (0, 0));
+    }
+
+    #[test]
+    fn nested_fragment_spreads_are_counted_without_expanding_them() {
+        // Ten levels of 20 spreads each: 20^10 fields if expanded naively.
+        let mut doc = String::from("query { ...F0 }");
+        for level in 0..10 {
+            let spreads = format!("...F{} ", level + 1).repeat(20);
+            doc.push_str(&format!(" fragment F{level} on Query {{ {spreads} }}"));
+        }
+        doc.push_str(" fragment F10 on Query { me { id } }");
+        let doc = parse_query(&doc).unwrap();
+        let (roots, fields) = operation_sizes(&doc);
+        assert_eq!(roots, 20usize.pow(10));
+        assert!(fields > 1_000_000);
+    }
+}

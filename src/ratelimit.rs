@@ -1,0 +1,202 @@
+//! Rate limits: fixed windows counted per key (a client address, an email, a user).
+//!
+//! With Redis the counters are shared by every instance (`SET NX PX` opens a window, `INCR`
+//! counts, `PTTL` says when it ends); without Redis, or while Redis is unreachable, each
+//! instance counts in memory.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use fred::{
+    clients::Client,
+    interfaces::{ClientLike, KeysInterface},
+    types::{Expiration, SetOptions},
+};
+
+use crate::domain::{Error, Result};
+
+/// At most `max` hits per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub max: u32,
+    pub window: Duration,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    /// `"5/60"`: five per sixty seconds.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("expected `max/seconds` (e.g. 5/60) or `off`, not `{s}`");
+        let (max, secs) = s.split_once('/').ok_or_else(bad)?;
+        let max: u32 = max.trim().parse().map_err(|_| bad())?;
+        let secs: u64 = secs.trim().parse().map_err(|_| bad())?;
+        if max == 0 || secs == 0 {
+            return Err(bad());
+        }
+        Ok(Rate {
+            max,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// What is limited, and how much (`None`: not limited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Login attempts, per client address and per email.
+    pub login: Option<Rate>,
+    /// Registrations per client address.
+    pub register: Option<Rate>,
+    /// Order placements per user.
+    pub orders: Option<Rate>,
+}
+
+/// Counts hits; cheap to clone.
+#[derive(Clone)]
+pub struct RateLimiter {
+    redis: Option<(Client, Arc<str>)>,
+    memory: Arc<Mutex<HashMap<String, Window>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    ends: Instant,
+    hits: u32,
+}
+
+/// Forget finished windows once the in-memory table grows past this.
+const PRUNE_AT: usize = 10_000;
+
+impl RateLimiter {
+    /// Counts in Redis (keys `<prefix>:rl:…`) when a client is given, else in memory.
+    pub fn new(redis: Option<Client>, prefix: &str) -> Self {
+        RateLimiter {
+            redis: redis.map(|c| (c, format!("{prefix}:rl:").into())),
+            memory: Arc::default(),
+        }
+    }
+
+    /// Counts one hit on every key; RATE_LIMITED (with the longest wait) when any of them is
+    /// over `rate`. `None` never limits.
+    pub async fn hit(&self, rate: Option<Rate>, keys: &[&str]) -> Result<()> {
+        let Some(rate) = rate else {
+            return Ok(());
+        };
+        let mut wait: Option<Duration> = None;
+        for key in keys {
+            if let Some(w) = self.hit_one(rate, key).await {
+                wait = Some(wait.map_or(w, |x| x.max(w)));
+            }
+        }
+        match wait {
+            None => Ok(()),
+            Some(w) => Err(Error::RateLimited {
+                retry_after_secs: w.as_secs() + u64::from(w.subsec_nanos() > 0),
+            }),
+        }
+    }
+
+    /// None when under the limit, else how long until the window ends.
+    async fn hit_one(&self, rate: Rate, key: &str) -> Option<Duration> {
+        if let Some((client, prefix)) = &self.redis
+            && client.is_connected()
+        {
+            match redis_hit(client, &format!("{prefix}{key}"), rate).await {
+                Ok(outcome) => return outcome,
+                Err(e) => {
+                    tracing::warn!(error = %e, "rate limit in Redis failed: counting locally")
+                }
+            }
+        }
+        self.memory_hit(rate, key)
+    }
+
+    fn memory_hit(&self, rate: Rate, key: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let mut table = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        if table.len() >= PRUNE_AT {
+            table.retain(|_, w| w.ends > now);
+        }
+        let window = table
+            .entry(key.to_owned())
+            .and_modify(|w| {
+                if w.ends <= now {
+                    *w = Window {
+                        ends: now + rate.window,
+                        hits: 0,
+                    };
+                }
+            })
+            .or_insert(Window {
+                ends: now + rate.window,
+                hits: 0,
+            });
+        window.hits = window.hits.saturating_add(1);
+        (window.hits > rate.max).then(|| window.ends - now)
+    }
+}
+
+async fn redis_hit(
+    client: &Client,
+    key: &str,
+    rate: Rate,
+) -> Result<Option<Duration>, fred::error::Error> {
+    let window_ms = i64::try_from(rate.window.as_millis()).unwrap_or(i64::MAX);
+    let pipeline = client.pipeline();
+    let () = pipeline
+        .set(
+            key,
+            0,
+            Some(Expiration::PX(window_ms)),
+            Some(SetOptions::NX),
+            false,
+        )
+        .await?;
+    let () = pipeline.incr(key).await?;
+    let () = pipeline.pttl(key).await?;
+    let (_, hits, ttl_ms): (Option<String>, i64, i64) = pipeline.all().await?;
+    let over = hits > i64::from(rate.max);
+    Ok(over.then(|| Duration::from_millis(ttl_ms.clamp(1, window_ms) as u64)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates() {
+        assert_eq!(
+            "5/60".parse::<Rate>(),
+            Ok(Rate {
+                max: 5,
+                window: Duration::from_secs(60)
+            })
+        );
+        assert!("0/60".parse::<Rate>().is_err());
+        assert!("5".parse::<Rate>().is_err());
+        assert!("five/60".parse::<Rate>().is_err());
+    }
+
+    #[tokio::test]
+    async fn memory_windows_count_and_reset() {
+        let limiter = RateLimiter::new(None, "t");
+        let rate = Some(Rate {
+            max: 2,
+            window: Duration::from_millis(200),
+        });
+        assert!(limiter.hit(rate, &["a"]).await.is_ok());
+        assert!(limiter.hit(rate, &["a"]).await.is_ok());
+        let Err(Error::RateLimited { retry_after_secs }) = limiter.hit(rate, &["a"]).await else {
+            panic!("the third hit is limited");
+        };
+        assert_eq!(retry_after_secs, 1, "rounded up to whole seconds");
+        assert!(limiter.hit(rate, &["b"]).await.is_ok(), "keys are separate");
+        assert!(limiter.hit(None, &["a"]).await.is_ok(), "no rate, no limit");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(limiter.hit(rate, &["a"]).await.is_ok(), "a new window");
+    }
+}

@@ -166,7 +166,7 @@ async fn execute(
     let body = match &response {
         // The spec: `data` is absent, not null, when execution never started.
         BatchResponse::Single(r) if request_error => {
-            serde_json::to_vec(&serde_json::json!({ "errors": r.errors }))
+            serde_json::to_vec(&Errors { errors: &r.errors })
         }
         _ => serde_json::to_vec(&response),
     };
@@ -261,14 +261,18 @@ fn request_error(media: Media, status: StatusCode, message: &str) -> Response {
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", "BAD_USER_INPUT");
-    let body = serde_json::json!({ "errors": [error] });
+    let body = serde_json::to_string(&Errors {
+        errors: std::slice::from_ref(&error),
+    })
+    .unwrap_or_default();
     // With the legacy media type only a request that is not GraphQL at all gets a 4xx.
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+}
+
+/// `{"errors": [...]}` with each error's fields in the usual order (message first).
+#[derive(serde::Serialize)]
+struct Errors<'a> {
+    errors: &'a [ServerError],
 }
 
 fn not_acceptable() -> Response {

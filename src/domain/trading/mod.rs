@@ -15,7 +15,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use entity::{cash_ledger, users};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::Expr,
 };
 
 use super::{Error, Result};
@@ -111,16 +112,14 @@ pub(crate) async fn move_cash(
         .checked_add(amount_cents)
         .filter(|b| *b >= 0)
         .ok_or_else(|| Error::InsufficientFunds("not enough cash".into()))?;
-    let updated = users::ActiveModel {
-        id: Set(user.id),
-        cash_cents: Set(balance),
-        reserved_cents: Set(reserved_cents),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(conn)
-    .await?;
-    cash_ledger::ActiveModel {
+    users::Entity::update_many()
+        .col_expr(users::Column::CashCents, Expr::value(balance))
+        .col_expr(users::Column::ReservedCents, Expr::value(reserved_cents))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    cash_ledger::Entity::insert(cash_ledger::ActiveModel {
         user_id: Set(user.id),
         kind: Set(kind.as_str().into()),
         amount_cents: Set(amount_cents),
@@ -128,8 +127,14 @@ pub(crate) async fn move_cash(
         reference: Set(reference),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .exec_without_returning(conn)
     .await?;
-    Ok(updated)
+    // The row as written (the user is locked: nothing else changed it).
+    Ok(users::Model {
+        cash_cents: balance,
+        reserved_cents,
+        updated_at: now,
+        ..user.clone()
+    })
 }

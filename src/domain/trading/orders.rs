@@ -1,10 +1,10 @@
 //! Market orders: quote, place (execute now or queue), cancel, and the queue run at the open.
 
 use chrono::{DateTime, Utc};
-use entity::{market_state, orders, positions, trades, users};
+use entity::{market_state, orders, positions, prices_live, stocks as stock_rows, trades, users};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
 use super::{
@@ -288,12 +288,16 @@ impl Trading {
                 return Ok(existing);
             }
         }
-        let stock = tradable(&txn, cmd.stock_id).await?;
         let now = self.clock.now();
-        let order = if market_open(&txn).await? {
-            let order = insert_order(&txn, user_id, &cmd, Status::Executed, 0, now).await?;
-            execute(&txn, &user, order, stock.last_cents, now).await?
+        let context = order_context(&txn, user_id, cmd.stock_id).await?;
+        let order = if context.market_open {
+            let held = context.position.as_ref();
+            let fill = plan_fill(&user, held, cmd.side, cmd.quantity, context.price_cents)?;
+            let order = insert_order(&txn, user_id, &cmd, NewOrder::Executed(&fill), now).await?;
+            apply_fill(&txn, &user, held, &order, &fill, now).await?;
+            order
         } else {
+            let stock = tradable(&txn, cmd.stock_id).await?;
             queue(&txn, &user, &cmd, &stock, now).await?
         };
         txn.commit().await?;
@@ -394,8 +398,19 @@ impl Trading {
         // Release the reservation, then check the order against what is really there now.
         let order = finish_queued(&txn, &user, order, Status::Executed, None, now).await?;
         let user = lock_user(&txn, user.id).await?;
-        let order = match execute(&txn, &user, order.clone(), stock.last_cents, now).await {
-            Ok(order) => order,
+        let held = position(&txn, user.id, order.stock_id).await?;
+        let order = match plan_fill(
+            &user,
+            held.as_ref(),
+            order.side,
+            order.quantity,
+            stock.last_cents,
+        ) {
+            Ok(fill) => {
+                let order = mark_executed(&txn, order, &fill, now).await?;
+                apply_fill(&txn, &user, held.as_ref(), &order, &fill, now).await?;
+                order
+            }
             Err(Error::InsufficientFunds(reason) | Error::InsufficientShares(reason)) => {
                 reject(&txn, order, &reason, now).await?
             }
@@ -487,6 +502,100 @@ async fn market_open(conn: &impl ConnectionTrait) -> Result<bool> {
         .is_some_and(|s| s.is_open))
 }
 
+/// Everything a market order reads besides its owner, in one statement.
+struct OrderContext {
+    price_cents: i64,
+    market_open: bool,
+    position: Option<positions::Model>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderContextRow {
+    active: bool,
+    last_cents: i64,
+    is_open: Option<bool>,
+    position_id: Option<i64>,
+    quantity: Option<i64>,
+    reserved_quantity: Option<i64>,
+    cost_basis_cents: Option<i64>,
+    realized_pnl_cents: Option<i64>,
+    position_updated_at: Option<DateTime<Utc>>,
+}
+
+/// The stock (NOT_FOUND when unknown or halted), its live price, the market state the engine
+/// applied, and `user_id`'s position in it.
+async fn order_context(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+) -> Result<OrderContext> {
+    use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query};
+    let (s, p, m, pos) = (
+        stock_rows::Entity,
+        prices_live::Entity,
+        market_state::Entity,
+        positions::Entity,
+    );
+    let query = Query::select()
+        .column((s, stock_rows::Column::Active))
+        .column((p, prices_live::Column::LastCents))
+        .column((m, market_state::Column::IsOpen))
+        .expr_as(
+            Expr::col((pos, positions::Column::Id)),
+            Alias::new("position_id"),
+        )
+        .column((pos, positions::Column::Quantity))
+        .column((pos, positions::Column::ReservedQuantity))
+        .column((pos, positions::Column::CostBasisCents))
+        .column((pos, positions::Column::RealizedPnlCents))
+        .expr_as(
+            Expr::col((pos, positions::Column::UpdatedAt)),
+            Alias::new("position_updated_at"),
+        )
+        .from(s)
+        .inner_join(
+            p,
+            Expr::col((p, prices_live::Column::StockId)).equals((s, stock_rows::Column::Id)),
+        )
+        .left_join(m, Expr::col((m, market_state::Column::Id)).eq(1))
+        .left_join(
+            pos,
+            Condition::all()
+                .add(
+                    Expr::col((pos, positions::Column::StockId))
+                        .equals((s, stock_rows::Column::Id)),
+                )
+                .add(Expr::col((pos, positions::Column::UserId)).eq(user_id)),
+        )
+        .and_where(Expr::col((s, stock_rows::Column::Id)).eq(stock_id))
+        .to_owned();
+    let row = OrderContextRow::find_by_statement(conn.get_database_backend().build(&query))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("stock".into()))?;
+    if !row.active {
+        return Err(Error::NotFound("stock (it is halted)".into()));
+    }
+    let position = match (row.position_id, row.quantity, row.cost_basis_cents) {
+        (Some(id), Some(quantity), Some(cost_basis_cents)) => Some(positions::Model {
+            id,
+            user_id,
+            stock_id,
+            quantity,
+            reserved_quantity: row.reserved_quantity.unwrap_or(0),
+            cost_basis_cents,
+            realized_pnl_cents: row.realized_pnl_cents.unwrap_or(0),
+            updated_at: row.position_updated_at.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok(OrderContext {
+        price_cents: row.last_cents,
+        market_open: row.is_open.unwrap_or(false),
+        position,
+    })
+}
+
 /// A stock that takes orders: it exists and is not halted.
 async fn tradable(conn: &impl ConnectionTrait, stock_id: i64) -> Result<Quote> {
     let stock = stocks::by_id(conn, stock_id).await?;
@@ -514,194 +623,233 @@ async fn position(
         .await?)
 }
 
+/// How a new order is stored.
+enum NewOrder<'a> {
+    /// Filled at once: the caller applies the fill in the same transaction.
+    Executed(&'a Fill),
+    /// Waiting for the open, with this much cash reserved (buys).
+    Queued { reserved_cents: i64 },
+}
+
+/// Stores a new order, final from the start (one statement).
 async fn insert_order(
     conn: &impl ConnectionTrait,
     user_id: i64,
     cmd: &PlaceOrder,
-    status: Status,
-    reserved_cents: i64,
+    how: NewOrder<'_>,
     now: DateTime<Utc>,
 ) -> Result<Order> {
-    let model = orders::ActiveModel {
+    let (status, fill, reserved_cents) = match how {
+        NewOrder::Executed(fill) => (Status::Executed, Some(fill), 0),
+        NewOrder::Queued { reserved_cents } => (Status::Queued, None, reserved_cents),
+    };
+    let id = orders::Entity::insert(orders::ActiveModel {
         user_id: Set(user_id),
         stock_id: Set(cmd.stock_id),
         side: Set(cmd.side.as_str().into()),
         quantity: Set(cmd.quantity),
         status: Set(status.as_str().into()),
-        price_cents: Set(None),
-        total_cents: Set(None),
+        price_cents: Set(fill.map(|f| f.price_cents)),
+        total_cents: Set(fill.map(|f| f.total_cents)),
         reserved_cents: Set(reserved_cents),
         client_order_id: Set(cmd.client_order_id.clone()),
         reject_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-        executed_at: Set(None),
+        executed_at: Set(fill.map(|_| now)),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .exec(conn)
     .await
-    .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?;
-    Order::try_from(model)
+    .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
+    .last_insert_id;
+    Ok(Order {
+        id,
+        user_id,
+        stock_id: cmd.stock_id,
+        side: cmd.side,
+        quantity: cmd.quantity,
+        status,
+        price_cents: fill.map(|f| f.price_cents),
+        total_cents: fill.map(|f| f.total_cents),
+        client_order_id: cmd.client_order_id.clone(),
+        reject_reason: None,
+        created_at: now,
+        executed_at: fill.map(|_| now),
+    })
 }
 
-/// Fills `order` at `price` for a locked `user`: trade, position, cash and ledger.
-async fn execute(
-    conn: &impl ConnectionTrait,
-    user: &users::Model,
-    mut order: Order,
+/// What a fill changes, decided (and checked) before anything is written.
+#[derive(Debug, Clone, Copy)]
+struct Fill {
     price_cents: i64,
-    now: DateTime<Utc>,
-) -> Result<Order> {
-    let total = total(price_cents, order.quantity)?;
-    let held = position(conn, user.id, order.stock_id).await?;
-    let reference = Some(format!("order:{}", order.id));
-    let (signed_qty, realized) = match order.side {
+    total_cents: i64,
+    /// Shares held after the fill, and their cost basis.
+    quantity_after: i64,
+    basis_after: i64,
+    /// Realized P&L of this fill (sells).
+    realized_cents: i64,
+}
+
+/// Prices a fill of `quantity` shares for a locked `user` holding `held`: INSUFFICIENT_FUNDS
+/// or INSUFFICIENT_SHARES when it cannot be covered (reservations count as spoken for).
+fn plan_fill(
+    user: &users::Model,
+    held: Option<&positions::Model>,
+    side: Side,
+    quantity: i64,
+    price_cents: i64,
+) -> Result<Fill> {
+    let total_cents = total(price_cents, quantity)?;
+    let (held_qty, basis) = held.map_or((0, 0), |p| (p.quantity, p.cost_basis_cents));
+    match side {
         Side::Buy => {
-            if user.cash_cents - user.reserved_cents < total {
+            let available = user.cash_cents - user.reserved_cents;
+            if available < total_cents {
                 return Err(Error::InsufficientFunds(format!(
                     "needs {}, available {}",
-                    from_cents(total),
-                    from_cents(user.cash_cents - user.reserved_cents)
+                    from_cents(total_cents),
+                    from_cents(available)
                 )));
             }
-            move_cash(
-                conn,
-                user,
-                LedgerKind::Buy,
-                -total,
-                user.reserved_cents,
-                reference,
-                now,
-            )
-            .await?;
-            let (quantity, basis) = held
-                .as_ref()
-                .map_or((0, 0), |p| (p.quantity, p.cost_basis_cents));
-            save_position(
-                conn,
-                user.id,
-                order.stock_id,
-                held.as_ref(),
-                quantity + order.quantity,
-                basis + total,
-                0,
-                now,
-            )
-            .await?;
-            (order.quantity, 0)
+            Ok(Fill {
+                price_cents,
+                total_cents,
+                quantity_after: held_qty + quantity,
+                basis_after: basis + total_cents,
+                realized_cents: 0,
+            })
         }
         Side::Sell => {
-            let p = held
-                .as_ref()
-                .filter(|p| p.quantity - p.reserved_quantity >= order.quantity)
-                .ok_or_else(|| {
-                    Error::InsufficientShares(format!(
-                        "holds {} free shares",
-                        held.as_ref()
-                            .map_or(0, |p| p.quantity - p.reserved_quantity)
-                    ))
-                })?;
+            let free = held.map_or(0, |p| p.quantity - p.reserved_quantity);
+            if free < quantity {
+                return Err(Error::InsufficientShares(format!(
+                    "holds {free} free shares"
+                )));
+            }
             // Average cost: the sold shares take their proportional part of the cost basis.
-            let removed = if order.quantity == p.quantity {
-                p.cost_basis_cents
+            let removed = if quantity == held_qty {
+                basis
             } else {
-                (i128::from(p.cost_basis_cents) * i128::from(order.quantity)
-                    / i128::from(p.quantity)) as i64
+                (i128::from(basis) * i128::from(quantity) / i128::from(held_qty)) as i64
             };
-            let realized = total - removed;
-            move_cash(
-                conn,
-                user,
-                LedgerKind::Sell,
-                total,
-                user.reserved_cents,
-                reference,
-                now,
-            )
-            .await?;
-            save_position(
-                conn,
-                user.id,
-                order.stock_id,
-                held.as_ref(),
-                p.quantity - order.quantity,
-                p.cost_basis_cents - removed,
-                realized,
-                now,
-            )
-            .await?;
-            (-order.quantity, realized)
+            Ok(Fill {
+                price_cents,
+                total_cents,
+                quantity_after: held_qty - quantity,
+                basis_after: basis - removed,
+                realized_cents: total_cents - removed,
+            })
         }
+    }
+}
+
+/// Writes a planned fill of a stored order for a locked `user`: cash and its ledger row, the
+/// position, the trade. Runs in the order's transaction.
+async fn apply_fill(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    held: Option<&positions::Model>,
+    order: &Order,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (kind, cash_delta, signed_qty) = match order.side {
+        Side::Buy => (LedgerKind::Buy, -fill.total_cents, order.quantity),
+        Side::Sell => (LedgerKind::Sell, fill.total_cents, -order.quantity),
     };
-    trades::ActiveModel {
+    let reference = Some(format!("order:{}", order.id));
+    move_cash(
+        conn,
+        user,
+        kind,
+        cash_delta,
+        user.reserved_cents,
+        reference,
+        now,
+    )
+    .await?;
+    save_position(conn, user.id, order.stock_id, held, fill, now).await?;
+    trades::Entity::insert(trades::ActiveModel {
         order_id: Set(order.id),
         user_id: Set(user.id),
         stock_id: Set(order.stock_id),
         side: Set(order.side.as_str().into()),
         quantity: Set(signed_qty),
-        price_cents: Set(price_cents),
-        total_cents: Set(total),
-        realized_pnl_cents: Set(realized),
+        price_cents: Set(fill.price_cents),
+        total_cents: Set(fill.total_cents),
+        realized_pnl_cents: Set(fill.realized_cents),
         executed_at: Set(now),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .exec_without_returning(conn)
     .await?;
-    orders::ActiveModel {
-        id: Set(order.id),
-        status: Set(Status::Executed.as_str().into()),
-        price_cents: Set(Some(price_cents)),
-        total_cents: Set(Some(total)),
-        reserved_cents: Set(0),
-        executed_at: Set(Some(now)),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(conn)
-    .await?;
+    Ok(())
+}
+
+/// Records a claimed queued order as executed at its fill's price.
+async fn mark_executed(
+    conn: &impl ConnectionTrait,
+    mut order: Order,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    orders::Entity::update_many()
+        .col_expr(orders::Column::PriceCents, Expr::value(fill.price_cents))
+        .col_expr(orders::Column::TotalCents, Expr::value(fill.total_cents))
+        .col_expr(orders::Column::ExecutedAt, Expr::value(now))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
+        .filter(orders::Column::Id.eq(order.id))
+        .exec(conn)
+        .await?;
     order.status = Status::Executed;
-    order.price_cents = Some(price_cents);
-    order.total_cents = Some(total);
+    order.price_cents = Some(fill.price_cents);
+    order.total_cents = Some(fill.total_cents);
     order.executed_at = Some(now);
     Ok(order)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Writes the position after `fill` (creating it on a first buy).
 async fn save_position(
     conn: &impl ConnectionTrait,
     user_id: i64,
     stock_id: i64,
     existing: Option<&positions::Model>,
-    quantity: i64,
-    cost_basis_cents: i64,
-    realized_delta: i64,
+    fill: &Fill,
     now: DateTime<Utc>,
 ) -> Result<()> {
     match existing {
         Some(p) => {
-            positions::ActiveModel {
-                id: Set(p.id),
-                quantity: Set(quantity),
-                cost_basis_cents: Set(cost_basis_cents),
-                realized_pnl_cents: Set(p.realized_pnl_cents + realized_delta),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .update(conn)
-            .await?;
+            positions::Entity::update_many()
+                .col_expr(
+                    positions::Column::Quantity,
+                    Expr::value(fill.quantity_after),
+                )
+                .col_expr(
+                    positions::Column::CostBasisCents,
+                    Expr::value(fill.basis_after),
+                )
+                .col_expr(
+                    positions::Column::RealizedPnlCents,
+                    Expr::value(p.realized_pnl_cents + fill.realized_cents),
+                )
+                .col_expr(positions::Column::UpdatedAt, Expr::value(now))
+                .filter(positions::Column::Id.eq(p.id))
+                .exec(conn)
+                .await?;
         }
         None => {
-            positions::ActiveModel {
+            positions::Entity::insert(positions::ActiveModel {
                 user_id: Set(user_id),
                 stock_id: Set(stock_id),
-                quantity: Set(quantity),
+                quantity: Set(fill.quantity_after),
                 reserved_quantity: Set(0),
-                cost_basis_cents: Set(cost_basis_cents),
-                realized_pnl_cents: Set(realized_delta),
+                cost_basis_cents: Set(fill.basis_after),
+                realized_pnl_cents: Set(fill.realized_cents),
                 updated_at: Set(now),
                 ..Default::default()
-            }
-            .insert(conn)
+            })
+            .exec_without_returning(conn)
             .await?;
         }
     }
@@ -735,7 +883,10 @@ async fn queue(
             }
             .update(conn)
             .await?;
-            insert_order(conn, user.id, cmd, Status::Queued, estimate, now).await
+            let how = NewOrder::Queued {
+                reserved_cents: estimate,
+            };
+            insert_order(conn, user.id, cmd, how, now).await
         }
         Side::Sell => {
             let held = position(conn, user.id, cmd.stock_id).await?;
@@ -755,7 +906,8 @@ async fn queue(
             }
             .update(conn)
             .await?;
-            insert_order(conn, user.id, cmd, Status::Queued, 0, now).await
+            let how = NewOrder::Queued { reserved_cents: 0 };
+            insert_order(conn, user.id, cmd, how, now).await
         }
     }
 }

@@ -25,8 +25,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(5);
     // BENCH_MODE=noop sends `{ __typename }` instead: the HTTP + GraphQL floor, no database.
     let noop = std::env::var("BENCH_MODE").is_ok_and(|m| m == "noop");
-    let (url, label) = database().await?;
-    let vars: HashMap<&str, String> = HashMap::from([
+    let (url, label, scratch) = database().await?;
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", url),
         ("BIND_ADDR", "127.0.0.1:0".into()),
         (
@@ -34,15 +34,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "bench-secret-bench-secret-bench-secret".into(),
         ),
         ("MAX_ORDER_QUANTITY", "1000".into()),
+        // Enough play money that no client runs out at thousands of buys a second.
+        ("MAX_CASH_OPERATION", "1000000000".into()),
         // Measures the order path, not the limiter: 32 clients register at once and each
         // places hundreds of orders a second.
         ("RATE_LIMIT_ORDERS", "off".into()),
         ("RATE_LIMIT_REGISTER", "off".into()),
         ("RATE_LIMIT_LOGIN", "off".into()),
     ]);
+    if let Ok(size) = std::env::var("DATABASE_POOL_SIZE") {
+        vars.insert("DATABASE_POOL_SIZE", size); // to compare pool sizes
+    }
     let app = Application::build(Config::from_lookup(|k| vars.get(k).cloned())?).await?;
     let base = format!("http://{}/graphql", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
@@ -63,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &http,
             &base,
             Some(&token),
-            "mutation { deposit(amount: \"1000000\") { balance } }",
+            "mutation { deposit(amount: \"1000000000\") { balance } }",
             json!({}),
         )
         .await?;
@@ -125,7 +131,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             pct(0.99).as_secs_f64() * 1e3,
         );
     }
-    Ok(())
+    shutdown.cancel();
+    let _ = server.await;
+    scratch.remove().await
 }
 
 async fn gql(
@@ -145,7 +153,34 @@ async fn gql(
 }
 
 /// A fresh database: a temp SQLite file, or a new database on `BENCH_DATABASE_URL`.
-async fn database() -> Result<(String, String), Box<dyn std::error::Error>> {
+/// The benchmark's own database, removed afterwards.
+enum Scratch {
+    Postgres { admin: String, name: String },
+    Sqlite(std::path::PathBuf),
+}
+
+impl Scratch {
+    async fn remove(self) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Scratch::Postgres { admin, name } => {
+                let conn = Database::connect(&admin).await?;
+                conn.execute_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ))
+                .await?;
+            }
+            Scratch::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn database() -> Result<(String, String, Scratch), Box<dyn std::error::Error>> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     match std::env::var("BENCH_DATABASE_URL") {
         Ok(admin) => {
@@ -157,13 +192,18 @@ async fn database() -> Result<(String, String), Box<dyn std::error::Error>> {
             ))
             .await?;
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            Ok((format!("{base}/{name}"), "PostgreSQL".into()))
+            Ok((
+                format!("{base}/{name}"),
+                "PostgreSQL".into(),
+                Scratch::Postgres { admin, name },
+            ))
         }
         Err(_) => {
             let path = std::env::temp_dir().join(format!("zebrat-bench-{id}.db"));
             Ok((
                 format!("sqlite://{}?mode=rwc", path.display()),
                 "SQLite".into(),
+                Scratch::Sqlite(path),
             ))
         }
     }

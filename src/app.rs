@@ -117,7 +117,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let shutdown = CancellationToken::new();
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
-        let db = db::connect(&config.database_url).await?;
+        let db = db::connect(&config.database_url, config.database_pool_size).await?;
         if config.run_migrations {
             db::migrate_up(&db).await?;
         }

@@ -6,8 +6,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// Opens a pool. SQLite gets WAL, foreign keys, a busy timeout and ONE connection: it allows a
-/// single writer anyway, and one connection makes every transaction serializable.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// single writer anyway, and one connection makes every transaction serializable. PostgreSQL
+/// gets `pool_size` connections.
+pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -22,7 +23,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .busy_timeout(Duration::from_secs(10))
             });
     } else {
-        opts.max_connections(32).min_connections(2);
+        opts.max_connections(pool_size.max(1))
+            .min_connections(2.min(pool_size));
     }
     Database::connect(opts).await
 }

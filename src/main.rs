@@ -125,7 +125,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Migrate { action } => {
             let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url).await?;
+            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
             match action {
                 MigrateAction::Up => db::migrate_up(&conn).await?,
                 MigrateAction::Down { steps } => db::migrate_down(&conn, Some(steps)).await?,
@@ -138,7 +138,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Market { action } => {
             let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url).await?;
+            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
             let now = clock::Clock::now(&SystemClock);
             match action {
                 MarketAction::Open { reason } => {
@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Seed => {
             let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url).await?;
+            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
             db::migrate_up(&conn).await?;
             let clock = Arc::new(SystemClock);
             seed::reference_data(&conn, clock.as_ref(), config.market_timezone).await?;

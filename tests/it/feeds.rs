@@ -3,31 +3,18 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_at};
+use crate::helpers::{spawn_app, spawn_app_at};
 
 const TICKS: &str = "subscription($ids: [ID!]) { ticks(stockIds: $ids) { at ticks { stockId symbol price change changePercent } } }";
-
-/// Ticks the clock until subscription `id` gets a message.
-async fn tick_until_message(app: &TestApp, ws: &mut WsClient, id: &str) -> Value {
-    for _ in 0..100 {
-        app.tick();
-        if let Some(msg) = ws.next_within(Duration::from_millis(200)).await
-            && msg["id"] == id
-        {
-            return msg;
-        }
-    }
-    panic!("no message for subscription {id}");
-}
 
 #[tokio::test]
 async fn a_client_receives_one_batch_per_tick_round() {
     let app = spawn_app().await;
     let mut ws = app.ws_session(None).await;
     ws.subscribe("all", TICKS, json!({})).await;
-    let msg = tick_until_message(&app, &mut ws, "all").await;
+    let msg = app.tick_until_message(&mut ws, "all").await;
     assert_eq!(msg["type"], "next", "{msg}");
     let batch = &msg["payload"]["data"]["ticks"];
     let ticks = batch["ticks"].as_array().unwrap();
@@ -46,7 +33,7 @@ async fn a_filtered_subscription_gets_only_its_stocks() {
         .clone();
     let mut ws = app.ws_session(None).await;
     ws.subscribe("one", TICKS, json!({ "ids": [aapl] })).await;
-    let msg = tick_until_message(&app, &mut ws, "one").await;
+    let msg = app.tick_until_message(&mut ws, "one").await;
     let ticks = msg["payload"]["data"]["ticks"]["ticks"]
         .as_array()
         .unwrap()
@@ -82,7 +69,7 @@ async fn identical_subscriptions_share_one_execution() {
         .await;
 
     // Every client gets the same round, byte for byte apart from the id.
-    let first = tick_until_message(&app, &mut clients[0], "t").await;
+    let first = app.tick_until_message(&mut clients[0], "t").await;
     for ws in &mut clients[1..] {
         let mut msg = ws.next_for("t").await;
         while msg["payload"]["data"]["ticks"]["at"] != first["payload"]["data"]["ticks"]["at"] {
@@ -156,7 +143,7 @@ async fn live_candles_stream_for_one_stock_and_interval() {
         json!({ "id": aapl }),
     )
     .await;
-    let msg = tick_until_message(&app, &mut ws, "c").await;
+    let msg = app.tick_until_message(&mut ws, "c").await;
     let candle = &msg["payload"]["data"]["candles"];
     assert_eq!(candle["stockId"], aapl);
     assert_eq!(candle["interval"], "H1");
@@ -169,7 +156,7 @@ async fn legacy_clients_get_ticks_too() {
     let mut ws = app.ws("graphql-ws").await;
     assert_eq!(ws.init(json!({})).await["type"], "connection_ack");
     ws.subscribe("1", TICKS, json!({})).await;
-    let msg = tick_until_message(&app, &mut ws, "1").await;
+    let msg = app.tick_until_message(&mut ws, "1").await;
     assert_eq!(msg["type"], "data", "{msg}");
     assert!(msg["payload"]["data"]["ticks"]["ticks"].is_array());
     ws.complete("1").await;

@@ -310,6 +310,19 @@ impl TestApp {
         self.clock.advance(chrono::Duration::seconds(2));
     }
 
+    /// Ticks the clock until subscription `id` on `ws` gets a message, and returns it.
+    pub async fn tick_until_message(&self, ws: &mut WsClient, id: &str) -> Value {
+        for _ in 0..100 {
+            self.tick();
+            if let Some(msg) = ws.next_within(Duration::from_millis(200)).await
+                && msg["id"] == id
+            {
+                return msg;
+            }
+        }
+        panic!("no message for subscription {id}");
+    }
+
     /// Polls `check` every 50 ms for up to 10 s.
     pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
     where

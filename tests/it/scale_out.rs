@@ -13,9 +13,7 @@ use zebrat::domain::{
     market,
 };
 
-use crate::helpers::{
-    Session, TestApp, WsClient, code, multi_instance_backends, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Session, TestApp, code, multi_instance_backends, spawn_app, spawn_app_with};
 
 const TICKS: &str = "subscription { ticks { at ticks { symbol price } } }";
 const ORDER_UPDATES: &str = "subscription { orderUpdates { id status } }";
@@ -38,19 +36,6 @@ async fn becomes_leader(app: &TestApp) {
         app.is_leader()
     })
     .await;
-}
-
-/// Ticks the shared clock until subscription `id` gets a tick round.
-async fn next_round(clock_of: &TestApp, ws: &mut WsClient, id: &str) -> Value {
-    for _ in 0..100 {
-        clock_of.tick();
-        if let Some(msg) = ws.next_within(Duration::from_millis(200)).await
-            && msg["id"] == id
-        {
-            return msg;
-        }
-    }
-    panic!("no tick round for subscription {id}");
 }
 
 /// Every tick round in the database was written once: each round time holds one tick per
@@ -135,7 +120,7 @@ async fn a_second_instance_relays_feeds_while_only_the_leader_ticks() {
     ws.subscribe("t", TICKS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     for _ in 0..3 {
-        let round = next_round(&a, &mut ws, "t").await;
+        let round = a.tick_until_message(&mut ws, "t").await;
         assert!(
             !round["payload"]["data"]["ticks"]["ticks"]
                 .as_array()
@@ -172,7 +157,7 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
     let mut ws = b.ws_session(None).await;
     ws.subscribe("t", TICKS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    next_round(&a, &mut ws, "t").await;
+    a.tick_until_message(&mut ws, "t").await;
 
     // Orders queued while the market is closed wait for whoever leads at the open.
     a.override_market(Some(false), Some("maintenance")).await;
@@ -212,7 +197,7 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
     })
     .await;
     for _ in 0..3 {
-        next_round(&b, &mut ws, "t").await;
+        b.tick_until_message(&mut ws, "t").await;
     }
     one_trade_per_executed_order(&b).await;
     let executed = orders::Entity::find()
@@ -250,7 +235,7 @@ async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
     ws.subscribe("t", TICKS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     for _ in 0..3 {
-        next_round(&b, &mut ws, "t").await;
+        b.tick_until_message(&mut ws, "t").await;
     }
     assert!(rounds_written_once(&b).await >= 3);
 }
@@ -416,7 +401,7 @@ async fn live_feeds_resume_after_redis_restarts_and_requests_work_meanwhile() {
     let mut ws = app.ws_session(None).await;
     ws.subscribe("t", TICKS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    next_round(&app, &mut ws, "t").await;
+    app.tick_until_message(&mut ws, "t").await;
 
     redis.stop().await;
     app.eventually("health to report Redis degraded", || async {
@@ -440,7 +425,7 @@ async fn live_feeds_resume_after_redis_restarts_and_requests_work_meanwhile() {
             .is_some_and(|s| !s.is_empty())
     );
     // This instance's own subscribers keep their feed meanwhile.
-    next_round(&app, &mut ws, "t").await;
+    app.tick_until_message(&mut ws, "t").await;
 
     assert!(redis.restart().await, "redis-server restarts");
     app.eventually("health to report Redis ok", || async {
@@ -449,7 +434,7 @@ async fn live_feeds_resume_after_redis_restarts_and_requests_work_meanwhile() {
     .await;
     // Published through Redis again: arrives only if the subscription was renewed.
     for _ in 0..3 {
-        next_round(&app, &mut ws, "t").await;
+        app.tick_until_message(&mut ws, "t").await;
     }
     app.stopped().await;
 }

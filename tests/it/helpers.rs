@@ -8,7 +8,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -308,6 +308,25 @@ impl TestApp {
     /// Moves the clock one tick interval (2 s) forward: the engine runs one round if open.
     pub fn tick(&self) {
         self.clock.advance(chrono::Duration::seconds(2));
+    }
+
+    /// Waits until the market is `open` both as computed (the `marketState` query) and as the
+    /// engine applied it (what order placement goes by).
+    pub async fn wait_market(&self, open: bool) {
+        self.eventually(&format!("market open = {open}"), || async {
+            let applied = entity::market_state::Entity::find_by_id(1)
+                .one(&self.services.db)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.is_open == open);
+            let computed = self
+                .gql("{ marketState { isOpen } }", serde_json::json!({}))
+                .await["data"]["marketState"]["isOpen"]
+                == open;
+            applied && computed
+        })
+        .await;
     }
 
     /// Ticks the clock until subscription `id` on `ws` gets a message, and returns it.

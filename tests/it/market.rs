@@ -25,24 +25,10 @@ async fn state(app: &TestApp) -> Value {
     app.gql(STATE, json!({})).await["data"]["marketState"].clone()
 }
 
-async fn wait_open(app: &TestApp, open: bool) {
-    app.eventually(&format!("market open = {open}"), || async {
-        // The engine records what it applied; the query computes it. Both must agree.
-        let applied = entity::market_state::Entity::find_by_id(1)
-            .one(&app.services.db)
-            .await
-            .unwrap()
-            .unwrap()
-            .is_open;
-        applied == open && state(app).await["isOpen"] == open
-    })
-    .await;
-}
-
 /// Closes the market and waits until no tick round is in flight.
 async fn halt(app: &TestApp) {
     app.override_market(Some(false), None).await;
-    wait_open(app, false).await;
+    app.wait_market(false).await;
     let ticks = || async {
         price_ticks::Entity::find()
             .count(&app.services.db)
@@ -94,7 +80,7 @@ async fn opens_and_closes_at_the_configured_times() {
     // Wednesday 2026-11-25, 09:00 EST.
     let app = spawn_app_at(utc("2026-11-25T14:00:00Z"), &[]).await;
     follow_schedule(&app).await;
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
     let s = state(&app).await;
     assert_eq!(s["emergency"], false);
     assert_eq!(s["reason"], "closed: outside trading hours");
@@ -102,11 +88,11 @@ async fn opens_and_closes_at_the_configured_times() {
     assert_eq!(s["nextClose"], "2026-11-25T21:00:00+00:00");
 
     app.clock.set(utc("2026-11-25T14:30:00Z"));
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     assert_eq!(state(&app).await["nextOpen"], "2026-11-26T14:30:00+00:00");
 
     app.clock.set(utc("2026-11-25T21:00:00Z"));
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
 }
 
 #[tokio::test]
@@ -114,7 +100,7 @@ async fn holidays_and_weekends_stay_closed() {
     // Christmas 2026 is a Friday and is seeded as a holiday.
     let app = spawn_app_at(utc("2026-12-25T15:00:00Z"), &[]).await;
     follow_schedule(&app).await;
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
     let s = state(&app).await;
     assert_eq!(s["reason"], "closed: holiday");
     assert_eq!(s["nextOpen"], "2026-12-28T14:30:00+00:00");
@@ -135,7 +121,7 @@ async fn holidays_and_weekends_stay_closed() {
 async fn a_holiday_added_for_today_closes_the_market_at_once() {
     let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
     follow_schedule(&app).await;
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     market_calendar::ActiveModel {
         date: Set(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
         name: Set("Surprise".into()),
@@ -150,16 +136,16 @@ async fn a_holiday_added_for_today_closes_the_market_at_once() {
         .publish(Event::MarketConfigChanged)
         .await
         .unwrap();
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
 }
 
 #[tokio::test]
 async fn the_override_forces_a_state_until_cleared() {
     let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await; // in trading hours
     follow_schedule(&app).await;
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     app.override_market(Some(false), Some("fire drill")).await;
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
     let s = state(&app).await;
     assert_eq!(
         (s["emergency"].clone(), s["reason"].clone()),
@@ -171,7 +157,7 @@ async fn the_override_forces_a_state_until_cleared() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(state(&app).await["isOpen"], false);
     follow_schedule(&app).await;
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     assert_eq!(state(&app).await["emergency"], false);
 }
 
@@ -180,18 +166,18 @@ async fn daylight_saving_changes_move_the_opening_in_utc() {
     // Friday 2026-03-06 after the close (EST); DST starts Sunday March 8.
     let app = spawn_app_at(utc("2026-03-06T21:30:00Z"), &[]).await;
     follow_schedule(&app).await;
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
     assert_eq!(state(&app).await["nextOpen"], "2026-03-09T13:30:00+00:00");
     app.clock.set(utc("2026-03-09T13:30:00Z"));
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     assert_eq!(state(&app).await["nextClose"], "2026-03-09T20:00:00+00:00");
 
     // Friday 2026-10-30 (EDT) closes 20:00Z; DST ends Sunday November 1.
     app.clock.set(utc("2026-10-30T20:00:00Z"));
-    wait_open(&app, false).await;
+    app.wait_market(false).await;
     assert_eq!(state(&app).await["nextOpen"], "2026-11-02T14:30:00+00:00");
     app.clock.set(utc("2026-11-02T14:30:00Z"));
-    wait_open(&app, true).await;
+    app.wait_market(true).await;
     assert_eq!(state(&app).await["nextClose"], "2026-11-02T21:00:00+00:00");
 }
 

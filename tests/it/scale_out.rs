@@ -161,11 +161,7 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
 
     // Orders queued while the market is closed wait for whoever leads at the open.
     a.override_market(Some(false), Some("maintenance")).await;
-    b.eventually("the market to close", || async {
-        b.gql("{ marketState { isOpen } }", json!({})).await["data"]["marketState"]["isOpen"]
-            == false
-    })
-    .await;
+    b.wait_market(false).await;
     let demo = b.demo().await;
     let ko = stock_id(&b, "KO").await;
     let mut queued = Vec::new();
@@ -222,8 +218,10 @@ async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
         format!(
+            // pg_locks spans the cluster: only this test's database, not other tests' leaders.
             "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND objid::bigint = {ENGINE_LOCK} AND granted"
+             WHERE locktype = 'advisory' AND objid::bigint = {ENGINE_LOCK} AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
     ))
     .await

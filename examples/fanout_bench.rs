@@ -9,13 +9,16 @@
 
 use std::{
     process::{Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_tungstenite::{
     connect_async_with_config,
     tungstenite::{
@@ -55,7 +58,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_rss = rss_kib(pid);
 
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
-    let deadline = Instant::now() + Duration::from_secs(secs) + Duration::from_secs(n as u64 / 500);
+    // Rounds delivered while the client is still opening sockets are not counted: the client
+    // would be measuring its own connection work.
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(tokio::sync::Notify::new());
     let mut tasks = Vec::new();
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = 4096;
@@ -76,16 +82,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             json!({ "id": "t", "type": "subscribe", "payload": { "query": TICKS } }).to_string(),
         ))
         .await?;
-        let latencies = latencies.clone();
+        let (latencies, measuring, stop) = (latencies.clone(), measuring.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline.into(), ws.next()).await
-            {
-                let Message::Text(text) = msg else { continue };
-                let v: Value = serde_json::from_str(&text).unwrap_or_default();
-                if let Some(at) = v["payload"]["data"]["ticks"]["at"]
-                    .as_str()
-                    .and_then(|a| a.parse::<DateTime<Utc>>().ok())
-                {
+            let stopped = stop.notified();
+            tokio::pin!(stopped);
+            loop {
+                let msg = tokio::select! {
+                    _ = &mut stopped => break,
+                    msg = ws.next() => msg,
+                };
+                let Some(Ok(Message::Text(text))) = msg else {
+                    break;
+                };
+                if !measuring.load(Ordering::Relaxed) {
+                    continue;
+                }
+                // Only the round's timestamp is needed: a full JSON parse per frame would make
+                // the client, not the server, the thing being measured.
+                if let Some(at) = round_time(&text) {
                     let ms = (Utc::now() - at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
                     latencies.lock().map(|mut l| l.push(ms)).ok();
                 }
@@ -93,7 +107,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }));
     }
     let connected_rss = rss_kib(pid);
+    measuring.store(true, Ordering::Relaxed);
     let setup_end = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.notify_waiters();
+    let measured_until = Instant::now();
     for t in tasks {
         let _ = t.await;
     }
@@ -107,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .copied()
             .unwrap_or(0.0)
     };
-    let measured = deadline
+    let measured = measured_until
         .saturating_duration_since(setup_end)
         .as_secs_f64()
         .max(1.0);
@@ -129,6 +147,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (connected_rss.saturating_sub(base_rss)) as f64 / n as f64
     );
     Ok(())
+}
+
+/// The `at` of a tick round frame: `…"ticks":{"at":"2026-…Z",…`.
+fn round_time(frame: &str) -> Option<DateTime<Utc>> {
+    let start = frame.find(r#""at":""#)? + 6;
+    let len = frame[start..].find('"')?;
+    frame[start..start + len].parse().ok()
 }
 
 fn env<T: std::str::FromStr>(key: &str, default: T) -> T {

@@ -64,14 +64,23 @@ impl FeedSubscription {
         // Subscribe before reading, so no change can fall between the two.
         let changes = events(s.bus.subscribe()).filter_map(|e| {
             std::future::ready(match &*e {
-                Event::MarketState(s) => Some(MarketState::from(s.clone())),
+                Event::MarketState(s) => Some(s.clone()),
                 _ => None,
             })
         });
         let now = market::status(&s.db, s.config.market_timezone, s.clock.now())
             .await
             .map_err(ApiError::from)?;
-        Ok(stream::once(std::future::ready(MarketState::from(now))).chain(changes))
+        // Only changes: a state equal to the last one sent (the first read racing the first
+        // event, or a new engine leader announcing the state it found) is not sent again.
+        let mut last = None;
+        Ok(stream::once(std::future::ready(now))
+            .chain(changes)
+            .filter_map(move |status| {
+                let fresh = last.as_ref() != Some(&status);
+                last = Some(status.clone());
+                std::future::ready(fresh.then(|| MarketState::from(status)))
+            }))
     }
 
     /// The live candle of one stock and interval, each time a tick changes it.

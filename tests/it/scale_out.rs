@@ -171,14 +171,31 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
         queued.push(order["id"].as_str().unwrap().to_string());
     }
 
+    let mut state = b.ws_session(None).await;
+    state
+        .subscribe("m", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(
+        state.next_for("m").await["payload"]["data"]["marketState"]["isOpen"],
+        false
+    );
+
     let stopped_at = Instant::now();
     a.stopped().await;
     b.eventually("B to take the engine over", || async { b.is_leader() })
         .await;
     let took = stopped_at.elapsed();
     assert!(took < Duration::from_secs(10), "failover took {took:?}");
+    // The new leader finds the market closed: subscribers hear nothing new.
+    let repeated = state.next_within(Duration::from_millis(1500)).await;
+    assert!(repeated.is_none(), "{repeated:?}");
 
     b.override_market(Some(true), Some("back")).await;
+    let reopened = state.next_for("m").await;
+    assert_eq!(
+        reopened["payload"]["data"]["marketState"]["isOpen"], true,
+        "{reopened}"
+    );
     b.eventually("the queued orders to run at the open", || async {
         let r = b
             .gql_as(

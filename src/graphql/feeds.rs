@@ -46,13 +46,16 @@ pub struct FeedSubscription;
 
 #[Subscription]
 impl FeedSubscription {
-    /// Every tick round: one event per round with the stocks asked for (all when omitted).
+    /// Every tick round: one event per round with the stocks asked for, by id or by symbol
+    /// (all stocks when neither is given).
     async fn ticks(
         &self,
         ctx: &Context<'_>,
         stock_ids: Option<Vec<ID>>,
+        #[graphql(desc = "Symbols such as `[\"AAPL\", \"MSFT\"]`, instead of `stockIds`.")]
+        symbols: Option<Vec<String>>,
     ) -> async_graphql::Result<impl Stream<Item = TickBatch> + use<>> {
-        Ok(tick_stream(ctx, stock_ids).await?)
+        Ok(tick_stream(ctx, stock_ids, symbols).await?)
     }
 
     /// The market state: the current one at once, then each open, close or override change.
@@ -97,33 +100,67 @@ impl FeedSubscription {
 /// Most stocks one `ticks` subscription may name.
 const MAX_STOCK_IDS: usize = 500;
 
-async fn tick_stream(
+/// The stock ids a `ticks` subscription asked for (None: all); NOT_FOUND for unknown ones.
+async fn wanted_stocks(
     ctx: &Context<'_>,
     stock_ids: Option<Vec<ID>>,
-) -> ApiResult<impl Stream<Item = TickBatch> + use<>> {
-    let wanted: Option<HashSet<i64>> = match stock_ids {
-        None => None,
-        Some(ids) if ids.len() > MAX_STOCK_IDS => {
-            return Err(crate::domain::Error::bad_input(
-                "stockIds",
-                format!("ask for at most {MAX_STOCK_IDS} stocks (or omit stockIds for all)"),
-            )
-            .into());
-        }
-        Some(ids) => {
+    symbols: Option<Vec<String>>,
+) -> Result<Option<HashSet<i64>>, crate::domain::Error> {
+    use crate::domain::Error;
+    let db = &ctx.services().db;
+    let asked = stock_ids.as_ref().map_or(0, Vec::len) + symbols.as_ref().map_or(0, Vec::len);
+    if asked > MAX_STOCK_IDS {
+        return Err(Error::bad_input(
+            "stockIds",
+            format!("ask for at most {MAX_STOCK_IDS} stocks (or for none, to get all)"),
+        ));
+    }
+    match (stock_ids, symbols) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(Error::bad_input(
+            "symbols",
+            "give stockIds or symbols, not both",
+        )),
+        (Some(ids), None) => {
             let ids = ids
                 .iter()
                 .map(|id| parse_id(id, "stockIds"))
                 .collect::<Result<HashSet<_>, _>>()?;
-            let known =
-                stocks::by_ids(&ctx.services().db, &ids.iter().copied().collect::<Vec<_>>())
-                    .await?;
-            if let Some(missing) = ids.iter().find(|id| !known.contains_key(id)) {
-                return Err(crate::domain::Error::NotFound(format!("stock {missing}")).into());
+            let known = stocks::by_ids(db, &ids.iter().copied().collect::<Vec<_>>()).await?;
+            match ids.iter().find(|id| !known.contains_key(id)) {
+                Some(missing) => Err(Error::NotFound(format!("stock {missing}"))),
+                None => Ok(Some(ids)),
             }
-            Some(ids)
         }
-    };
+        (None, Some(symbols)) => {
+            if symbols.iter().any(|s| s.len() > 32) {
+                return Err(Error::bad_input(
+                    "symbols",
+                    "a symbol is at most 32 characters",
+                ));
+            }
+            let known = stocks::ids_by_symbols(db, &symbols).await?;
+            symbols
+                .iter()
+                .map(|s| {
+                    let symbol = s.trim().to_uppercase();
+                    known
+                        .get(&symbol)
+                        .copied()
+                        .ok_or_else(|| Error::NotFound(format!("stock {symbol}")))
+                })
+                .collect::<Result<HashSet<_>, _>>()
+                .map(Some)
+        }
+    }
+}
+
+async fn tick_stream(
+    ctx: &Context<'_>,
+    stock_ids: Option<Vec<ID>>,
+    symbols: Option<Vec<String>>,
+) -> ApiResult<impl Stream<Item = TickBatch> + use<>> {
+    let wanted = wanted_stocks(ctx, stock_ids, symbols).await?;
     Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
         let Event::TickRound(round) = &*e else {
             return std::future::ready(None);

@@ -53,6 +53,47 @@ async fn a_filtered_subscription_gets_only_its_stocks() {
 }
 
 #[tokio::test]
+async fn ticks_can_be_asked_for_by_symbol() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    let by_symbol = "subscription($s: [String!]) { ticks(symbols: $s) { ticks { symbol } } }";
+    ws.subscribe("two", by_symbol, json!({ "s": ["aapl", " MSFT "] }))
+        .await;
+    let msg = app.tick_until_message(&mut ws, "two").await;
+    let mut symbols: Vec<String> = msg["payload"]["data"]["ticks"]["ticks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["symbol"].as_str().unwrap().to_string())
+        .collect();
+    symbols.sort();
+    assert_eq!(symbols, ["AAPL", "MSFT"]);
+
+    let cases = [
+        (
+            "unknown",
+            json!({ "s": ["AAPL", "NOPE"] }),
+            by_symbol,
+            "NOT_FOUND",
+        ),
+        (
+            "both",
+            json!({ "s": ["AAPL"], "ids": ["1"] }),
+            "subscription($s: [String!], $ids: [ID!]) { ticks(symbols: $s, stockIds: $ids) { at } }",
+            "BAD_USER_INPUT",
+        ),
+    ];
+    for (id, vars, query, code) in cases {
+        ws.subscribe(id, query, vars).await;
+        let err = ws.next_for(id).await;
+        assert_eq!(
+            err["payload"]["errors"][0]["extensions"]["code"], code,
+            "{id}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn identical_subscriptions_share_one_execution() {
     let app = spawn_app().await;
     let mut clients = Vec::new();

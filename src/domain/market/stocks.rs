@@ -84,6 +84,21 @@ pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Quote> {
         .ok_or_else(|| Error::NotFound("stock".into()))
 }
 
+/// Stock ids by symbol (normalized: trimmed, upper case); unknown symbols are absent.
+pub async fn ids_by_symbols(
+    conn: &impl ConnectionTrait,
+    symbols: &[String],
+) -> Result<HashMap<String, i64>> {
+    let wanted: Vec<String> = symbols.iter().map(|s| s.trim().to_uppercase()).collect();
+    Ok(stocks::Entity::find()
+        .filter(stocks::Column::Symbol.is_in(wanted))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.symbol, s.id))
+        .collect())
+}
+
 pub async fn by_symbol(conn: &impl ConnectionTrait, symbol: &str) -> Result<Quote> {
     let stock = stocks::Entity::find()
         .filter(stocks::Column::Symbol.eq(symbol.trim().to_uppercase()))

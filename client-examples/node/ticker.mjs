@@ -1,4 +1,4 @@
-// Live ticker: logs in over HTTP, looks up stock ids, then follows ticks and the market state
+// Live ticker: logs in over HTTP, shows the stocks' prices, then follows ticks and the market state
 // over WebSocket with graphql-ws. Exits after COUNT tick batches.
 //
 //   ZEBRAT_URL=http://localhost:8000 COUNT=5 SYMBOLS=AAPL,MSFT,NVDA node ticker.mjs
@@ -51,7 +51,6 @@ async function main() {
   console.log(`logged in as ${login.user.email} (${login.user.role})`);
 
   const { stocks } = await gql('Stocks', {}, login.accessToken);
-  // Subscriptions take stock ids, not symbols.
   const picked = SYMBOLS.map((sym) => {
     const stock = stocks.find((s) => s.symbol === sym);
     if (!stock) throw new Error(`unknown symbol ${sym}; have ${stocks.map((s) => s.symbol).join(', ')}`);
@@ -83,7 +82,7 @@ async function main() {
   // Async-iterator style: `break` sends `complete` for this subscription.
   try {
     let batches = 0;
-    const ticks = client.iterate({ query: op('Ticks'), variables: { stockIds: picked.map((s) => s.id) } });
+    const ticks = client.iterate({ query: op('Ticks'), variables: { symbols: SYMBOLS } });
     for await (const { data, errors } of ticks) {
       if (errors) throw new Error(formatErrors(errors));
       const { at, ticks: quotes } = data.ticks;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Live ticker: logs in over HTTP, looks up stock ids, then follows ticks and the market state
+"""Live ticker: logs in over HTTP, shows the stocks' prices, then follows ticks and the market state
 over WebSocket, speaking the graphql-transport-ws protocol by hand. Exits after COUNT batches.
 
     ZEBRAT_URL=http://localhost:8000 COUNT=5 SYMBOLS=AAPL,MSFT,NVDA python ticker.py
@@ -74,7 +74,7 @@ async def send(ws, **message):
     await ws.send(json.dumps(message))
 
 
-async def follow(token, stock_ids):
+async def follow(token, symbols):
     url = BASE.replace("http", "ws", 1) + "/graphql/ws"
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
         # The token goes in connection_init, not in a header. The server answers connection_ack,
@@ -87,7 +87,7 @@ async def follow(token, stock_ids):
         # Ids are ours to choose; every message about a subscription carries its id.
         await send(ws, id="market", type="subscribe", payload={"query": op("MarketState")})
         await send(ws, id="ticks", type="subscribe",
-                   payload={"query": op("Ticks"), "variables": {"stockIds": stock_ids}})
+                   payload={"query": op("Ticks"), "variables": {"symbols": symbols}})
 
         batches = 0
         async for raw in ws:
@@ -96,7 +96,7 @@ async def follow(token, stock_ids):
                 case {"type": "ping"}:
                     await send(ws, type="pong")  # the protocol's keep-alive
                 case {"type": "next", "id": sub_id, "payload": payload}:
-                    # Resolver errors (e.g. an unknown stock id) arrive as `next` with `errors`.
+                    # Resolver errors (e.g. an unknown symbol) arrive as `next` with `errors`.
                     if payload.get("errors"):
                         raise ApiError(f"{sub_id}: {format_errors(payload['errors'])}")
                     if sub_id == "market":
@@ -129,10 +129,10 @@ def main():
     unknown = [sym for sym in SYMBOLS if sym not in stocks]
     if unknown:
         raise ApiError(f"unknown symbol {', '.join(unknown)}; have {', '.join(stocks)}")
-    picked = [stocks[sym] for sym in SYMBOLS]  # subscriptions take stock ids, not symbols
+    picked = [stocks[sym] for sym in SYMBOLS]
     print("  ".join(f"{s['symbol']}={s['id']} {s['price']}" for s in picked))
 
-    asyncio.run(follow(login["accessToken"], [s["id"] for s in picked]))
+    asyncio.run(follow(login["accessToken"], SYMBOLS))
 
 
 if __name__ == "__main__":

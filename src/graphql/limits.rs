@@ -61,10 +61,10 @@ impl Extension for DocumentLimitsCheck {
                 limits.max_aliases
             )));
         }
-        let (roots, fields) = operation_sizes(&doc);
+        let (roots, fields) = operation_sizes(&doc).map_err(too_big)?;
         if roots > limits.max_root_fields {
             return Err(too_big(format!(
-                "an operation selects {roots} root fields; the limit is {}",
+                "an operation makes {roots} root selections; the limit is {}",
                 limits.max_root_fields
             )));
         }
@@ -72,7 +72,7 @@ impl Extension for DocumentLimitsCheck {
         // fragment spread: a few kilobytes of nested spreads would take it a very long time.
         if fields > limits.max_complexity {
             return Err(too_big(format!(
-                "an operation selects {fields} fields once fragments are expanded; the limit is {}",
+                "an operation makes {fields} selections once fragments are expanded; the limit is {}",
                 limits.max_complexity
             )));
         }
@@ -140,12 +140,17 @@ fn count_aliases(doc: &ExecutableDocument) -> usize {
         .sum()
 }
 
-/// Counts the fields of a selection set with fragment spreads expanded, remembering each
-/// fragment's count so fragments that spread each other many times cost linear time.
+/// Counts the selections of a document with fragment spreads expanded, remembering each
+/// fragment's count so fragments that spread each other many times cost linear time. Every
+/// selection counts (fields, spreads, inline fragments), so no expansion can hide behind
+/// selections that are not fields.
 struct Expansion<'a> {
     doc: &'a ExecutableDocument,
-    /// Per fragment: (root fields, all fields); `None` while being counted (a cycle).
+    /// Per fragment: (root selections, all selections); `None` while being counted.
     memo: HashMap<&'a str, Option<(usize, usize)>>,
+    /// A spread of an unknown fragment, or a fragment that spreads itself: async-graphql's own
+    /// depth check would expand these before its validation rejects them.
+    malformed: Option<String>,
 }
 
 impl<'a> Expansion<'a> {
@@ -153,32 +158,36 @@ impl<'a> Expansion<'a> {
         Expansion {
             doc,
             memo: HashMap::new(),
+            malformed: None,
         }
     }
 
-    /// (fields at this level, fields at every level), saturating.
+    /// (selections at this level, selections at every level), saturating.
     fn count(&mut self, set: &'a SelectionSet) -> (usize, usize) {
         let (mut here, mut all) = (0usize, 0usize);
         for item in &set.items {
-            let (h, a) = match &item.node {
-                Selection::Field(f) => {
-                    let (_, below) = self.count(&f.node.selection_set.node);
-                    (1, below.saturating_add(1))
-                }
+            let (h, below) = match &item.node {
+                Selection::Field(f) => (1, self.count(&f.node.selection_set.node).1),
                 Selection::InlineFragment(f) => self.count(&f.node.selection_set.node),
                 Selection::FragmentSpread(s) => self.fragment(s.node.fragment_name.node.as_str()),
             };
             here = here.saturating_add(h);
-            all = all.saturating_add(a);
+            all = all.saturating_add(below).saturating_add(1);
         }
         (here, all)
     }
 
     fn fragment(&mut self, name: &'a str) -> (usize, usize) {
-        if let Some(known) = self.memo.get(name) {
-            return known.unwrap_or((0, 0)); // a cycle: validation rejects it later
+        match self.memo.get(name) {
+            Some(Some(known)) => return *known,
+            Some(None) => {
+                self.malformed = Some(format!("fragment {name} spreads itself"));
+                return (0, 0);
+            }
+            None => {}
         }
         let Some(fragment) = self.doc.fragments.get(name) else {
+            self.malformed = Some(format!("unknown fragment {name}"));
             return (0, 0);
         };
         self.memo.insert(name, None);
@@ -188,13 +197,19 @@ impl<'a> Expansion<'a> {
     }
 }
 
-/// The most (root fields, fields in all) any one operation selects, fragments expanded.
-fn operation_sizes(doc: &ExecutableDocument) -> (usize, usize) {
+/// The most (root selections, selections in all) any one operation makes, fragments expanded;
+/// an error for unknown or self-spreading fragments.
+fn operation_sizes(doc: &ExecutableDocument) -> Result<(usize, usize), String> {
     let mut expansion = Expansion::new(doc);
-    doc.operations
+    let sizes = doc
+        .operations
         .iter()
         .map(|(_, op)| expansion.count(&op.node.selection_set.node))
-        .fold((0, 0), |(r, a), (r2, a2)| (r.max(r2), a.max(a2)))
+        .fold((0, 0), |(r, a), (r2, a2)| (r.max(r2), a.max(a2)));
+    match expansion.malformed {
+        Some(problem) => Err(problem),
+        None => Ok(sizes),
+    }
 }
 
 #[cfg(test)]
@@ -210,15 +225,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count_aliases(&doc), 4);
-        assert_eq!(operation_sizes(&doc), (4, 8));
+        assert_eq!(operation_sizes(&doc), Ok((4, 9)));
     }
 
     #[test]
-    fn fragment_cycles_do_not_hang_the_count() {
-        let doc =
-            parse_query("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
-                .unwrap();
-        assert_eq!(operation_sizes(&doc), (0, 0));
+    fn fragment_cycles_and_unknown_fragments_are_refused() {
+        let cycle =
+            "query { ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A }";
+        assert!(operation_sizes(&parse_query(cycle).unwrap()).is_err());
+        // Spreads of an unknown fragment, multiplied: no fields, but a huge expansion.
+        let mut doc = String::from("query { ...F10 } fragment F0 on Query { ...Nope }");
+        for level in 1..=10 {
+            let spreads = format!("...F{} ", level - 1).repeat(20);
+            doc.push_str(&format!(" fragment F{level} on Query {{ {spreads} }}"));
+        }
+        assert!(operation_sizes(&parse_query(&doc).unwrap()).is_err());
     }
 
     #[test]
@@ -231,7 +252,7 @@ mod tests {
         }
         doc.push_str(" fragment F10 on Query { me { id } }");
         let doc = parse_query(&doc).unwrap();
-        let (roots, fields) = operation_sizes(&doc);
+        let (roots, fields) = operation_sizes(&doc).unwrap();
         assert_eq!(roots, 20usize.pow(10));
         assert!(fields > 1_000_000);
     }

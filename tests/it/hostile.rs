@@ -151,9 +151,9 @@ fn attack(rng: &mut StdRng, n: usize) -> Attack {
                 let spreads = format!("...F{} ", level + 1).repeat(rng.random_range(2..30));
                 doc.push_str(&format!(" fragment F{level} on Query {{ {spreads} }}"));
             }
-            doc.push_str(&format!(
-                " fragment F{levels} on Query {{ stocks {{ id }} }}"
-            ));
+            // The last level: real fields, an unknown fragment, or a cycle back to the top.
+            let leaf = ["stocks { id }", "...Nope", "...F0 ...F0"][rng.random_range(0..3)];
+            doc.push_str(&format!(" fragment F{levels} on Query {{ {leaf} }}"));
             Attack::Request(json!({ "query": doc }))
         }
         10 => {

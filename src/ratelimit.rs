@@ -59,7 +59,24 @@ pub struct RateLimits {
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Option<(Client, Arc<str>)>,
-    memory: Arc<Mutex<HashMap<String, Window>>>,
+    memory: Arc<Mutex<Memory>>,
+}
+
+/// In-memory windows by key.
+#[derive(Debug)]
+struct Memory {
+    table: HashMap<String, Window>,
+    /// Finished windows are dropped when the table reaches this size.
+    prune_at: usize,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory {
+            table: HashMap::new(),
+            prune_at: PRUNE_AT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,24 +97,21 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one hit on every key; RATE_LIMITED (with the longest wait) when any of them is
-    /// over `rate`. `None` never limits.
+    /// Counts one hit on each key in turn; RATE_LIMITED at the first one over `rate`, and the
+    /// keys after it are not counted (so a client blocked by address cannot keep filling the
+    /// window of an email it is guessing at). `None` never limits.
     pub async fn hit(&self, rate: Option<Rate>, keys: &[&str]) -> Result<()> {
         let Some(rate) = rate else {
             return Ok(());
         };
-        let mut wait: Option<Duration> = None;
         for key in keys {
-            if let Some(w) = self.hit_one(rate, key).await {
-                wait = Some(wait.map_or(w, |x| x.max(w)));
+            if let Some(wait) = self.hit_one(rate, key).await {
+                return Err(Error::RateLimited {
+                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                });
             }
         }
-        match wait {
-            None => Ok(()),
-            Some(w) => Err(Error::RateLimited {
-                retry_after_secs: w.as_secs() + u64::from(w.subsec_nanos() > 0),
-            }),
-        }
+        Ok(())
     }
 
     /// None when under the limit, else how long until the window ends.
@@ -117,9 +131,12 @@ impl RateLimiter {
 
     fn memory_hit(&self, rate: Rate, key: &str) -> Option<Duration> {
         let now = Instant::now();
-        let mut table = self.memory.lock().unwrap_or_else(|e| e.into_inner());
-        if table.len() >= PRUNE_AT {
+        let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        let Memory { table, prune_at } = &mut *memory;
+        if table.len() >= *prune_at {
             table.retain(|_, w| w.ends > now);
+            // Next time only after the table has doubled: pruning stays amortized O(1).
+            *prune_at = (table.len() * 2).max(PRUNE_AT);
         }
         let window = table
             .entry(key.to_owned())
@@ -158,7 +175,13 @@ async fn redis_hit(
         .await?;
     let () = pipeline.incr(key).await?;
     let () = pipeline.pttl(key).await?;
-    let (_, hits, ttl_ms): (Option<String>, i64, i64) = pipeline.all().await?;
+    let (_, hits, mut ttl_ms): (Option<String>, i64, i64) = pipeline.all().await?;
+    if ttl_ms < 0 {
+        // The window expired between SET and INCR, which recreated the key without a TTL:
+        // give it one, or the key would block for good.
+        let _: bool = client.pexpire(key, window_ms, None).await?;
+        ttl_ms = window_ms;
+    }
     let over = hits > i64::from(rate.max);
     Ok(over.then(|| Duration::from_millis(ttl_ms.clamp(1, window_ms) as u64)))
 }
@@ -196,6 +219,10 @@ mod tests {
         assert_eq!(retry_after_secs, 1, "rounded up to whole seconds");
         assert!(limiter.hit(rate, &["b"]).await.is_ok(), "keys are separate");
         assert!(limiter.hit(None, &["a"]).await.is_ok(), "no rate, no limit");
+        // Blocked on its first key, a hit does not count against the next one.
+        assert!(limiter.hit(rate, &["a", "c"]).await.is_err());
+        assert!(limiter.hit(rate, &["c"]).await.is_ok());
+        assert!(limiter.hit(rate, &["c"]).await.is_ok());
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert!(limiter.hit(rate, &["a"]).await.is_ok(), "a new window");
     }

@@ -34,7 +34,7 @@ pub async fn run(
     retry!(
         "candle backfill",
         &shutdown,
-        backfill_all(&services).instrument(span.clone())
+        backfill_all(&services, &fence).instrument(span.clone())
     );
     drop(guard);
     // The first pass rebuilds the whole current trading day; later ones the recent window.
@@ -61,7 +61,7 @@ pub async fn run(
 }
 
 /// Gives every stock without candles its history.
-pub async fn backfill_all(services: &Services) -> Result<usize> {
+pub async fn backfill_all(services: &Services, fence: &Fence) -> Result<usize> {
     let config = &services.config;
     let cal = market::load_config(&services.db, config.market_timezone)
         .await?
@@ -70,7 +70,11 @@ pub async fn backfill_all(services: &Services) -> Result<usize> {
     let now = services.clock.now();
     let mut written = 0;
     for stock in stocks::list(&services.db, Listing::All).await? {
-        written += backfill::ensure_history(&services.db, &cal, settings, &stock, now).await?;
+        // One fenced transaction per stock, like the rebuild.
+        let txn = services.db.begin().await?;
+        fence.check(&txn).await?;
+        written += backfill::ensure_history(&txn, &cal, settings, &stock, now).await?;
+        txn.commit().await?;
     }
     if written > 0 {
         tracing::info!(candles = written, "backfilled candle history");

@@ -54,6 +54,8 @@ impl std::str::FromStr for IpRange {
 
 /// The address rate limits and the audit log see.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAddr {
+    // On a dual-stack listener IPv4 peers show up as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|r| r.contains(ip));
     if !is_trusted(peer) {
         return peer;
@@ -67,7 +69,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAd
         .collect::<Vec<_>>();
     let mut client = peer;
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
+        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) => {
                 client = ip;
                 if !is_trusted(ip) {
@@ -132,6 +134,11 @@ mod tests {
         assert_eq!(
             client_ip(ip("10.0.0.5"), &xff("junk"), &trusted),
             ip("10.0.0.5")
+        );
+        // IPv4 proxies reached over a dual-stack socket.
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.5"), &xff("5.5.5.5"), &trusted),
+            ip("5.5.5.5")
         );
         // Nothing trusted: never read.
         assert_eq!(

@@ -20,6 +20,10 @@ const WIRE_VERSION: u32 = 1;
 #[derive(Serialize, Deserialize)]
 struct Envelope<E> {
     v: u32,
+    /// The publishing process, which has delivered the event to itself already. (Absent from
+    /// older publishers: 0, never a live origin.)
+    #[serde(default)]
+    origin: u64,
     event: E,
 }
 
@@ -36,6 +40,8 @@ pub struct RedisBus {
     local: broadcast::Sender<Arc<Event>>,
     /// The one channel all events travel on: `<prefix>:events`.
     channel: String,
+    /// This process, in envelopes: its own events come back from Redis and are skipped.
+    origin: u64,
 }
 
 /// How long start-up waits for Redis before going on degraded.
@@ -59,7 +65,12 @@ impl RedisBus {
             builder
                 .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
                 .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
-                .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT);
+                .with_performance_config(|p| {
+                    p.default_command_timeout = COMMAND_TIMEOUT;
+                    // fred's buffer between the socket and `forward` (32 by default) would drop
+                    // messages in bursts such as the queued orders run at the open.
+                    p.broadcast_channel_capacity = LOCAL_CAPACITY;
+                });
             builder
         };
         let publisher = builder().build().map_err(err)?;
@@ -71,7 +82,8 @@ impl RedisBus {
         subscriber.connect();
         let channel = format!("{prefix}:events");
         let local = broadcast::channel(LOCAL_CAPACITY).0;
-        tokio::spawn(forward(messages, local.clone(), shutdown.clone()));
+        let origin = rand::random::<u64>().max(1);
+        tokio::spawn(forward(messages, local.clone(), origin, shutdown.clone()));
         tokio::spawn(keep_subscribed(
             subscriber.clone(),
             publisher.clone(),
@@ -89,6 +101,7 @@ impl RedisBus {
             subscriber,
             local,
             channel,
+            origin,
         })
     }
 
@@ -140,9 +153,11 @@ async fn keep_subscribed(
     let _ = publisher.quit().await;
 }
 
+/// Forwards other instances' events from Redis to this instance's subscribers.
 async fn forward(
     mut rx: broadcast::Receiver<Message>,
     local: broadcast::Sender<Arc<Event>>,
+    origin: u64,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -156,6 +171,7 @@ async fn forward(
                     continue;
                 };
                 match serde_json::from_str::<Envelope<serde_json::Value>>(&text) {
+                    Ok(env) if env.origin == origin => {} // delivered when published
                     Ok(env) if env.v == WIRE_VERSION => match serde_json::from_value(env.event) {
                         Ok(event) => {
                             let _ = local.send(Arc::new(event));
@@ -176,23 +192,23 @@ async fn forward(
 
 #[async_trait::async_trait]
 impl EventBus for RedisBus {
-    /// Publishes through Redis; while Redis is unreachable the event is delivered to this
-    /// instance only, so its own subscribers keep their feeds.
+    /// Delivers to this instance at once, then publishes through Redis for the others (which
+    /// miss it while Redis is unreachable; this instance's subscribers never do).
     async fn publish(&self, event: Event) -> Result<(), BusError> {
         let payload = serde_json::to_string(&Envelope {
             v: WIRE_VERSION,
+            origin: self.origin,
             event: &event,
         })
         .map_err(|e| BusError(e.to_string()))?;
+        let _ = self.local.send(Arc::new(event));
         if !self.publisher.is_connected() {
-            let _ = self.local.send(Arc::new(event));
             return Ok(());
         }
         let published: Result<i64, _> =
             self.publisher.publish(self.channel.as_str(), payload).await;
         if let Err(e) = published {
-            tracing::warn!(error = %e, "publishing to Redis failed: delivering locally only");
-            let _ = self.local.send(Arc::new(event));
+            tracing::warn!(error = %e, "publishing to Redis failed: other instances miss an event");
         }
         Ok(())
     }

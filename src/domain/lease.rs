@@ -26,6 +26,8 @@ pub const ENGINE_LOCK: i64 = 0x5A45_4252;
 const BARRIER_LOCK: i64 = ENGINE_LOCK + 1;
 /// A lease check that takes longer than this counts as lost.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest wait for a whole attempt at the lease (connect, lock, barrier).
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Is the lease still granted to backend `$1`? (`$2` is `ENGINE_LOCK`; a bigint key shows in
 /// pg_locks as classid = high 32 bits, objid = low 32 bits.)
@@ -82,8 +84,16 @@ pub enum Lease {
         conn: Option<PgConnection>,
         /// Backend pid while the lock is held.
         held_by: Option<i32>,
+        /// The backend of a session we gave up on while it held the lock: if the server has
+        /// not noticed yet, it still holds the lease, and nobody could take it.
+        orphan: Option<i32>,
     },
 }
+
+/// Server-side keepalives on the lease session, so the server drops the lock of a leader that
+/// vanished within about 20 s instead of the system default of hours.
+const KEEPALIVES: &str = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; \
+     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000";
 
 impl Lease {
     /// The right kind of lease for this database.
@@ -93,23 +103,46 @@ impl Lease {
                 url: url.to_owned(),
                 conn: None,
                 held_by: None,
+                orphan: None,
             },
             _ => Lease::Solo,
         }
     }
 
-    /// Takes the lease if it is free; `Some(fence)` when this instance now holds it.
+    /// Takes the lease if it is free; `Some(fence)` when this instance now holds it. Every
+    /// step is bounded in time: a stuck session is dropped and the next call starts afresh.
     pub async fn try_acquire(&mut self) -> Result<Option<Fence>> {
-        let Lease::Advisory { url, conn, held_by } = self else {
+        let Lease::Advisory {
+            url,
+            conn,
+            held_by,
+            orphan,
+        } = self
+        else {
             return Ok(Some(Fence::Solo));
         };
-        if conn.is_none() {
-            *conn = Some(PgConnection::connect(url).await.map_err(Error::internal)?);
-        }
-        let Some(session) = conn.as_mut() else {
-            return Ok(None);
-        };
         let attempt = async {
+            if conn.is_none() {
+                let mut fresh = PgConnection::connect(url).await?;
+                sqlx::raw_sql(KEEPALIVES).execute(&mut fresh).await?;
+                *conn = Some(fresh);
+            }
+            let Some(session) = conn.as_mut() else {
+                return Ok(None);
+            };
+            if let Some(pid) = *orphan {
+                // Only if that backend still holds our lock (pids are reused).
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+                     AND pid = $1 AND objid::bigint = $2 AND granted AND database = \
+                     (SELECT oid FROM pg_database WHERE datname = current_database())",
+                )
+                .bind(pid)
+                .bind(ENGINE_LOCK & 0xFFFF_FFFF)
+                .execute(&mut *session)
+                .await?;
+                *orphan = None;
+            }
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(ENGINE_LOCK)
                 .fetch_one(&mut *session)
@@ -132,15 +165,19 @@ impl Lease {
                 .await?;
             Ok::<_, sqlx::Error>(Some(pid))
         };
-        match attempt.await {
-            Ok(pid) => {
+        match tokio::time::timeout(STEP_TIMEOUT, attempt).await {
+            Ok(Ok(pid)) => {
                 *held_by = pid;
                 Ok(pid.map(|pid| Fence::Advisory { pid }))
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 // A broken session: start from a fresh one next time.
                 *conn = None;
                 Err(Error::internal(e))
+            }
+            Err(_) => {
+                *conn = None;
+                Err(Error::internal("the lease session did not answer in time"))
             }
         }
     }
@@ -165,12 +202,38 @@ impl Lease {
         )
     }
 
-    /// Gives the lease up by ending its session (the server then drops the lock).
+    /// Forgets a lease found lost: its session may be half-open with the server still holding
+    /// the lock, so its backend is ended from a fresh session at the next attempt.
+    pub fn abandon(&mut self) {
+        if let Lease::Advisory {
+            conn,
+            held_by,
+            orphan,
+            ..
+        } = self
+        {
+            *orphan = held_by.take();
+            *conn = None;
+        }
+    }
+
+    /// Gives the lease up by ending its session (the server then drops the lock). If the
+    /// session does not close cleanly, its backend is remembered and ended from a fresh
+    /// session at the next attempt.
     pub async fn release(&mut self) {
-        if let Lease::Advisory { conn, held_by, .. } = self {
-            *held_by = None;
+        if let Lease::Advisory {
+            conn,
+            held_by,
+            orphan,
+            ..
+        } = self
+        {
+            let pid = held_by.take();
             if let Some(session) = conn.take() {
-                let _ = tokio::time::timeout(CHECK_TIMEOUT, session.close()).await;
+                let closed = tokio::time::timeout(CHECK_TIMEOUT, session.close()).await;
+                if !matches!(closed, Ok(Ok(()))) {
+                    *orphan = pid;
+                }
             }
         }
     }

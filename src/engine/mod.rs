@@ -43,10 +43,11 @@ pub async fn run(services: Services, shutdown: CancellationToken) {
         term.cancel();
         while tasks.join_next().await.is_some() {}
         services.leader.send_replace(false);
-        lease.release().await;
         if !lost {
+            lease.release().await;
             return;
         }
+        lease.abandon();
         tracing::warn!("engine lease lost: engine stopped, standing by");
     }
 }
@@ -55,7 +56,11 @@ pub async fn run(services: Services, shutdown: CancellationToken) {
 async fn acquire(lease: &mut Lease, shutdown: &CancellationToken) -> Option<Fence> {
     let mut logged = false;
     loop {
-        match lease.try_acquire().await {
+        let attempt = tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            attempt = lease.try_acquire() => attempt,
+        };
+        match attempt {
             Ok(Some(fence)) => return Some(fence),
             Ok(None) if !logged => {
                 tracing::info!("another instance runs the engine: standing by");

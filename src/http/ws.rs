@@ -87,15 +87,21 @@ pub async fn upgrade(
         })
 }
 
-/// Browsers send `Origin`: it must be on the allow-list (when there is one). Other clients
-/// send none and are let through; they authenticate with tokens like everyone else.
+/// Browsers send `Origin`: it must be this server itself (GraphiQL's page) or on the
+/// allow-list (when there is one). Other clients send none and are let through; they
+/// authenticate with tokens like everyone else.
 fn origin_allowed(headers: &HeaderMap, allowed: Option<&[String]>) -> bool {
-    match (headers.get(header::ORIGIN), allowed) {
-        (None, _) | (_, None) => true,
-        (Some(origin), Some(list)) => origin
-            .to_str()
-            .is_ok_and(|o| list.iter().any(|a| a.eq_ignore_ascii_case(o))),
-    }
+    let (Some(origin), Some(list)) = (headers.get(header::ORIGIN), allowed) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let same_origin = origin
+        .split_once("://")
+        .zip(headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .is_some_and(|((_, host), expected)| host.eq_ignore_ascii_case(expected));
+    same_origin || list.iter().any(|a| a.eq_ignore_ascii_case(origin))
 }
 
 /// The first subprotocol the client offers that we speak.

@@ -411,6 +411,20 @@ async fn cors_and_websocket_origins_follow_the_allow_list() {
         other => panic!("expected 403, got {other:?}"),
     }
 
+    // The server's own pages (GraphiQL) are same-origin: always allowed.
+    let mut own = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    own.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    own.headers_mut().insert(
+        "Origin",
+        HeaderValue::from_str(&format!("http://{}", app.addr)).unwrap(),
+    );
+    assert!(connect_async(own).await.is_ok(), "same origin");
+
     // Production without an allow-list: no cross-origin browser access at all.
     let prod = spawn_app_with(&[("ZEBRAT_PROFILE", "production")]).await;
     let r = prod

@@ -297,8 +297,7 @@ impl Trading {
             apply_fill(&txn, &user, held, &order, &fill, now).await?;
             order
         } else {
-            let stock = tradable(&txn, cmd.stock_id).await?;
-            queue(&txn, &user, &cmd, &stock, now).await?
+            queue(&txn, &user, &cmd, &context, now).await?
         };
         txn.commit().await?;
         self.after_change(&order).await;
@@ -856,17 +855,18 @@ async fn save_position(
     Ok(())
 }
 
-/// Queues an order while the market is closed, reserving its estimated cost or its shares.
+/// Queues an order while the market is closed, reserving its estimated cost (at the price in
+/// `context`) or its shares (from the position in `context`).
 async fn queue(
     conn: &impl ConnectionTrait,
     user: &users::Model,
     cmd: &PlaceOrder,
-    stock: &Quote,
+    context: &OrderContext,
     now: DateTime<Utc>,
 ) -> Result<Order> {
     match cmd.side {
         Side::Buy => {
-            let estimate = total(stock.last_cents, cmd.quantity)?;
+            let estimate = total(context.price_cents, cmd.quantity)?;
             let available = user.cash_cents - user.reserved_cents;
             if available < estimate {
                 return Err(Error::InsufficientFunds(format!(
@@ -889,10 +889,8 @@ async fn queue(
             insert_order(conn, user.id, cmd, how, now).await
         }
         Side::Sell => {
-            let held = position(conn, user.id, cmd.stock_id).await?;
-            let free = held
-                .as_ref()
-                .map_or(0, |p| p.quantity - p.reserved_quantity);
+            let held = context.position.as_ref();
+            let free = held.map_or(0, |p| p.quantity - p.reserved_quantity);
             let Some(p) = held.filter(|_| free >= cmd.quantity) else {
                 return Err(Error::InsufficientShares(format!(
                     "holds {free} free shares"

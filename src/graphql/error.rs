@@ -48,6 +48,16 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// An error about the request itself (raised before any resolver runs), with its code.
+pub fn coded_error(message: impl Into<String>, code: &'static str) -> async_graphql::ServerError {
+    let mut error = async_graphql::ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
 /// Parses a GraphQL `ID` into a database id.
 pub fn parse_id(id: &async_graphql::ID, field: &'static str) -> Result<i64, Error> {
     id.parse::<i64>()

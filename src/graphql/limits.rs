@@ -10,6 +10,7 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
+use super::error::coded_error;
 use crate::config::GraphqlLimits;
 
 /// The extension that enforces [`GraphqlLimits`], and refuses introspection when it is off
@@ -77,12 +78,10 @@ impl Extension for DocumentLimitsCheck {
             )));
         }
         if !self.introspection && introspects(&doc) {
-            let mut error = ServerError::new("introspection is disabled on this server", None);
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", "FORBIDDEN");
-            return Err(error);
+            return Err(coded_error(
+                "introspection is disabled on this server",
+                "FORBIDDEN",
+            ));
         }
         next.run(ctx, query, variables).await
     }
@@ -107,12 +106,7 @@ fn introspects(doc: &ExecutableDocument) -> bool {
 }
 
 fn too_big(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", "BAD_USER_INPUT");
-    error
+    coded_error(message, "BAD_USER_INPUT")
 }
 
 /// Aliased fields anywhere in the document (operations and fragments).

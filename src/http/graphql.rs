@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use super::client_addr::client_ip;
 use crate::{
     app::AppState,
-    graphql::{Caller, ClientAddr},
+    graphql::{Caller, ClientAddr, error::coded_error},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -256,11 +256,7 @@ pub fn operation<'a>(
 }
 
 fn request_error(media: Media, status: StatusCode, message: &str) -> Response {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", "BAD_USER_INPUT");
+    let error = coded_error(message, "BAD_USER_INPUT");
     let body = serde_json::to_string(&Errors {
         errors: std::slice::from_ref(&error),
     })

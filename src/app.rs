@@ -1,12 +1,6 @@
 //! The composition root: `main` and the tests build the application through here.
 
-use std::{
-    net::SocketAddr,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
+use std::{net::SocketAddr, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -16,71 +10,19 @@ use crate::{
     bus::{InProcessBus, RedisBus, SharedBus},
     clock::{SharedClock, SystemClock},
     config::{Config, redact_url},
-    db,
     domain::{
         admin::Administration,
         auth::AuthService,
+        market::{Market, backfill},
         money, seed,
         trading::{Limits, Trading},
     },
     engine,
-    graphql::{self, AppSchema},
-    http,
-    ratelimit::RateLimiter,
+    graphql::{self, live::LiveCounters},
+    http::{self, AppState},
+    infra::{db, lease::Lease, ratelimit::RateLimiter},
+    services::Services,
 };
-
-/// Everything resolvers and background tasks share. Cheap to clone.
-#[derive(Clone)]
-pub struct Services {
-    pub config: Arc<Config>,
-    pub db: DatabaseConnection,
-    pub clock: SharedClock,
-    pub bus: SharedBus,
-    pub auth: AuthService,
-    pub trading: Trading,
-    pub admin: Administration,
-    /// This instance's open sockets and subscriptions.
-    pub live: Arc<LiveCounters>,
-    /// True while this instance holds the engine lease and runs the engine.
-    pub leader: Arc<watch::Sender<bool>>,
-    pub limiter: RateLimiter,
-}
-
-/// Counters of live connections on this instance (for the admin statistics).
-#[derive(Debug, Default)]
-pub struct LiveCounters {
-    pub connections: AtomicUsize,
-    pub subscriptions: AtomicUsize,
-}
-
-/// Holds one unit of a counter; gives it back when dropped.
-pub struct Counted(Arc<LiveCounters>, fn(&LiveCounters) -> &AtomicUsize);
-
-impl Counted {
-    pub fn new(live: &Arc<LiveCounters>, which: fn(&LiveCounters) -> &AtomicUsize) -> Self {
-        which(live).fetch_add(1, Ordering::Relaxed);
-        Counted(live.clone(), which)
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        (self.1)(&self.0).fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// State handed to axum handlers.
-#[derive(Clone)]
-pub struct AppState {
-    pub services: Services,
-    pub schema: AppSchema,
-    /// Shared executions of public subscriptions.
-    pub feeds: http::ws::Feeds,
-    /// Cancelled when the server stops: open WebSockets close with 1001.
-    pub shutdown: CancellationToken,
-    /// Logged-in sockets by user, so they can be cut off.
-    pub sessions: http::ws::Sessions,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -101,6 +43,10 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The engine's lease lives on this database.
+    db: DatabaseConnection,
+    /// Set by the engine while this instance holds its lease.
+    leader: watch::Sender<bool>,
     shutdown: CancellationToken,
 }
 
@@ -159,11 +105,12 @@ impl Application {
             max_order_quantity: config.max_order_quantity,
         };
         let trading = Trading::new(db.clone(), clock.clone(), bus.clone(), limits);
+        let market = Market::new(db.clone(), clock.clone(), (&config).into());
         let admin = Administration::new(
             db.clone(),
             clock.clone(),
             bus.clone(),
-            config.backfill_settings(),
+            backfill::Settings::from(&config),
             config.market_timezone,
             (config.default_drift, config.default_volatility),
         );
@@ -175,26 +122,31 @@ impl Application {
             })?;
         let services = Services {
             config: Arc::new(config),
-            db,
             clock,
             bus,
             auth,
+            market,
             trading,
             admin,
-            live: Arc::default(),
-            leader: Arc::new(watch::channel(false).0),
             limiter,
         };
-        let schema = graphql::build_schema(services.clone());
+        let live = Arc::<LiveCounters>::default();
+        let schema = graphql::build_schema(services.clone(), live.clone());
+        let (leader, leader_rx) = watch::channel(false);
         Ok(Self {
             listener,
             state: AppState {
                 services,
                 schema,
+                database: db.clone(),
                 feeds: Default::default(),
-                shutdown: shutdown.clone(),
                 sessions: Default::default(),
+                live,
+                leader: leader_rx,
+                shutdown: shutdown.clone(),
             },
+            db,
+            leader,
             shutdown,
         })
     }
@@ -207,6 +159,16 @@ impl Application {
 
     pub fn services(&self) -> &Services {
         &self.state.services
+    }
+
+    /// The database connection pool (tests read and write rows directly through it).
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// True while this instance holds the engine lease.
+    pub fn leader(&self) -> watch::Receiver<bool> {
+        self.state.leader.clone()
     }
 
     /// The shared subscription executions of this instance.
@@ -227,7 +189,14 @@ impl Application {
         tracing::info!(?role, "starting");
         let mut tasks = JoinSet::new();
         if role.runs_engine() {
-            tasks.spawn(engine::run(services.clone(), self.shutdown.clone()));
+            let lease = Lease::for_database(&self.db, &services.config.database_url);
+            tasks.spawn(engine::run(
+                services.clone(),
+                self.db.clone(),
+                lease,
+                self.leader,
+                self.shutdown.clone(),
+            ));
         }
         tasks.spawn(
             self.state
@@ -247,4 +216,73 @@ impl Application {
         while tasks.join_next().await.is_some() {}
         served
     }
+}
+
+/// How `zebrat migrate` moves the schema.
+#[derive(Debug, Clone, Copy)]
+pub enum Migration {
+    Up,
+    /// Roll back this many migrations.
+    Down(u32),
+    /// Only report which migrations are applied.
+    Status,
+}
+
+/// Runs `zebrat migrate`; returns `(name, applied)` for every migration afterwards.
+pub async fn migrate(
+    config: &Config,
+    action: Migration,
+) -> Result<Vec<(String, bool)>, StartupError> {
+    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    match action {
+        Migration::Up => db::migrate_up(&conn).await?,
+        Migration::Down(steps) => db::migrate_down(&conn, Some(steps)).await?,
+        Migration::Status => {}
+    }
+    Ok(db::migration_status(&conn).await?)
+}
+
+/// Runs `zebrat seed`: reference data where missing, demo data into an empty database.
+/// Returns whether demo data was written.
+pub async fn seed(config: &Config) -> Result<bool, StartupError> {
+    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    db::migrate_up(&conn).await?;
+    let clock = SystemClock;
+    seed::reference_data(&conn, &clock, config.market_timezone).await?;
+    Ok(seed::demo_data(&conn, &clock, config.market_timezone).await?)
+}
+
+/// What `zebrat market` does to the emergency override.
+#[derive(Debug, Clone)]
+pub enum MarketOverride {
+    Open(Option<String>),
+    Close(Option<String>),
+    Auto,
+}
+
+/// Runs `zebrat market`: changes the override, tells running servers through Redis when
+/// there is one (without it they notice within seconds), and returns the state now.
+pub async fn override_market(
+    config: &Config,
+    action: MarketOverride,
+) -> Result<crate::domain::market::MarketStatus, StartupError> {
+    use crate::{bus::EventBus, domain::market};
+    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    let now = crate::clock::Clock::now(&SystemClock);
+    match action {
+        MarketOverride::Open(reason) => {
+            market::set_override(&conn, true, reason, None, now).await?
+        }
+        MarketOverride::Close(reason) => {
+            market::set_override(&conn, false, reason, None, now).await?
+        }
+        MarketOverride::Auto => market::clear_override(&conn, now).await?,
+    }
+    if let Some(url) = &config.redis_url {
+        let shutdown = CancellationToken::new();
+        let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
+        bus.publish(crate::bus::Event::MarketConfigChanged).await?;
+        shutdown.cancel();
+    }
+    Ok(market::status(&conn, config.market_timezone, now).await?)
 }

@@ -5,10 +5,9 @@ use std::{net::SocketAddr, time::Duration};
 use chrono_tz::Tz;
 use rand::RngExt;
 
-use crate::{
-    http::client_addr::IpRange,
-    ratelimit::{Rate, RateLimits},
-};
+use ipnet::IpNet;
+
+use crate::infra::ratelimit::{Rate, RateLimits};
 
 /// How strict the server is about its own setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +80,7 @@ pub struct Config {
     pub max_order_quantity: i64,
     pub rate_limits: RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
-    pub trusted_proxies: Vec<IpRange>,
+    pub trusted_proxies: Vec<IpNet>,
     pub graphql: GraphqlLimits,
     /// Schema introspection (`__schema`, `__type`) is answered.
     pub introspection: bool,
@@ -220,7 +219,10 @@ impl Config {
                 register: rate(&var, "RATE_LIMIT_REGISTER", "10/3600")?,
                 orders: rate(&var, "RATE_LIMIT_ORDERS", "10/60")?,
             },
-            trusted_proxies: list(&var, "TRUSTED_PROXIES")?,
+            trusted_proxies: list::<TrustedProxy>(&var, "TRUSTED_PROXIES")?
+                .into_iter()
+                .map(|p| p.0)
+                .collect(),
             graphql: GraphqlLimits {
                 max_depth: parse(&var, "GRAPHQL_MAX_DEPTH", Some(16))?,
                 max_complexity: parse(&var, "GRAPHQL_MAX_COMPLEXITY", Some(1000))?,
@@ -241,15 +243,6 @@ impl Config {
             max_subscriptions_per_connection: parse(&var, "WS_MAX_SUBSCRIPTIONS", Some(100))?,
             max_connections_per_user: parse(&var, "WS_MAX_CONNECTIONS_PER_USER", Some(10))?,
         })
-    }
-
-    /// How much candle history new stocks get.
-    pub fn backfill_settings(&self) -> crate::domain::market::backfill::Settings {
-        crate::domain::market::backfill::Settings {
-            days: self.candle_backfill_days,
-            max_step_pct: self.max_tick_pct,
-            seed: self.sim_seed,
-        }
     }
 
     /// True when the server runs the embedded SQLite database.
@@ -309,6 +302,20 @@ fn list<T: std::str::FromStr>(
                 .map_err(|_| ConfigError(format!("{key} has an invalid entry `{item}`")))
         })
         .collect()
+}
+
+/// A `TRUSTED_PROXIES` entry: a CIDR block (`10.0.0.0/8`) or one address (`::1`).
+struct TrustedProxy(IpNet);
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = ipnet::AddrParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<std::net::IpAddr>() {
+            Ok(addr) => Ok(TrustedProxy(IpNet::from(addr))),
+            Err(_) => s.parse().map(TrustedProxy),
+        }
+    }
 }
 
 fn positive_secs(secs: f64, key: &str) -> Result<Duration, ConfigError> {
@@ -399,6 +406,17 @@ mod tests {
         assert!(config(&[("MAX_TICK_PCT", "2")]).is_err());
         assert!(config(&[("SIM_SEED", "abc")]).is_err());
         assert_eq!(config(&[("SIM_SEED", "42")]).unwrap().sim_seed, Some(42));
+    }
+
+    #[test]
+    fn trusted_proxies_take_blocks_and_addresses() {
+        let c = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c.trusted_proxies[0].contains(&ip("10.1.2.3")));
+        assert!(!c.trusted_proxies[0].contains(&ip("11.0.0.1")));
+        assert!(c.trusted_proxies[1].contains(&ip("::1")));
+        assert!(config(&[("TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+        assert!(config(&[("TRUSTED_PROXIES", "proxy")]).is_err());
     }
 
     #[test]

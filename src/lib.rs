@@ -4,12 +4,12 @@ pub mod app;
 pub mod bus;
 pub mod clock;
 pub mod config;
-pub mod db;
 pub mod domain;
 pub mod engine;
 pub mod graphql;
 pub mod http;
-pub mod ratelimit;
+pub mod infra;
+pub mod services;
 pub mod telemetry;
 
 pub use app::Application;

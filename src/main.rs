@@ -1,15 +1,12 @@
 //! The `zebrat` command: serve (default), migrate, seed, export-schema.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use zebrat::{
     Application, Config,
-    bus::{Event, EventBus, RedisBus},
-    clock::{self, SystemClock},
+    app::{self, MarketOverride, Migration},
     config::Role,
-    db,
-    domain::{market, seed},
     graphql, telemetry,
 };
 
@@ -124,48 +121,26 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             app.run_until_stopped().await?;
         }
         Command::Migrate { action } => {
-            let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
-            match action {
-                MigrateAction::Up => db::migrate_up(&conn).await?,
-                MigrateAction::Down { steps } => db::migrate_down(&conn, Some(steps)).await?,
-                MigrateAction::Status => {
-                    for (name, applied) in db::migration_status(&conn).await? {
-                        tracing::info!("{} {name}", if applied { "applied" } else { "pending" });
-                    }
-                }
+            let action = match action {
+                MigrateAction::Up => Migration::Up,
+                MigrateAction::Down { steps } => Migration::Down(steps),
+                MigrateAction::Status => Migration::Status,
+            };
+            for (name, applied) in app::migrate(&Config::from_env()?, action).await? {
+                tracing::info!("{} {name}", if applied { "applied" } else { "pending" });
             }
         }
         Command::Market { action } => {
-            let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
-            let now = clock::Clock::now(&SystemClock);
-            match action {
-                MarketAction::Open { reason } => {
-                    market::set_override(&conn, true, reason, None, now).await?
-                }
-                MarketAction::Close { reason } => {
-                    market::set_override(&conn, false, reason, None, now).await?
-                }
-                MarketAction::Auto => market::clear_override(&conn, now).await?,
-            }
-            // Tell running servers at once; without Redis they notice within seconds.
-            if let Some(url) = &config.redis_url {
-                let shutdown = tokio_util::sync::CancellationToken::new();
-                let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
-                bus.publish(Event::MarketConfigChanged).await?;
-                shutdown.cancel();
-            }
-            let status = market::status(&conn, config.market_timezone, now).await?;
+            let action = match action {
+                MarketAction::Open { reason } => MarketOverride::Open(reason),
+                MarketAction::Close { reason } => MarketOverride::Close(reason),
+                MarketAction::Auto => MarketOverride::Auto,
+            };
+            let status = app::override_market(&Config::from_env()?, action).await?;
             tracing::info!(open = status.is_open, emergency = status.emergency, reason = ?status.reason, "market state");
         }
         Command::Seed => {
-            let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url, config.database_pool_size).await?;
-            db::migrate_up(&conn).await?;
-            let clock = Arc::new(SystemClock);
-            seed::reference_data(&conn, clock.as_ref(), config.market_timezone).await?;
-            let seeded = seed::demo_data(&conn, clock.as_ref(), config.market_timezone).await?;
+            let seeded = app::seed(&Config::from_env()?).await?;
             tracing::info!(seeded, "seed finished");
         }
     }

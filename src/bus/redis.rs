@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::{BusError, BusHealth, Event, EventBus, LOCAL_CAPACITY};
+use crate::infra::retry::Backoff;
 
 /// Bumped when `Event` changes incompatibly; other versions are skipped, not fatal.
 const WIRE_VERSION: u32 = 1;
@@ -120,7 +121,7 @@ async fn keep_subscribed(
     mut reconnects: broadcast::Receiver<Server>,
     shutdown: CancellationToken,
 ) {
-    let mut delay = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         let subscribed = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -130,7 +131,7 @@ async fn keep_subscribed(
         };
         if subscribed {
             tracing::info!(%channel, "subscribed to Redis events");
-            delay = Duration::from_millis(100);
+            backoff.reset();
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 next = reconnects.recv() => {
@@ -141,12 +142,10 @@ async fn keep_subscribed(
                 }
             }
         } else {
-            tracing::debug!("Redis subscription failed; retrying in {delay:?}");
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(delay) => {}
+            tracing::debug!("Redis subscription failed; retrying");
+            if !backoff.wait(&shutdown).await {
+                break;
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
         }
     }
     let _ = subscriber.quit().await;

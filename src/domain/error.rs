@@ -69,6 +69,20 @@ impl Error {
     }
 }
 
+impl From<crate::infra::ratelimit::RateLimited> for Error {
+    fn from(e: crate::infra::ratelimit::RateLimited) -> Self {
+        Error::RateLimited {
+            retry_after_secs: e.retry_after_secs,
+        }
+    }
+}
+
+impl From<crate::infra::lease::LeaseError> for Error {
+    fn from(e: crate::infra::lease::LeaseError) -> Self {
+        Error::internal(e)
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         Error::Internal(format!("database: {err}"))

@@ -3,7 +3,6 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
-pub mod lease;
 pub mod market;
 pub mod money;
 pub mod seed;

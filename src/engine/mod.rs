@@ -2,31 +2,53 @@
 //! Each is a thin loop around domain step functions; errors are logged and retried, and every
 //! task stops when the shutdown token is cancelled.
 //!
-//! The engine runs only on the instance holding the engine lease (see `domain::lease`); the
+//! The engine runs only on the instance holding the engine lease (see `infra::lease`); the
 //! others stand by and take over when the leader stops or loses the lease.
 
 use std::time::Duration;
 
+use sea_orm::DatabaseConnection;
 use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    app::Services,
-    domain::lease::{Fence, Lease},
+    infra::lease::{Fence, Lease},
+    services::Services,
 };
+
+/// What engine tasks share.
+#[derive(Clone)]
+struct Ctx {
+    services: Services,
+    db: DatabaseConnection,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
 
 /// How often a standby tries for the lease and a leader checks it still holds it.
 const LEASE_POLL: Duration = Duration::from_secs(1);
 
 /// Holds or waits for the engine lease until shutdown, running the engine while it is held.
-pub async fn run(services: Services, shutdown: CancellationToken) {
-    let mut lease = Lease::for_database(&services.db, &services.config.database_url);
+pub async fn run(
+    services: Services,
+    db: DatabaseConnection,
+    mut lease: Lease,
+    leader: watch::Sender<bool>,
+    shutdown: CancellationToken,
+) {
+    let services = Ctx { services, db };
     loop {
         let Some(fence) = acquire(&mut lease, &shutdown).await else {
             return;
         };
         tracing::info!("engine lease acquired: this instance runs the engine");
-        services.leader.send_replace(true);
+        leader.send_replace(true);
         let term = shutdown.child_token();
         let mut tasks = spawn(&services, fence, &term);
         let lost = loop {
@@ -42,7 +64,7 @@ pub async fn run(services: Services, shutdown: CancellationToken) {
         };
         term.cancel();
         while tasks.join_next().await.is_some() {}
-        services.leader.send_replace(false);
+        leader.send_replace(false);
         if !lost {
             lease.release().await;
             return;
@@ -76,7 +98,7 @@ async fn acquire(lease: &mut Lease, shutdown: &CancellationToken) -> Option<Fenc
 }
 
 /// Starts the engine tasks under `fence`.
-fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
+fn spawn(services: &Ctx, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let (open_tx, open_rx) = watch::channel(false);
     // Tick rounds and rebuild passes both read-modify-write candles: one at a time.
@@ -114,33 +136,11 @@ async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool {
     }
 }
 
-/// Exponential back-off for a failing step: 200 ms doubling up to 30 s.
-struct Backoff(Duration);
-
-impl Backoff {
-    fn new() -> Self {
-        Backoff(Duration::from_millis(200))
-    }
-
-    /// Logs the failure and waits; false when shutdown came first.
-    async fn failed(
-        &mut self,
-        what: &str,
-        error: &crate::domain::Error,
-        shutdown: &CancellationToken,
-    ) -> bool {
-        tracing::warn!(%error, "{what} failed; retrying in {:?}", self.0);
-        let go_on = pause(shutdown, self.0).await;
-        self.0 = (self.0 * 2).min(Duration::from_secs(30));
-        go_on
-    }
-}
-
 /// Runs an expression yielding `Result` until it succeeds, backing off between failures;
 /// returns from the enclosing function on shutdown.
 macro_rules! retry {
     ($what:expr, $shutdown:expr, $step:expr) => {{
-        let mut backoff = $crate::engine::Backoff::new();
+        let mut backoff = $crate::infra::retry::Backoff::for_engine();
         loop {
             match $step.await {
                 Ok(v) => break v,
@@ -157,5 +157,3 @@ macro_rules! retry {
 mod aggregator;
 mod scheduler;
 mod ticker;
-
-pub use aggregator::{backfill_all, rebuild as rebuild_candles};

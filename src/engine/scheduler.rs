@@ -8,10 +8,11 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::Ctx;
 use crate::{
-    app::Services,
     bus::{Event, events::MarketStatus},
-    domain::{Result, lease::Fence, market},
+    domain::{Result, market},
+    infra::lease::Fence,
 };
 
 /// Changes made outside this process without an event (the `zebrat market` CLI on SQLite)
@@ -19,7 +20,7 @@ use crate::{
 const REFRESH: Duration = Duration::from_secs(5);
 
 pub async fn run(
-    services: Services,
+    services: Ctx,
     fence: Fence,
     open_tx: watch::Sender<bool>,
     shutdown: CancellationToken,
@@ -45,7 +46,7 @@ pub async fn run(
 
 /// Applies the state due now; returns when it next changes by itself.
 async fn evaluate(
-    services: &Services,
+    services: &Ctx,
     fence: &Fence,
     open_tx: &watch::Sender<bool>,
     published: &mut Option<MarketStatus>,

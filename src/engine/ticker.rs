@@ -12,25 +12,25 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::Ctx;
 use crate::{
-    app::Services,
     bus::{
         Event,
         events::{Tick, TickRound},
     },
     domain::{
         Error, Result,
-        lease::Fence,
         market::{
             candles::{self, Candle, Interval},
             gbm::{self, Params},
             stocks::{self, Listing},
         },
     },
+    infra::lease::Fence,
 };
 
 pub async fn run(
-    services: Services,
+    services: Ctx,
     fence: Fence,
     mut open: watch::Receiver<bool>,
     candle_writer: super::CandleWriter,
@@ -83,7 +83,7 @@ pub async fn run(
 }
 
 struct Ticker {
-    services: Services,
+    services: Ctx,
     fence: Fence,
     rng: StdRng,
     /// Unrounded prices, so sub-cent moves accumulate instead of being rounded away.

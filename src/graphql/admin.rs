@@ -1,7 +1,7 @@
 //! The admin API: stocks, market hours and holidays, the override, the audit log.
 //! Every field needs the ADMIN role (anonymous: UNAUTHENTICATED, customers: FORBIDDEN).
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, Json, Object, SimpleObject, Subscription,
@@ -16,13 +16,13 @@ use super::{
     context::ContextExt,
     error::{ApiResult, parse_id},
     guards::RoleGuard,
+    live::LiveCounters,
     market::{CandleInterval, Holiday, MarketDay, MarketState, Stock},
     trading::{
         Cash, Order, OrderStatus, Portfolio, Trade, connection, load_stock, orders_of, trades_of,
     },
 };
 use crate::{
-    app::Services,
     domain::{
         admin::{
             Admin, AuditEntry as DomainAuditEntry,
@@ -34,6 +34,7 @@ use crate::{
         money::from_cents,
         trading::page::PageRequest,
     },
+    services::Services,
 };
 
 #[derive(InputObject)]
@@ -202,12 +203,13 @@ pub struct AdminStats {
 }
 
 impl AdminStats {
-    fn new(s: &Services, stats: Stats) -> Self {
+    fn new(s: &Services, live: &LiveCounters, stats: Stats) -> Self {
+        let (connections, subscriptions) = live.snapshot();
         AdminStats {
             total_users: stats.total_users,
             active_users: stats.active_users,
-            open_subscriptions: s.live.subscriptions.load(Ordering::Relaxed) as u64,
-            open_connections: s.live.connections.load(Ordering::Relaxed) as u64,
+            open_subscriptions: subscriptions as u64,
+            open_connections: connections as u64,
             orders_today: stats.orders_today,
             traded_value_today: from_cents(stats.traded_value_today_cents),
             queued_orders: stats.queued_orders,
@@ -254,12 +256,13 @@ impl AdminSubscription {
     ) -> async_graphql::Result<impl Stream<Item = AdminStats> + use<>> {
         let admin = admin(ctx).await?;
         let services = ctx.services().clone();
+        let live = ctx.data_unchecked::<Arc<LiveCounters>>().clone();
         let ticks = tokio_stream_interval(STATS_EVERY);
         Ok(ticks.filter_map(move |_| {
-            let (services, admin) = (services.clone(), admin.clone());
+            let (services, live, admin) = (services.clone(), live.clone(), admin.clone());
             async move {
                 match services.admin.stats(&admin).await {
-                    Ok(stats) => Some(AdminStats::new(&services, stats)),
+                    Ok(stats) => Some(AdminStats::new(&services, &live, stats)),
                     Err(e) => {
                         tracing::warn!(error = %e, "admin stats feed");
                         None
@@ -281,7 +284,7 @@ fn tokio_stream_interval(every: std::time::Duration) -> impl Stream<Item = ()> {
 /// The caller's admin proof, checked against the database.
 async fn admin(ctx: &Context<'_>) -> ApiResult<Admin> {
     let s = ctx.services();
-    Ok(Admin::verify(&s.db, ctx.viewer()?, ctx.client_addr()).await?)
+    Ok(s.admin.verify(ctx.viewer()?, ctx.client_addr()).await?)
 }
 
 #[derive(Default)]
@@ -332,7 +335,8 @@ impl AdminQuery {
     async fn admin_stats(&self, ctx: &Context<'_>) -> ApiResult<AdminStats> {
         let admin = admin(ctx).await?;
         let s = ctx.services();
-        Ok(AdminStats::new(s, s.admin.stats(&admin).await?))
+        let live = ctx.data_unchecked::<Arc<LiveCounters>>();
+        Ok(AdminStats::new(s, live, s.admin.stats(&admin).await?))
     }
 
     /// Candle coverage per stock and interval: counts, first and last bucket, gaps.

@@ -3,11 +3,11 @@
 use async_graphql::Context;
 
 use crate::{
-    app::Services,
     domain::{
         Error,
         auth::{AuthService, Role, Viewer},
     },
+    services::Services,
 };
 
 /// Who is calling, as established by the transport (HTTP header or WebSocket init payload).
@@ -55,7 +55,7 @@ pub trait ContextExt {
             Limited::Register => limits.register,
             Limited::Order => limits.orders,
         };
-        services.limiter.hit(rate, keys).await
+        Ok(services.limiter.hit(rate, keys).await?)
     }
     /// The caller, who must be an admin (FORBIDDEN otherwise).
     fn admin(&self) -> Result<Viewer, Error> {

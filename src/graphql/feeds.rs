@@ -16,10 +16,7 @@ use super::{
 };
 use crate::{
     bus::Event,
-    domain::{
-        market::{self, candles, stocks},
-        money::from_cents,
-    },
+    domain::{market::candles, money::from_cents},
 };
 
 /// Root fields whose answers are the same for every caller.
@@ -71,9 +68,7 @@ impl FeedSubscription {
                 _ => None,
             })
         });
-        let now = market::status(&s.db, s.config.market_timezone, s.clock.now())
-            .await
-            .map_err(ApiError::from)?;
+        let now = s.market.status().await.map_err(ApiError::from)?;
         // Only changes: a state equal to the last one sent (the first read racing the first
         // event, or a new engine leader announcing the state it found) is not sent again.
         let mut last = None;
@@ -97,62 +92,16 @@ impl FeedSubscription {
     }
 }
 
-/// Most stocks one `ticks` subscription may name.
-const MAX_STOCK_IDS: usize = 500;
-
-/// The stock ids a `ticks` subscription asked for (None: all); NOT_FOUND for unknown ones.
+/// The stock ids a `ticks` subscription asked for (None: all).
 async fn wanted_stocks(
     ctx: &Context<'_>,
     stock_ids: Option<Vec<ID>>,
     symbols: Option<Vec<String>>,
 ) -> Result<Option<HashSet<i64>>, crate::domain::Error> {
-    use crate::domain::Error;
-    let db = &ctx.services().db;
-    let asked = stock_ids.as_ref().map_or(0, Vec::len) + symbols.as_ref().map_or(0, Vec::len);
-    if asked > MAX_STOCK_IDS {
-        return Err(Error::bad_input(
-            "stockIds",
-            format!("ask for at most {MAX_STOCK_IDS} stocks (or for none, to get all)"),
-        ));
-    }
-    match (stock_ids, symbols) {
-        (None, None) => Ok(None),
-        (Some(_), Some(_)) => Err(Error::bad_input(
-            "symbols",
-            "give stockIds or symbols, not both",
-        )),
-        (Some(ids), None) => {
-            let ids = ids
-                .iter()
-                .map(|id| parse_id(id, "stockIds"))
-                .collect::<Result<HashSet<_>, _>>()?;
-            let known = stocks::by_ids(db, &ids.iter().copied().collect::<Vec<_>>()).await?;
-            match ids.iter().find(|id| !known.contains_key(id)) {
-                Some(missing) => Err(Error::NotFound(format!("stock {missing}"))),
-                None => Ok(Some(ids)),
-            }
-        }
-        (None, Some(symbols)) => {
-            if symbols.iter().any(|s| s.len() > 32) {
-                return Err(Error::bad_input(
-                    "symbols",
-                    "a symbol is at most 32 characters",
-                ));
-            }
-            let known = stocks::ids_by_symbols(db, &symbols).await?;
-            symbols
-                .iter()
-                .map(|s| {
-                    let symbol = s.trim().to_uppercase();
-                    known
-                        .get(&symbol)
-                        .copied()
-                        .ok_or_else(|| Error::NotFound(format!("stock {symbol}")))
-                })
-                .collect::<Result<HashSet<_>, _>>()
-                .map(Some)
-        }
-    }
+    let ids = stock_ids
+        .map(|ids| ids.iter().map(|id| parse_id(id, "stockIds")).collect())
+        .transpose()?;
+    ctx.services().market.watched_stocks(ids, symbols).await
 }
 
 async fn tick_stream(
@@ -190,7 +139,11 @@ async fn candle_stream(
     stock_id: ID,
     interval: CandleInterval,
 ) -> ApiResult<impl Stream<Item = Candle> + use<>> {
-    let stock = stocks::by_id(&ctx.services().db, parse_id(&stock_id, "stockId")?).await?;
+    let stock = ctx
+        .services()
+        .market
+        .stock(parse_id(&stock_id, "stockId")?)
+        .await?;
     let wanted = candles::Interval::from(interval).as_str();
     Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
         let Event::TickRound(round) = &*e else {

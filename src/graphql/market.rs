@@ -14,21 +14,19 @@ use super::{
     error::{ApiResult, parse_id},
 };
 use crate::{
-    app::Services,
     bus::events::MarketStatus,
     domain::{
         Error,
         market::{
-            self,
+            self, CandleWindow,
             candles::{self, Interval},
-            stocks::{self, Listing, Quote},
+            stocks::{Listing, Quote},
         },
         money::from_cents,
     },
+    services::Services,
 };
 
-/// Most candles one request returns.
-pub const MAX_CANDLES: u64 = 2_000;
 /// Points in a stock's `trend`.
 pub const TREND_POINTS: u64 = 24;
 
@@ -242,7 +240,9 @@ impl Loader<i64> for TrendLoader {
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<i64>>, Self::Error> {
-        candles::trends(&self.0.db, keys, TREND_POINTS)
+        self.0
+            .market
+            .trends(keys, TREND_POINTS)
             .await
             .map_err(Arc::new)
     }
@@ -256,31 +256,11 @@ async fn load_candles(
     to: Option<DateTime<Utc>>,
     last: Option<i32>,
 ) -> ApiResult<Vec<Candle>> {
-    let last = match last {
-        None => None,
-        Some(n) if n >= 1 && n as u64 <= MAX_CANDLES => Some(n as u64),
-        Some(_) => {
-            return Err(Error::bad_input(
-                "last",
-                format!("last must be between 1 and {MAX_CANDLES}"),
-            )
-            .into());
-        }
-    };
-    if let (Some(from), Some(to)) = (from, to)
-        && from >= to
-    {
-        return Err(Error::bad_input("from", "from must be before to").into());
-    }
-    let rows = candles::query(
-        &services.db,
-        stock_id,
-        interval.into(),
-        from,
-        to,
-        Some(last.unwrap_or(MAX_CANDLES)),
-    )
-    .await?;
+    let window = CandleWindow { from, to, last };
+    let rows = services
+        .market
+        .candles(stock_id, interval.into(), window)
+        .await?;
     Ok(rows.into_iter().map(Candle::from).collect())
 }
 
@@ -291,18 +271,12 @@ pub struct MarketQuery;
 impl MarketQuery {
     /// Whether the market is open now, and when that changes.
     async fn market_state(&self, ctx: &Context<'_>) -> ApiResult<MarketState> {
-        let s = ctx.services();
-        Ok(
-            market::status(&s.db, s.config.market_timezone, s.clock.now())
-                .await?
-                .into(),
-        )
+        Ok(ctx.services().market.status().await?.into())
     }
 
     /// Trading hours per weekday, Monday first.
     async fn market_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<MarketDay>> {
-        let s = ctx.services();
-        let config = market::load_config(&s.db, s.config.market_timezone).await?;
+        let config = ctx.services().market.config().await?;
         Ok(config
             .calendar
             .week
@@ -319,7 +293,10 @@ impl MarketQuery {
 
     /// Days the market stays closed, oldest first.
     async fn holidays(&self, ctx: &Context<'_>) -> ApiResult<Vec<Holiday>> {
-        Ok(market::holidays(&ctx.services().db)
+        Ok(ctx
+            .services()
+            .market
+            .holidays()
             .await?
             .into_iter()
             .map(Holiday::from)
@@ -328,7 +305,7 @@ impl MarketQuery {
 
     /// All active stocks, by symbol.
     async fn stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
-        let quotes = stocks::list(&ctx.services().db, Listing::Active).await?;
+        let quotes = ctx.services().market.stocks(Listing::Active).await?;
         Ok(quotes.into_iter().map(Stock::from).collect())
     }
 
@@ -339,10 +316,10 @@ impl MarketQuery {
         id: Option<ID>,
         symbol: Option<String>,
     ) -> ApiResult<Stock> {
-        let db = &ctx.services().db;
+        let market = &ctx.services().market;
         let quote = match (id, symbol) {
-            (Some(id), None) => stocks::by_id(db, parse_id(&id, "id")?).await?,
-            (None, Some(symbol)) => stocks::by_symbol(db, &symbol).await?,
+            (Some(id), None) => market.stock(parse_id(&id, "id")?).await?,
+            (None, Some(symbol)) => market.stock_by_symbol(&symbol).await?,
             _ => return Err(Error::bad_input("id", "pass exactly one of id and symbol").into()),
         };
         Ok(quote.into())
@@ -360,7 +337,10 @@ impl MarketQuery {
         last: Option<i32>,
     ) -> ApiResult<Vec<Candle>> {
         let services = ctx.services();
-        let stock = stocks::by_id(&services.db, parse_id(&stock_id, "stockId")?).await?;
+        let stock = services
+            .market
+            .stock(parse_id(&stock_id, "stockId")?)
+            .await?;
         load_candles(services, stock.id, interval, from, to, last).await
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod feeds;
 pub mod guards;
 pub mod limits;
+pub mod live;
 pub mod market;
 pub mod trading;
 
@@ -16,7 +17,9 @@ use async_graphql::{
 
 pub use context::{Caller, ClientAddr};
 
-use crate::app::Services;
+use std::sync::Arc;
+
+use crate::services::Services;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -52,7 +55,7 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
 }
 
 /// The executable schema.
-pub fn build_schema(services: Services) -> AppSchema {
+pub fn build_schema(services: Services, live: Arc<live::LiveCounters>) -> AppSchema {
     let config = &services.config;
     let limits = config.graphql;
     let mut builder = builder()
@@ -75,6 +78,7 @@ pub fn build_schema(services: Services) -> AppSchema {
             tokio::spawn,
         ))
         .data(services)
+        .data(live)
         .finish()
 }
 

@@ -19,7 +19,6 @@ use super::{
     market::{Stock, percent},
 };
 use crate::{
-    app::Services,
     bus::Event,
     domain::{
         Error,
@@ -33,6 +32,7 @@ use crate::{
             portfolio,
         },
     },
+    services::Services,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -376,7 +376,7 @@ impl Loader<i64> for StockLoader {
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, stocks::Quote>, Self::Error> {
-        stocks::by_ids(&self.0.db, keys).await.map_err(Arc::new)
+        self.0.market.stocks_by_ids(keys).await.map_err(Arc::new)
     }
 }
 

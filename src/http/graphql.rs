@@ -20,8 +20,8 @@ use std::net::SocketAddr;
 
 use super::client_addr::client_ip;
 use crate::{
-    app::AppState,
     graphql::{Caller, ClientAddr, error::coded_error},
+    http::AppState,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";

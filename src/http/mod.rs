@@ -3,6 +3,7 @@
 pub mod client_addr;
 pub mod graphql;
 mod health;
+mod state;
 pub mod ws;
 
 use std::time::Duration;
@@ -22,7 +23,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{app::AppState, config::Config};
+pub use state::AppState;
+
+use crate::config::Config;
 
 /// Largest request body accepted on `/graphql`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

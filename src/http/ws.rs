@@ -38,8 +38,9 @@ use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
 use super::client_addr::client_ip;
 use crate::{
-    app::{AppState, Counted},
+    graphql::live::Counted,
     graphql::{Caller, ClientAddr},
+    http::AppState,
 };
 
 /// Per-connection socket buffers: small, so ten thousand idle connections cost megabytes.
@@ -158,7 +159,7 @@ impl Connection {
     fn new(state: AppState, protocol: Protocol, peer: IpAddr) -> Self {
         Connection {
             peer: ClientAddr(peer.to_string()),
-            _connection: Counted::new(&state.services.live, |l| &l.connections),
+            _connection: Counted::new(&state.live, |l| &l.connections),
             state,
             protocol,
             caller: None,
@@ -286,7 +287,7 @@ impl Connection {
                 let tagged = stream.map(move |out| (sub.clone(), out));
                 self.streams
                     .push(Box::pin(Abortable::new(tagged, registration)));
-                let counted = Counted::new(&self.state.services.live, |l| &l.subscriptions);
+                let counted = Counted::new(&self.state.live, |l| &l.subscriptions);
                 self.active.insert(id, (handle, counted));
                 Ok(Vec::new())
             }

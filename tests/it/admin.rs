@@ -852,7 +852,7 @@ async fn candle_stats_report_counts_and_gaps() {
             candle_data::Column::BucketStart
                 .eq("2026-11-10T05:00:00Z".parse::<DateTime<Utc>>().unwrap()),
         )
-        .exec(&app.services.db)
+        .exec(&app.db)
         .await
         .unwrap();
     let d1 = aapl_d1(&app.gql_as(&admin.access, q, json!({})).await);

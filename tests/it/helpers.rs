@@ -8,7 +8,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, Statement};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -18,11 +18,11 @@ use tokio_tungstenite::{
 use tokio_util::sync::CancellationToken;
 use zebrat::{
     Application, Config,
-    app::Services,
     bus::Event,
     clock::{Clock, ManualClock},
     domain::market,
     http::ws::Feeds,
+    services::Services,
 };
 
 pub struct TestApp {
@@ -30,6 +30,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub services: Services,
+    /// The database, for assertions and set-up that no API offers.
+    pub db: DatabaseConnection,
+    leader: tokio::sync::watch::Receiver<bool>,
     pub feeds: Feeds,
     shutdown: CancellationToken,
     /// The server task, until `stopped()` waited for it.
@@ -107,6 +110,8 @@ async fn start_instance(
         .expect("app builds");
     let addr = app.local_addr();
     let services = app.services().clone();
+    let db = app.database().clone();
+    let leader = app.leader();
     let feeds = app.feeds().clone();
     let shutdown = app.shutdown_token();
     let stopped = tokio::spawn(app.run_until_stopped());
@@ -115,6 +120,8 @@ async fn start_instance(
         http: reqwest::Client::new(),
         clock,
         services,
+        db,
+        leader,
         feeds,
         shutdown,
         stopped: tokio::sync::Mutex::new(Some(stopped)),
@@ -286,13 +293,13 @@ impl TestApp {
 
     /// Whether this instance currently runs the engine.
     pub fn is_leader(&self) -> bool {
-        *self.services.leader.borrow()
+        *self.leader.borrow()
     }
 
     /// Forces the market open or closed (`Some`), or returns it to its schedule (`None`), as an
     /// operator would, and tells the engine.
     pub async fn override_market(&self, open: Option<bool>, reason: Option<&str>) {
-        let (db, now) = (&self.services.db, self.clock.now());
+        let (db, now) = (&self.db, self.clock.now());
         match open {
             Some(open) => market::set_override(db, open, reason.map(Into::into), None, now).await,
             None => market::clear_override(db, now).await,
@@ -315,7 +322,7 @@ impl TestApp {
     pub async fn wait_market(&self, open: bool) {
         self.eventually(&format!("market open = {open}"), || async {
             let applied = entity::market_state::Entity::find_by_id(1)
-                .one(&self.services.db)
+                .one(&self.db)
                 .await
                 .ok()
                 .flatten()

@@ -211,7 +211,7 @@ async fn send(app: &TestApp, token: &str, attack: Attack) -> Result<u16, String>
 }
 
 async fn stored_rows(app: &TestApp) -> [u64; 5] {
-    let db = &app.services.db;
+    let db = &app.db;
     [
         users::Entity::find().count(db).await.unwrap(),
         orders::Entity::find().count(db).await.unwrap(),

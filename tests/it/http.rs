@@ -179,7 +179,7 @@ async fn graphiql_and_health_are_served() {
 #[tokio::test]
 async fn health_is_503_without_the_database() {
     let app = spawn_app().await;
-    app.services.db.clone().close().await.unwrap();
+    app.db.clone().close().await.unwrap();
     let health = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = health.json().await.unwrap();
@@ -190,7 +190,7 @@ async fn health_is_503_without_the_database() {
 async fn internal_errors_do_not_leak_detail() {
     let app = spawn_app().await;
     let demo = app.demo().await;
-    app.services.db.clone().close().await.unwrap();
+    app.db.clone().close().await.unwrap();
     let body = app.gql_as(&demo.access, "{ me { id } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
     assert_eq!(body["errors"][0]["message"], "internal error");

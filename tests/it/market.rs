@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{market_calendar, price_ticks};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock, domain::lease::Fence};
+use zebrat::{bus::Event, clock::Clock, infra::lease::Fence};
 
 use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
 
@@ -29,12 +29,7 @@ async fn state(app: &TestApp) -> Value {
 async fn halt(app: &TestApp) {
     app.override_market(Some(false), None).await;
     app.wait_market(false).await;
-    let ticks = || async {
-        price_ticks::Entity::find()
-            .count(&app.services.db)
-            .await
-            .unwrap()
-    };
+    let ticks = || async { price_ticks::Entity::find().count(&app.db).await.unwrap() };
     let mut last = ticks().await;
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -128,7 +123,7 @@ async fn a_holiday_added_for_today_closes_the_market_at_once() {
         created_at: Set(app.clock.now()),
         ..Default::default()
     }
-    .insert(&app.services.db)
+    .insert(&app.db)
     .await
     .unwrap();
     app.services
@@ -259,7 +254,7 @@ async fn stocks_have_live_prices_and_history() {
 #[tokio::test]
 async fn tick_rounds_move_prices_and_build_live_candles() {
     let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[("SIM_SEED", "7")]).await;
-    let db = &app.services.db;
+    let db = &app.db;
     let stocks = app.gql("{ stocks { id } }", json!({})).await["data"]["stocks"]
         .as_array()
         .unwrap()
@@ -307,7 +302,7 @@ async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
     use entity::candle_data;
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
     let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
-    let db = &app.services.db;
+    let db = &app.db;
     app.eventually("some ticks", || async {
         app.tick();
         price_ticks::Entity::find().count(db).await.unwrap() >= 50
@@ -357,11 +352,15 @@ async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
     .await
     .unwrap();
     let now = app.clock.now();
-    zebrat::engine::rebuild_candles(&app.services, &Fence::Solo, today, now)
+    app.services
+        .market
+        .rebuild_candles(&Fence::Solo, today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);
-    zebrat::engine::rebuild_candles(&app.services, &Fence::Solo, today, now)
+    app.services
+        .market
+        .rebuild_candles(&Fence::Solo, today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);

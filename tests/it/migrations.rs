@@ -1,5 +1,5 @@
 use sea_orm::{ConnectionTrait, Statement};
-use zebrat::db;
+use zebrat::infra::db;
 
 use crate::helpers::spawn_app_with;
 
@@ -7,7 +7,7 @@ use crate::helpers::spawn_app_with;
 async fn migrations_run_down_and_up_again() {
     // The app migrated its fresh database on start; roll everything back and forward.
     let app = spawn_app_with(&[("SEED_DEMO_DATA", "false")]).await;
-    let conn = &app.services.db;
+    let conn = &app.db;
     let status = db::migration_status(conn).await.unwrap();
     assert!(
         status.len() >= 4 && status.iter().all(|(_, applied)| *applied),
@@ -48,7 +48,7 @@ async fn money_columns_are_exact() {
     use entity::users;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     let app = spawn_app_with(&[]).await;
-    let conn = &app.services.db;
+    let conn = &app.db;
     // Largest balance a client could plausibly reach, and an awkward cent value.
     for cents in [9_007_199_254_740_993_i64, 100_000_000_000_001, 1] {
         let user = users::Entity::find().one(conn).await.unwrap().unwrap();

@@ -8,9 +8,9 @@ use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use zebrat::domain::{
-    lease::{ENGINE_LOCK, Fence, Lease},
-    market,
+use zebrat::{
+    domain::market,
+    infra::lease::{ENGINE_LOCK, Fence, Lease},
 };
 
 use crate::helpers::{Session, TestApp, code, multi_instance_backends, spawn_app, spawn_app_with};
@@ -41,7 +41,7 @@ async fn becomes_leader(app: &TestApp) {
 /// Every tick round in the database was written once: each round time holds one tick per
 /// active stock. Returns how many rounds there are.
 async fn rounds_written_once(app: &TestApp) -> usize {
-    let db = &app.services.db;
+    let db = &app.db;
     let active = stocks::Entity::find()
         .filter(stocks::Column::Active.eq(true))
         .count(db)
@@ -84,7 +84,7 @@ async fn place(app: &TestApp, s: &Session, stock: &str, quantity: i64) -> Value 
 
 /// Every executed order has exactly one trade.
 async fn one_trade_per_executed_order(app: &TestApp) {
-    let db = &app.services.db;
+    let db = &app.db;
     for order in orders::Entity::find()
         .filter(orders::Column::Status.eq("EXECUTED"))
         .all(db)
@@ -215,7 +215,7 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
     one_trade_per_executed_order(&b).await;
     let executed = orders::Entity::find()
         .filter(orders::Column::Status.eq("EXECUTED"))
-        .count(&b.services.db)
+        .count(&b.db)
         .await
         .unwrap();
     assert_eq!(executed, queued.len() as u64);
@@ -231,7 +231,7 @@ async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
     becomes_leader(&a).await;
     let b = a.spawn_peer(&[]).await;
     // Cut A's lease session from the database side, as a network partition would.
-    let db = &a.services.db;
+    let db = &a.db;
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
         format!(
@@ -261,7 +261,7 @@ async fn a_fence_refuses_writes_once_its_lease_is_gone() {
         return; // SQLite runs one instance: its lease cannot be lost
     }
     let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
-    let db = &app.services.db;
+    let db = &app.db;
     let url = app.services.config.database_url.clone();
     let mut first = Lease::for_database(db, &url);
     let fence = first.try_acquire().await.unwrap().expect("a free lease");
@@ -291,7 +291,7 @@ async fn a_fence_refuses_writes_once_its_lease_is_gone() {
 async fn racing_queued_order_runs_execute_each_order_once() {
     // No engine here: the five runners below are the only executors.
     let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
-    let (db, now) = (&app.services.db, zebrat::clock::Clock::now(&app.clock));
+    let (db, now) = (&app.db, zebrat::clock::Clock::now(&app.clock));
     market::record_applied(db, false, now).await.unwrap();
     let demo = app.demo().await;
     let ko = stock_id(&app, "KO").await;

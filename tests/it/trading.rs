@@ -57,7 +57,7 @@ async fn set_price(app: &TestApp, stock_id: &str, price: &str) {
         last_cents: Set(cents),
         ..Default::default()
     }
-    .update(&app.services.db)
+    .update(&app.db)
     .await
     .unwrap();
 }
@@ -66,7 +66,7 @@ async fn set_market(app: &TestApp, open: bool) {
     app.override_market(Some(open), Some("test")).await;
     app.eventually("market state applied", || async {
         entity::market_state::Entity::find_by_id(1)
-            .one(&app.services.db)
+            .one(&app.db)
             .await
             .unwrap()
             .unwrap()
@@ -92,7 +92,7 @@ async fn place(app: &TestApp, s: &Session, stock_id: &str, side: &str, quantity:
 /// Every balance equals its ledger sum and is never negative; every position equals the sum
 /// of its trades and is never negative; every executed order has exactly one trade.
 pub async fn assert_invariants(app: &TestApp) {
-    let db = &app.services.db;
+    let db = &app.db;
     let mut ledger: HashMap<i64, i64> = HashMap::new();
     for e in cash_ledger::Entity::find().all(db).await.unwrap() {
         *ledger.entry(e.user_id).or_default() += e.amount_cents;
@@ -625,7 +625,7 @@ async fn a_day_of_random_orders_keeps_every_invariant() {
     set_market(&app, true).await;
     app.eventually("queue drained", || async {
         entity::orders::Entity::find()
-            .all(&app.services.db)
+            .all(&app.db)
             .await
             .unwrap()
             .iter()

@@ -64,6 +64,11 @@ pub struct Administration {
 }
 
 impl Administration {
+    /// Proof that `viewer` is an active admin right now (see [`Admin::verify`]).
+    pub async fn verify(&self, viewer: Viewer, client_addr: Option<String>) -> Result<Admin> {
+        Admin::verify(&self.db, viewer, client_addr).await
+    }
+
     pub fn new(
         db: DatabaseConnection,
         clock: SharedClock,

@@ -27,6 +27,16 @@ pub struct Settings {
     pub seed: Option<u64>,
 }
 
+impl From<&crate::config::Config> for Settings {
+    fn from(config: &crate::config::Config) -> Self {
+        Settings {
+            days: config.candle_backfill_days,
+            max_step_pct: config.max_tick_pct,
+            seed: config.sim_seed,
+        }
+    }
+}
+
 /// Backfills a stock that has no candles yet; returns how many candles were written.
 pub async fn ensure_history(
     conn: &impl ConnectionTrait,

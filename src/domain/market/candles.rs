@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
-use entity::candle_data;
+use entity::{candle_data, price_ticks};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::OnConflict,
@@ -269,6 +269,49 @@ pub async fn query(
     };
     rows.sort_by_key(|c| c.bucket_start);
     Ok(rows)
+}
+
+/// Rebuilds one stock's candles touching `[since, now]` from its stored ticks: hours from the
+/// ticks, longer buckets as sums of their hours.
+pub async fn rebuild(
+    conn: &impl ConnectionTrait,
+    stock_id: i64,
+    tz: Tz,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ticks = price_ticks::Entity::find()
+        .filter(price_ticks::Column::StockId.eq(stock_id))
+        .filter(price_ticks::Column::At.gte(Interval::H1.bucket_start(since, tz)))
+        .order_by_asc(price_ticks::Column::At)
+        .order_by_asc(price_ticks::Column::Id)
+        .all(conn)
+        .await?;
+    if ticks.is_empty() {
+        return Ok(());
+    }
+    let hourly = aggregate(
+        stock_id,
+        Interval::H1,
+        tz,
+        ticks.iter().map(|t| (t.at, t.price_cents)),
+    );
+    upsert(conn, &hourly, now).await?;
+    let day_start = Interval::D1.bucket_start(since, tz);
+    let day_hours = query(conn, stock_id, Interval::H1, Some(day_start), None, None).await?;
+    let mut rolled = roll_up(Interval::H4, tz, &day_hours);
+    rolled.retain(|c| c.bucket_start >= Interval::H4.bucket_start(since, tz));
+    rolled.extend(roll_up(Interval::D1, tz, &day_hours));
+    upsert(conn, &rolled, now).await
+}
+
+/// Deletes ticks older than `before`; returns how many.
+pub async fn prune_ticks(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64> {
+    let deleted = price_ticks::Entity::delete_many()
+        .filter(price_ticks::Column::At.lt(before))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// The newest `n` hourly closes of each stock, oldest first: the mini-chart trend.

@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod calendar;
 pub mod candles;
 pub mod gbm;
+pub mod service;
 pub mod stocks;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -12,6 +13,7 @@ use entity::{market_calendar, market_hours, market_state};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 pub use self::calendar::{Calendar, DayHours};
+pub use self::service::{CandleWindow, Market};
 use super::{Error, Result};
 pub use crate::bus::events::MarketStatus;
 

@@ -15,10 +15,10 @@ use crate::{
     bus::{Event, events::OrderUpdate},
     domain::{
         Error, Result,
-        lease::Fence,
         market::stocks::{self, Quote},
         money::from_cents,
     },
+    infra::lease::Fence,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,18 @@ use sea_orm::{
     sqlx::{self, Connection, PgConnection},
 };
 
-use super::{Error, Result};
+/// Why the lease could not be checked or taken.
+#[derive(Debug, thiserror::Error)]
+#[error("engine lease: {0}")]
+pub struct LeaseError(String);
+
+impl From<sea_orm::DbErr> for LeaseError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        LeaseError(format!("database: {e}"))
+    }
+}
+
+type Result<T, E = LeaseError> = std::result::Result<T, E>;
 
 /// The advisory lock key of the engine lease ("ZEBR"): `pg_locks.objid` on the leader's
 /// lease session.
@@ -70,7 +81,7 @@ impl Fence {
         if held {
             Ok(())
         } else {
-            Err(Error::internal("the engine lease was lost"))
+            Err(LeaseError("the engine lease was lost".into()))
         }
     }
 }
@@ -173,11 +184,13 @@ impl Lease {
             Ok(Err(e)) => {
                 // A broken session: start from a fresh one next time.
                 *conn = None;
-                Err(Error::internal(e))
+                Err(LeaseError(e.to_string()))
             }
             Err(_) => {
                 *conn = None;
-                Err(Error::internal("the lease session did not answer in time"))
+                Err(LeaseError(
+                    "the lease session did not answer in time".into(),
+                ))
             }
         }
     }

@@ -16,7 +16,12 @@ use fred::{
     types::{Expiration, SetOptions},
 };
 
-use crate::domain::{Error, Result};
+/// A hit over its limit: the caller may try again after `retry_after_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests; retry in {retry_after_secs} s")]
+pub struct RateLimited {
+    pub retry_after_secs: u64,
+}
 
 /// At most `max` hits per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,13 +105,13 @@ impl RateLimiter {
     /// Counts one hit on each key in turn; RATE_LIMITED at the first one over `rate`, and the
     /// keys after it are not counted (so a client blocked by address cannot keep filling the
     /// window of an email it is guessing at). `None` never limits.
-    pub async fn hit(&self, rate: Option<Rate>, keys: &[&str]) -> Result<()> {
+    pub async fn hit(&self, rate: Option<Rate>, keys: &[&str]) -> Result<(), RateLimited> {
         let Some(rate) = rate else {
             return Ok(());
         };
         for key in keys {
             if let Some(wait) = self.hit_one(rate, key).await {
-                return Err(Error::RateLimited {
+                return Err(RateLimited {
                     retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                 });
             }
@@ -213,7 +218,7 @@ mod tests {
         });
         assert!(limiter.hit(rate, &["a"]).await.is_ok());
         assert!(limiter.hit(rate, &["a"]).await.is_ok());
-        let Err(Error::RateLimited { retry_after_secs }) = limiter.hit(rate, &["a"]).await else {
+        let Err(RateLimited { retry_after_secs }) = limiter.hit(rate, &["a"]).await else {
             panic!("the third hit is limited");
         };
         assert_eq!(retry_after_secs, 1, "rounded up to whole seconds");

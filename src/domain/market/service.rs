@@ -1,0 +1,302 @@
+//! The market service: what the API and the engine ask of the market, one call each. The
+//! storage helpers of the sibling modules take a connection so they compose inside a
+//! transaction; this type owns the connection and the settings they need.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use super::{
+    Holiday, MarketConfig, MarketStatus, backfill,
+    candles::{self, Candle, Interval},
+    stocks::{self, Listing, Quote},
+};
+use crate::{
+    clock::SharedClock,
+    config::Config,
+    domain::{Error, Result},
+    infra::lease::Fence,
+};
+
+/// Most candles one read returns.
+pub const MAX_CANDLES: u64 = 2_000;
+/// Most stocks one tick subscription may name.
+pub const MAX_WATCHED_STOCKS: usize = 500;
+/// Longest symbol a client may send.
+const MAX_SYMBOL_LEN: usize = 32;
+
+/// A window of candles as a client asks for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CandleWindow {
+    /// Inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+    /// Keep only the newest `last` of the window (1 to `MAX_CANDLES`).
+    pub last: Option<i32>,
+}
+
+/// What the market service needs from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub tz: Tz,
+    /// How much history a stock without candles gets.
+    pub backfill: backfill::Settings,
+    /// How long raw ticks are kept before pruning.
+    pub tick_retention: std::time::Duration,
+}
+
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Settings {
+            tz: config.market_timezone,
+            backfill: config.into(),
+            tick_retention: config.tick_retention,
+        }
+    }
+}
+
+/// The market service. Cheap to clone.
+#[derive(Clone)]
+pub struct Market {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: SharedClock,
+    pub(crate) tz: Tz,
+    settings: Settings,
+}
+
+impl Market {
+    pub fn new(db: DatabaseConnection, clock: SharedClock, settings: Settings) -> Self {
+        Market {
+            db,
+            clock,
+            tz: settings.tz,
+            settings,
+        }
+    }
+
+    /// The market's time zone.
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+
+    /// Whether the market is open now, and when that changes.
+    pub async fn status(&self) -> Result<MarketStatus> {
+        Ok(self.config().await?.status(self.clock.now()))
+    }
+
+    /// Hours, holidays, the override and the applied state.
+    pub async fn config(&self) -> Result<MarketConfig> {
+        super::load_config(&self.db, self.tz).await
+    }
+
+    /// Holidays, oldest first.
+    pub async fn holidays(&self) -> Result<Vec<Holiday>> {
+        super::holidays(&self.db).await
+    }
+
+    /// Stocks with their live prices, by symbol.
+    pub async fn stocks(&self, listing: Listing) -> Result<Vec<Quote>> {
+        stocks::list(&self.db, listing).await
+    }
+
+    /// One stock by id; NOT_FOUND when unknown.
+    pub async fn stock(&self, id: i64) -> Result<Quote> {
+        stocks::by_id(&self.db, id).await
+    }
+
+    /// One stock by symbol (any case, trimmed); NOT_FOUND when unknown.
+    pub async fn stock_by_symbol(&self, symbol: &str) -> Result<Quote> {
+        stocks::by_symbol(&self.db, symbol).await
+    }
+
+    /// Stocks by id, unknown ids left out: what DataLoaders call.
+    pub async fn stocks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Quote>> {
+        stocks::by_ids(&self.db, ids).await
+    }
+
+    /// The stocks a tick subscription watches, by id or by symbol (`None`: every stock).
+    /// NOT_FOUND names the first unknown one; asking both ways, or for too many, is refused.
+    pub async fn watched_stocks(
+        &self,
+        ids: Option<Vec<i64>>,
+        symbols: Option<Vec<String>>,
+    ) -> Result<Option<HashSet<i64>>> {
+        let asked = ids.as_ref().map_or(0, Vec::len) + symbols.as_ref().map_or(0, Vec::len);
+        if asked > MAX_WATCHED_STOCKS {
+            return Err(Error::bad_input(
+                "stockIds",
+                format!("ask for at most {MAX_WATCHED_STOCKS} stocks (or for none, to get all)"),
+            ));
+        }
+        match (ids, symbols) {
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(Error::bad_input(
+                "symbols",
+                "give stockIds or symbols, not both",
+            )),
+            (Some(ids), None) => {
+                let ids: HashSet<i64> = ids.into_iter().collect();
+                let known = self
+                    .stocks_by_ids(&ids.iter().copied().collect::<Vec<_>>())
+                    .await?;
+                match ids.iter().find(|id| !known.contains_key(id)) {
+                    Some(missing) => Err(Error::NotFound(format!("stock {missing}"))),
+                    None => Ok(Some(ids)),
+                }
+            }
+            (None, Some(symbols)) => {
+                if symbols.iter().any(|s| s.len() > MAX_SYMBOL_LEN) {
+                    return Err(Error::bad_input(
+                        "symbols",
+                        format!("a symbol is at most {MAX_SYMBOL_LEN} characters"),
+                    ));
+                }
+                let known = stocks::ids_by_symbols(&self.db, &symbols).await?;
+                symbols
+                    .iter()
+                    .map(|s| {
+                        let symbol = s.trim().to_uppercase();
+                        known
+                            .get(&symbol)
+                            .copied()
+                            .ok_or_else(|| Error::NotFound(format!("stock {symbol}")))
+                    })
+                    .collect::<Result<HashSet<_>>>()
+                    .map(Some)
+            }
+        }
+    }
+
+    /// Candles of a stock in `window`, oldest first, at most `MAX_CANDLES`.
+    pub async fn candles(
+        &self,
+        stock_id: i64,
+        interval: Interval,
+        window: CandleWindow,
+    ) -> Result<Vec<Candle>> {
+        let last = window.checked_last()?;
+        candles::query(
+            &self.db,
+            stock_id,
+            interval,
+            window.from,
+            window.to,
+            Some(last),
+        )
+        .await
+    }
+
+    /// The newest `points` hourly closes (cents) of each stock, oldest first.
+    pub async fn trends(&self, stock_ids: &[i64], points: u64) -> Result<HashMap<i64, Vec<i64>>> {
+        candles::trends(&self.db, stock_ids, points).await
+    }
+}
+
+/// Engine steps: each runs in fenced transactions, so a deposed leader cannot write.
+impl Market {
+    /// Gives every stock without candles its history, one transaction per stock.
+    pub async fn backfill_missing(&self, fence: &Fence) -> Result<usize> {
+        let cal = self.config().await?.calendar;
+        let now = self.clock.now();
+        let mut written = 0;
+        for stock in stocks::list(&self.db, Listing::All).await? {
+            let txn = self.db.begin().await?;
+            fence.check(&txn).await?;
+            written +=
+                backfill::ensure_history(&txn, &cal, self.settings.backfill, &stock, now).await?;
+            txn.commit().await?;
+        }
+        Ok(written)
+    }
+
+    /// Rebuilds every candle touching `[since, now]` from the stored ticks (idempotent, so
+    /// restarts and missed live updates heal), then prunes ticks past their retention.
+    pub async fn rebuild_candles(
+        &self,
+        fence: &Fence,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for stock in stocks::list(&self.db, Listing::All).await? {
+            // One transaction per stock: a deposed leader cannot overwrite the new one's.
+            let txn = self.db.begin().await?;
+            fence.check(&txn).await?;
+            candles::rebuild(&txn, stock.id, self.tz, since, now).await?;
+            txn.commit().await?;
+        }
+        let txn = self.db.begin().await?;
+        fence.check(&txn).await?;
+        let retention =
+            chrono::Duration::from_std(self.settings.tick_retention).map_err(Error::internal)?;
+        let pruned = candles::prune_ticks(&txn, now - retention).await?;
+        txn.commit().await?;
+        if pruned > 0 {
+            tracing::debug!(ticks = pruned, "pruned old ticks");
+        }
+        Ok(())
+    }
+}
+
+impl CandleWindow {
+    /// How many candles to return at most; BAD_USER_INPUT for a `last` out of range or an
+    /// empty window.
+    fn checked_last(&self) -> Result<u64> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from >= to
+        {
+            return Err(Error::bad_input("from", "from must be before to"));
+        }
+        match self.last {
+            None => Ok(MAX_CANDLES),
+            Some(n) if n >= 1 && n as u64 <= MAX_CANDLES => Ok(n as u64),
+            Some(_) => Err(Error::bad_input(
+                "last",
+                format!("last must be between 1 and {MAX_CANDLES}"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Option<DateTime<Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn candle_windows_are_checked() {
+        let all = CandleWindow::default();
+        assert_eq!(all.checked_last().unwrap(), MAX_CANDLES);
+        let last = |n| CandleWindow {
+            last: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(last(5).checked_last().unwrap(), 5);
+        assert_eq!(last(2_000).checked_last().unwrap(), 2_000);
+        for bad in [0, -1, 2_001] {
+            assert_eq!(
+                last(bad).checked_last().unwrap_err().code(),
+                "BAD_USER_INPUT"
+            );
+        }
+        let backwards = CandleWindow {
+            from: at("2026-03-02T00:00:00Z"),
+            to: at("2026-03-01T00:00:00Z"),
+            last: None,
+        };
+        assert_eq!(
+            backwards.checked_last().unwrap_err().code(),
+            "BAD_USER_INPUT"
+        );
+        let empty = CandleWindow {
+            to: backwards.from,
+            ..backwards
+        };
+        assert!(empty.checked_last().is_err(), "from == to is empty");
+    }
+}

@@ -144,7 +144,7 @@ async fn candle_stream(
         .market
         .stock(parse_id(&stock_id, "stockId")?)
         .await?;
-    let wanted = candles::Interval::from(interval).as_str();
+    let wanted = candles::Interval::from(interval);
     Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
         let Event::TickRound(round) = &*e else {
             return std::future::ready(None);

@@ -14,7 +14,7 @@ use super::{
     error::{ApiResult, parse_id},
 };
 use crate::{
-    bus::events::MarketStatus,
+    domain::events::MarketStatus,
     domain::{
         Error,
         market::{

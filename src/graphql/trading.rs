@@ -617,8 +617,8 @@ impl AccountFeedSubscription {
         let user_id = ctx.viewer().map_err(super::error::ApiError::from)?.user_id;
         Ok(events(ctx.services().bus.subscribe()).filter_map(move |e| {
             let order = match &*e {
-                Event::OrderUpdated(u) if u.user_id == user_id => {
-                    orders::Order::from_event(u).ok().map(Order::from)
+                Event::OrderUpdated(order) if order.user_id == user_id => {
+                    Some(Order::from(order.clone()))
                 }
                 _ => None,
             };

@@ -183,7 +183,7 @@ impl Administration {
         let quote = market::stocks::by_id(&txn, id).await?;
         txn.commit().await?;
         for order in rejected {
-            self.publish(Event::OrderUpdated(order.to_event())).await;
+            self.publish(Event::OrderUpdated(order.clone())).await;
         }
         Ok(quote)
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{candle_data, price_ticks};
 use sea_orm::{
@@ -10,52 +10,8 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 
-use super::calendar::local_instant;
-use crate::{bus::events::CandleUpdate, domain::Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Interval {
-    H1,
-    H4,
-    D1,
-}
-
-impl Interval {
-    pub const ALL: [Interval; 3] = [Interval::H1, Interval::H4, Interval::D1];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interval::H1 => "H1",
-            Interval::H4 => "H4",
-            Interval::D1 => "D1",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|i| i.as_str() == s)
-    }
-
-    /// Start of the bucket holding `t`: local hour, local 4-hour block, or local day.
-    pub fn bucket_start(self, t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-        let local = t.with_timezone(&tz);
-        let hour = match self {
-            Interval::H1 => local.hour(),
-            Interval::H4 => local.hour() - local.hour() % 4,
-            Interval::D1 => 0,
-        };
-        let time = NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN);
-        local_instant(tz, local.date_naive(), time)
-    }
-
-    /// A little more than the longest bucket, to bound queries.
-    pub fn max_len(self) -> Duration {
-        match self {
-            Interval::H1 => Duration::hours(2),
-            Interval::H4 => Duration::hours(5),
-            Interval::D1 => Duration::hours(25),
-        }
-    }
-}
+pub use super::interval::Interval;
+use crate::domain::{Result, events::CandleUpdate};
 
 /// One candle (prices in cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +64,7 @@ impl Candle {
     pub fn to_update(self) -> CandleUpdate {
         CandleUpdate {
             stock_id: self.stock_id,
-            interval: self.interval.as_str().to_string(),
+            interval: self.interval,
             bucket_start: self.bucket_start,
             open_cents: self.open,
             high_cents: self.high,

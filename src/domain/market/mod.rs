@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod calendar;
 pub mod candles;
 pub mod gbm;
+pub mod interval;
 pub mod service;
 pub mod stocks;
 
@@ -15,7 +16,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 pub use self::calendar::{Calendar, DayHours};
 pub use self::service::{CandleWindow, Market};
 use super::{Error, Result};
-pub use crate::bus::events::MarketStatus;
+pub use crate::domain::events::MarketStatus;
 
 /// The emergency override, when one is in force.
 #[derive(Debug, Clone, PartialEq, Eq)]

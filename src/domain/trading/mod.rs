@@ -6,6 +6,7 @@
 //! never overspend or oversell. Events are published after commit.
 
 pub mod cash;
+pub mod order;
 pub mod orders;
 pub mod page;
 pub mod portfolio;

@@ -7,12 +7,13 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
+pub use super::order::{Order, Side, Status};
 use super::{
     LedgerKind, Trading, lock_user, move_cash,
     page::{Page, PageRequest},
 };
 use crate::{
-    bus::{Event, events::OrderUpdate},
+    domain::events::Event,
     domain::{
         Error, Result,
         market::stocks::{self, Quote},
@@ -20,132 +21,6 @@ use crate::{
     },
     infra::lease::Fence,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Buy => "BUY",
-            Side::Sell => "SELL",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "BUY" => Ok(Side::Buy),
-            "SELL" => Ok(Side::Sell),
-            other => Err(Error::internal(format!("order side {other}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Queued,
-    Executed,
-    Canceled,
-    Rejected,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "QUEUED",
-            Status::Executed => "EXECUTED",
-            Status::Canceled => "CANCELED",
-            Status::Rejected => "REJECTED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self> {
-        [
-            Status::Queued,
-            Status::Executed,
-            Status::Canceled,
-            Status::Rejected,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .ok_or_else(|| Error::internal(format!("order status {s}")))
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Order {
-    pub id: i64,
-    pub user_id: i64,
-    pub stock_id: i64,
-    pub side: Side,
-    pub quantity: i64,
-    pub status: Status,
-    pub price_cents: Option<i64>,
-    pub total_cents: Option<i64>,
-    pub client_order_id: Option<String>,
-    pub reject_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub executed_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<orders::Model> for Order {
-    type Error = Error;
-    fn try_from(m: orders::Model) -> Result<Self> {
-        Ok(Order {
-            id: m.id,
-            user_id: m.user_id,
-            stock_id: m.stock_id,
-            side: Side::parse(&m.side)?,
-            quantity: m.quantity,
-            status: Status::parse(&m.status)?,
-            price_cents: m.price_cents,
-            total_cents: m.total_cents,
-            client_order_id: m.client_order_id,
-            reject_reason: m.reject_reason,
-            created_at: m.created_at,
-            executed_at: m.executed_at,
-        })
-    }
-}
-
-impl Order {
-    pub fn to_event(&self) -> OrderUpdate {
-        OrderUpdate {
-            user_id: self.user_id,
-            order_id: self.id,
-            stock_id: self.stock_id,
-            side: self.side.as_str().into(),
-            quantity: self.quantity,
-            status: self.status.as_str().into(),
-            price_cents: self.price_cents,
-            total_cents: self.total_cents,
-            client_order_id: self.client_order_id.clone(),
-            reject_reason: self.reject_reason.clone(),
-            created_at: self.created_at,
-            executed_at: self.executed_at,
-        }
-    }
-
-    pub fn from_event(e: &OrderUpdate) -> Result<Self> {
-        Ok(Order {
-            id: e.order_id,
-            user_id: e.user_id,
-            stock_id: e.stock_id,
-            side: Side::parse(&e.side)?,
-            quantity: e.quantity,
-            status: Status::parse(&e.status)?,
-            price_cents: e.price_cents,
-            total_cents: e.total_cents,
-            client_order_id: e.client_order_id.clone(),
-            reject_reason: e.reject_reason.clone(),
-            created_at: e.created_at,
-            executed_at: e.executed_at,
-        })
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Trade {
@@ -483,7 +358,7 @@ impl Trading {
     }
 
     async fn after_change(&self, order: &Order) {
-        self.publish(Event::OrderUpdated(order.to_event())).await;
+        self.publish(Event::OrderUpdated(order.clone())).await;
         if order.status == Status::Executed {
             self.publish(Event::PortfolioChanged {
                 user_id: order.user_id,

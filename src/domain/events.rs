@@ -1,0 +1,113 @@
+//! Typed domain events: what the engine and the domain publish after a commit and the bus
+//! carries to every instance. Money is in cents; enums serialize as the strings the previous
+//! release wrote, so during a rolling upgrade both versions read each other's events.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{market::interval::Interval, trading::order::Order};
+
+/// Everything that travels over the bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A user must lose their live sessions (deactivated, or logged out everywhere).
+    UserDisabled { user_id: i64 },
+    /// Prices moved: one event per tick round, all stocks in it.
+    TickRound(TickRound),
+    /// The market opened, closed, or its override changed.
+    MarketState(MarketStatus),
+    /// Hours, holidays or the override changed: the scheduler must re-plan.
+    MarketConfigChanged,
+    /// One of a user's orders changed status (goes only to its owner's subscriptions).
+    OrderUpdated(Order),
+    /// A user's cash or positions changed (a trade): their valuation must be pushed.
+    PortfolioChanged { user_id: i64 },
+}
+
+/// One tick round: every stock that moved, and the live candles it changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TickRound {
+    pub at: DateTime<Utc>,
+    pub ticks: Vec<Tick>,
+    pub candles: Vec<CandleUpdate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tick {
+    pub stock_id: i64,
+    pub symbol: String,
+    pub price_cents: i64,
+    pub prev_close_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandleUpdate {
+    pub stock_id: i64,
+    pub interval: Interval,
+    pub bucket_start: DateTime<Utc>,
+    pub open_cents: i64,
+    pub high_cents: i64,
+    pub low_cents: i64,
+    pub close_cents: i64,
+    pub tick_count: i64,
+}
+
+/// The market's state as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketStatus {
+    pub is_open: bool,
+    /// An emergency override is in force.
+    pub emergency: bool,
+    pub reason: Option<String>,
+    pub next_open: Option<DateTime<Utc>>,
+    pub next_close: Option<DateTime<Utc>>,
+    pub timezone: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::trading::order::{Side, Status};
+
+    /// Events exactly as the previous release (string sides, statuses and intervals)
+    /// published them: this release must read them, and write the same JSON back.
+    #[test]
+    fn reads_and_writes_the_previous_wire_format() {
+        let order = json!({
+            "type": "order_updated", "user_id": 7, "order_id": 42, "stock_id": 3,
+            "side": "SELL", "quantity": 5, "status": "EXECUTED", "price_cents": 12345,
+            "total_cents": 61725, "client_order_id": "c-1", "reject_reason": null,
+            "created_at": "2026-03-02T15:00:00Z", "executed_at": "2026-03-02T15:00:01Z"
+        });
+        let event: Event = serde_json::from_value(order.clone()).unwrap();
+        let Event::OrderUpdated(o) = &event else {
+            panic!("an order update: {event:?}")
+        };
+        assert_eq!((o.id, o.side, o.status), (42, Side::Sell, Status::Executed));
+        assert_eq!(serde_json::to_value(&event).unwrap(), order);
+
+        let round = json!({
+            "type": "tick_round", "at": "2026-03-02T15:00:00Z",
+            "ticks": [{"stock_id": 3, "symbol": "AAPL", "price_cents": 100, "prev_close_cents": 99}],
+            "candles": [{"stock_id": 3, "interval": "H4", "bucket_start": "2026-03-02T13:00:00Z",
+                "open_cents": 1, "high_cents": 2, "low_cents": 1, "close_cents": 2, "tick_count": 3}]
+        });
+        let event: Event = serde_json::from_value(round.clone()).unwrap();
+        let Event::TickRound(r) = &event else {
+            panic!("a tick round: {event:?}")
+        };
+        assert_eq!(r.candles[0].interval, Interval::H4);
+        assert_eq!(serde_json::to_value(&event).unwrap(), round);
+
+        let unknown_status = json!({
+            "type": "order_updated", "user_id": 7, "order_id": 42, "stock_id": 3,
+            "side": "SELL", "quantity": 5, "status": "TELEPORTED", "price_cents": null,
+            "total_cents": null, "client_order_id": null, "reject_reason": null,
+            "created_at": "2026-03-02T15:00:00Z", "executed_at": null
+        });
+        assert!(serde_json::from_value::<Event>(unknown_status).is_err());
+    }
+}

@@ -1,5 +1,6 @@
 //! The GraphQL layer: per-area objects merged into one schema. Resolvers only translate.
 
+pub mod account_feeds;
 pub mod accounts;
 pub mod admin;
 pub mod context;
@@ -39,7 +40,7 @@ pub struct Mutation(
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     feeds::FeedSubscription,
-    trading::AccountFeedSubscription,
+    account_feeds::AccountFeedSubscription,
     admin::AdminSubscription,
 );
 

@@ -45,6 +45,8 @@ pub struct Application {
     state: AppState,
     /// The engine's lease lives on this database.
     db: DatabaseConnection,
+    /// Every statement run on `db`.
+    statements: db::Statements,
     /// Set by the engine while this instance holds its lease.
     leader: watch::Sender<bool>,
     shutdown: CancellationToken,
@@ -63,7 +65,8 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let shutdown = CancellationToken::new();
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
-        let db = db::connect(&config.database_url, config.database_pool_size).await?;
+        let (db, statements) =
+            db::connect_counted(&config.database_url, config.database_pool_size).await?;
         if config.run_migrations {
             db::migrate_up(&db).await?;
         }
@@ -124,6 +127,7 @@ impl Application {
             config: Arc::new(config),
             clock,
             bus,
+            accounts: Default::default(),
             auth,
             market,
             trading,
@@ -146,6 +150,7 @@ impl Application {
                 shutdown: shutdown.clone(),
             },
             db,
+            statements,
             leader,
             shutdown,
         })
@@ -164,6 +169,11 @@ impl Application {
     /// The database connection pool (tests read and write rows directly through it).
     pub fn database(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// How many statements this instance has run on its database.
+    pub fn statements(&self) -> db::Statements {
+        self.statements.clone()
     }
 
     /// True while this instance holds the engine lease.
@@ -198,6 +208,12 @@ impl Application {
                 self.shutdown.clone(),
             ));
         }
+        tasks.spawn(
+            services
+                .accounts
+                .clone()
+                .follow(services.bus.clone(), self.shutdown.clone()),
+        );
         tasks.spawn(
             self.state
                 .sessions

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::{
-    bus::SharedBus,
+    bus::{SharedBus, accounts::AccountEvents},
     clock::SharedClock,
     config::Config,
     domain::{admin::Administration, auth::AuthService, market::Market, trading::Trading},
@@ -17,6 +17,8 @@ pub struct Services {
     pub config: Arc<Config>,
     pub clock: SharedClock,
     pub bus: SharedBus,
+    /// Account events by owner, and tick-round prices, for the account feeds.
+    pub accounts: AccountEvents,
     pub auth: AuthService,
     pub market: Market,
     pub trading: Trading,

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+pub mod accounts;
+
 pub use crate::domain::events::{self, Event};
 pub use memory::InProcessBus;
 pub use redis::RedisBus;

@@ -1,6 +1,12 @@
 //! Connecting to the database and moving its schema.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -9,6 +15,25 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// single writer anyway, and one connection makes every transaction serializable. PostgreSQL
 /// gets `pool_size` connections.
 pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, DbErr> {
+    Ok(connect_counted(url, pool_size).await?.0)
+}
+
+/// Statements run through one pool (transactions included), so tests and benchmarks can see
+/// how much database work a feature does. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Statements(Arc<AtomicU64>);
+
+impl Statements {
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Like [`connect`], counting every statement.
+pub async fn connect_counted(
+    url: &str,
+    pool_size: u32,
+) -> Result<(DatabaseConnection, Statements), DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -26,7 +51,13 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, Db
         opts.max_connections(pool_size.max(1))
             .min_connections(2.min(pool_size));
     }
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    let statements = Statements::default();
+    let counter = statements.0.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, statements))
 }
 
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_at};
+use crate::helpers::{spawn_app, spawn_app_at, spawn_app_with};
 
 const TICKS: &str = "subscription($ids: [ID!]) { ticks(stockIds: $ids) { at ticks { stockId symbol price change changePercent } } }";
 
@@ -245,4 +245,71 @@ async fn invalid_subscriptions_get_an_error_message() {
         ws.next_for("y").await["payload"]["data"]["__typename"],
         "Query"
     );
+}
+
+/// The portfolio feed revalues held positions from the round's prices: the database work of a
+/// tick round does not grow with the number of account-feed subscribers.
+#[tokio::test]
+async fn portfolio_subscribers_cost_no_queries_per_round() {
+    const SUBSCRIBERS: usize = 12;
+    const ROUNDS: usize = 3;
+    let app = spawn_app_with(&[("RATE_LIMIT_REGISTER", "off")]).await;
+    let symbols = app.gql("{ stocks { id } }", json!({})).await;
+    let aapl = symbols["data"]["stocks"][0]["id"].clone();
+    let mut ticks = app.ws_session(None).await;
+    ticks
+        .subscribe("t", "subscription { ticks { at } }", json!({}))
+        .await;
+    // Tick `ROUNDS` rounds, each seen through the public feed and given time to fan out;
+    // returns the statements the server ran meanwhile.
+    let measure = async |ticks: &mut crate::helpers::WsClient| {
+        let before = app.statements.count();
+        for _ in 0..ROUNDS {
+            app.tick_until_message(ticks, "t").await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        app.statements.count() - before
+    };
+    let mut sockets = Vec::new();
+    for i in 0..SUBSCRIBERS {
+        let s = app
+            .register(&format!("feed{i}@example.com"), "correct horse 1", "Feed")
+            .await;
+        let deposit = "mutation { deposit(amount: \"1000\") { balance } }";
+        app.gql_as(&s.access, deposit, json!({})).await;
+        let buy = "mutation($s: ID!) { placeOrder(input: { stockId: $s, side: BUY, quantity: 1 }) { status } }";
+        let placed = app.gql_as(&s.access, buy, json!({ "s": aapl })).await;
+        assert_eq!(
+            placed["data"]["placeOrder"]["status"], "EXECUTED",
+            "{placed}"
+        );
+        sockets.push(s);
+    }
+    let alone = measure(&mut ticks).await;
+    let mut feeds = Vec::new();
+    for s in &sockets {
+        let mut ws = app.ws_session(Some(&s.access)).await;
+        ws.subscribe("p", "subscription { portfolio { totalValue } }", json!({}))
+            .await;
+        let first = ws.next_for("p").await;
+        assert!(
+            first["payload"]["data"]["portfolio"]["totalValue"].is_string(),
+            "{first}"
+        );
+        feeds.push(ws);
+    }
+    let watched = measure(&mut ticks).await;
+    // Reading every subscriber's account each round would add SUBSCRIBERS × ROUNDS × 4.
+    assert!(
+        watched <= alone + SUBSCRIBERS as u64,
+        "{ROUNDS} rounds cost {alone} statements alone and {watched} with {SUBSCRIBERS} portfolio feeds"
+    );
+    // And the feeds still move: some subscriber got a revalued portfolio from a round.
+    let mut moved = false;
+    for ws in &mut feeds {
+        while let Some(msg) = ws.next_within(Duration::from_millis(50)).await {
+            moved |= msg["id"] == "p" && msg["type"] == "next";
+        }
+    }
+    assert!(moved, "tick rounds revalue the portfolios");
 }

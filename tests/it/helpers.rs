@@ -32,6 +32,8 @@ pub struct TestApp {
     pub services: Services,
     /// The database, for assertions and set-up that no API offers.
     pub db: DatabaseConnection,
+    /// Statements this instance has run on its database.
+    pub statements: zebrat::infra::db::Statements,
     leader: tokio::sync::watch::Receiver<bool>,
     pub feeds: Feeds,
     shutdown: CancellationToken,
@@ -111,6 +113,7 @@ async fn start_instance(
     let addr = app.local_addr();
     let services = app.services().clone();
     let db = app.database().clone();
+    let statements = app.statements();
     let leader = app.leader();
     let feeds = app.feeds().clone();
     let shutdown = app.shutdown_token();
@@ -121,6 +124,7 @@ async fn start_instance(
         clock,
         services,
         db,
+        statements,
         leader,
         feeds,
         shutdown,

@@ -64,6 +64,22 @@ impl Portfolio {
     pub fn day_change_cents(&self) -> i64 {
         self.holdings.iter().map(Holding::day_change_cents).sum()
     }
+
+    /// Values the holdings at new prices (`price_of` gives a stock's price and previous close
+    /// in cents, or None when it did not move); true when any holding changed. Cash and
+    /// quantities change only through the account's own commands, which reload it.
+    pub fn revalue(&mut self, price_of: impl Fn(i64) -> Option<(i64, i64)>) -> bool {
+        let mut moved = false;
+        for h in &mut self.holdings {
+            if let Some((last, prev_close)) = price_of(h.stock_id)
+                && (last, prev_close) != (h.last_cents, h.prev_close_cents)
+            {
+                (h.last_cents, h.prev_close_cents) = (last, prev_close);
+                moved = true;
+            }
+        }
+        moved
+    }
 }
 
 impl Trading {
@@ -99,5 +115,47 @@ impl Trading {
             holdings,
             realized_pnl_cents,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holding(stock_id: i64, quantity: i64, last_cents: i64) -> Holding {
+        Holding {
+            stock_id,
+            quantity,
+            reserved_quantity: 0,
+            cost_basis_cents: quantity * 100,
+            realized_pnl_cents: 0,
+            last_cents,
+            prev_close_cents: 100,
+        }
+    }
+
+    #[test]
+    fn revaluing_moves_only_held_stocks_that_moved() {
+        let mut p = Portfolio {
+            user_id: 1,
+            cash: Cash {
+                balance_cents: 1_000,
+                reserved_cents: 0,
+            },
+            holdings: vec![holding(1, 2, 100), holding(2, 3, 200)],
+            realized_pnl_cents: 0,
+        };
+        assert_eq!(p.total_value_cents(), 1_000 + 200 + 600);
+        // A round that moves only a stock not held, or repeats the same prices: nothing.
+        assert!(!p.revalue(|id| (id == 9).then_some((500, 100))));
+        assert!(!p.revalue(|id| (id == 1).then_some((100, 100))));
+        // Stock 2 moves: its value, the total and the day change follow; stock 1 stays.
+        assert!(p.revalue(|id| (id == 2).then_some((250, 100))));
+        assert_eq!(p.holdings[1].last_cents, 250);
+        assert_eq!(p.positions_value_cents(), 200 + 750);
+        assert_eq!(p.total_value_cents(), 1_000 + 950);
+        // Stock 1 adds nothing to either: it did not move and is valued at cost.
+        assert_eq!(p.day_change_cents(), 3 * 150);
+        assert_eq!(p.unrealized_pnl_cents(), 750 - 300);
     }
 }

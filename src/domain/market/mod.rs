@@ -7,6 +7,7 @@ pub mod gbm;
 pub mod interval;
 pub mod service;
 pub mod stocks;
+pub mod tick;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -202,7 +202,6 @@ impl Application {
             let lease = Lease::for_database(&self.db, &services.config.database_url);
             tasks.spawn(engine::run(
                 services.clone(),
-                self.db.clone(),
                 lease,
                 self.leader,
                 self.shutdown.clone(),

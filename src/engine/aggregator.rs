@@ -5,11 +5,10 @@
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::Ctx;
-use crate::{domain::market::candles::Interval, infra::lease::Fence};
+use crate::{domain::market::candles::Interval, infra::lease::Fence, services::Services};
 
 pub async fn run(
-    services: Ctx,
+    services: Services,
     fence: Fence,
     candle_writer: super::CandleWriter,
     shutdown: CancellationToken,

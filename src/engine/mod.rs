@@ -1,13 +1,12 @@
 //! Background work: the market scheduler, the price ticker and the candle aggregator.
-//! Each is a thin loop around domain step functions; errors are logged and retried, and every
-//! task stops when the shutdown token is cancelled.
+//! Each is a thin loop making one domain-service call per step; errors are logged and
+//! retried, and every task stops when the shutdown token is cancelled.
 //!
 //! The engine runs only on the instance holding the engine lease (see `infra::lease`); the
 //! others stand by and take over when the leader stops or loses the lease.
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -16,33 +15,16 @@ use crate::{
     services::Services,
 };
 
-/// What engine tasks share.
-#[derive(Clone)]
-struct Ctx {
-    services: Services,
-    db: DatabaseConnection,
-}
-
-impl std::ops::Deref for Ctx {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.services
-    }
-}
-
 /// How often a standby tries for the lease and a leader checks it still holds it.
 const LEASE_POLL: Duration = Duration::from_secs(1);
 
 /// Holds or waits for the engine lease until shutdown, running the engine while it is held.
 pub async fn run(
     services: Services,
-    db: DatabaseConnection,
     mut lease: Lease,
     leader: watch::Sender<bool>,
     shutdown: CancellationToken,
 ) {
-    let services = Ctx { services, db };
     loop {
         let Some(fence) = acquire(&mut lease, &shutdown).await else {
             return;
@@ -98,7 +80,7 @@ async fn acquire(lease: &mut Lease, shutdown: &CancellationToken) -> Option<Fenc
 }
 
 /// Starts the engine tasks under `fence`.
-fn spawn(services: &Ctx, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
+fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let (open_tx, open_rx) = watch::channel(false);
     // Tick rounds and rebuild passes both read-modify-write candles: one at a time.

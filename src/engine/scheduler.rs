@@ -3,16 +3,15 @@
 
 use std::{sync::Arc, time::Duration};
 
-use sea_orm::TransactionTrait;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::Ctx;
 use crate::{
     bus::{Event, events::MarketStatus},
-    domain::{Result, market},
+    domain::Result,
     infra::lease::Fence,
+    services::Services,
 };
 
 /// Changes made outside this process without an event (the `zebrat market` CLI on SQLite)
@@ -20,7 +19,7 @@ use crate::{
 const REFRESH: Duration = Duration::from_secs(5);
 
 pub async fn run(
-    services: Ctx,
+    services: Services,
     fence: Fence,
     open_tx: watch::Sender<bool>,
     shutdown: CancellationToken,
@@ -46,25 +45,22 @@ pub async fn run(
 
 /// Applies the state due now; returns when it next changes by itself.
 async fn evaluate(
-    services: &Ctx,
+    services: &Services,
     fence: &Fence,
     open_tx: &watch::Sender<bool>,
     published: &mut Option<MarketStatus>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    let db = &services.db;
-    let now = services.clock.now();
-    let config = market::load_config(db, services.config.market_timezone).await?;
-    let status = config.status(now);
-    if status.is_open != config.applied_open {
-        let txn = db.begin().await?;
-        fence.check(&txn).await?;
-        market::record_applied(&txn, status.is_open, now).await?;
-        txn.commit().await?;
+    let applied = services
+        .market
+        .apply_state(fence, services.clock.now())
+        .await?;
+    let status = applied.status;
+    if applied.changed {
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
-        if status.is_open {
-            let executed = services.trading.execute_queued(fence).await?;
-            tracing::info!(executed, "ran the queued orders at the open");
-        }
+    }
+    if applied.changed && status.is_open {
+        let executed = services.trading.execute_queued(fence).await?;
+        tracing::info!(executed, "ran the queued orders at the open");
     }
     open_tx.send_if_modified(|open| std::mem::replace(open, status.is_open) != status.is_open);
     if published.as_ref() != Some(&status) {
@@ -75,7 +71,7 @@ async fn evaluate(
             .map_err(crate::domain::Error::internal)?;
         *published = Some(status);
     }
-    Ok(config.next_transition(now))
+    Ok(applied.next)
 }
 
 /// Completes when a `MarketConfigChanged` event arrives (or events were missed); false when

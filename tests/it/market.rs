@@ -1,6 +1,6 @@
 //! Market calendar, prices and candles, driven by the manual clock.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{market_calendar, price_ticks};
@@ -29,13 +29,19 @@ async fn state(app: &TestApp) -> Value {
 async fn halt(app: &TestApp) {
     app.override_market(Some(false), None).await;
     app.wait_market(false).await;
+    settle(app).await;
+}
+
+/// Waits until no tick round is in flight; returns how many ticks are stored. (With the manual
+/// clock standing still, no new round starts.)
+async fn settle(app: &TestApp) -> u64 {
     let ticks = || async { price_ticks::Entity::find().count(&app.db).await.unwrap() };
     let mut last = ticks().await;
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let now = ticks().await;
         if now == last {
-            return;
+            return now;
         }
         last = now;
     }
@@ -364,4 +370,84 @@ async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);
+}
+
+/// The live prices of the active stocks, in cents, by symbol: (price, open, high, low,
+/// previousClose, change).
+async fn live_prices(app: &TestApp) -> HashMap<String, [i64; 6]> {
+    let q = "{ stocks { symbol active price open high low previousClose change } }";
+    let cents = |v: &Value| -> i64 {
+        let d: f64 = v.as_str().unwrap().parse().unwrap();
+        (d * 100.0).round() as i64
+    };
+    app.gql(q, json!({})).await["data"]["stocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["active"] == true)
+        .map(|s| {
+            let fields = ["price", "open", "high", "low", "previousClose", "change"];
+            (
+                s["symbol"].as_str().unwrap().to_string(),
+                fields.map(|f| cents(&s[f])),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_trading_day_starts_from_the_last_price() {
+    // Monday 2026-11-23, 15:00 EST. The demo override holds the market open whatever the
+    // hour, and the ticker sleeps on the manual clock: each move of the clock runs one round.
+    let app = spawn_app_at(utc("2026-11-23T20:00:00Z"), &[("SIM_SEED", "11")]).await;
+    let stocks = live_prices(&app).await.len() as u64;
+    app.eventually("five tick rounds", || async {
+        app.tick();
+        price_ticks::Entity::find().count(&app.db).await.unwrap() >= 5 * stocks
+    })
+    .await;
+    let seen = settle(&app).await;
+    let monday = live_prices(&app).await;
+
+    // 23:30 EST is already Tuesday in UTC, but still Monday's trading day in New York.
+    app.clock.set(utc("2026-11-24T04:30:00Z"));
+    app.eventually("a late round", || async {
+        price_ticks::Entity::find().count(&app.db).await.unwrap() >= seen + stocks
+    })
+    .await;
+    let seen = settle(&app).await;
+    let late = live_prices(&app).await;
+    for (symbol, [price, open, high, low, prev_close, change]) in &late {
+        let [_, monday_open, monday_high, monday_low, monday_prev, _] = monday[symbol];
+        assert_eq!((*open, *prev_close), (monday_open, monday_prev), "{symbol}");
+        assert_eq!(*high, monday_high.max(*price), "{symbol}");
+        assert_eq!(*low, monday_low.min(*price), "{symbol}");
+        assert_eq!(*change, price - prev_close, "{symbol}");
+    }
+
+    // Tuesday 10:00 EST: one round on a new trading day.
+    app.clock.set(utc("2026-11-24T15:00:00Z"));
+    app.eventually("Tuesday's first round", || async {
+        price_ticks::Entity::find().count(&app.db).await.unwrap() >= seen + stocks
+    })
+    .await;
+    assert_eq!(settle(&app).await, seen + stocks, "exactly one round");
+    let tuesday = live_prices(&app).await;
+    assert_eq!(tuesday.len(), late.len());
+    for (symbol, [price, open, high, low, prev_close, change]) in &tuesday {
+        let monday_last = late[symbol][0];
+        assert_eq!(
+            *prev_close, monday_last,
+            "{symbol}: closed at Monday's last price"
+        );
+        assert_eq!(
+            [*open, *high, *low],
+            [*price; 3],
+            "{symbol}: the day starts afresh"
+        );
+        assert_eq!(*change, price - monday_last, "{symbol}");
+    }
+    // The rollover is visible: Monday had a range and moved off its previous close.
+    assert!(late.values().any(|[_, _, high, low, _, _]| high != low));
+    assert!(late.values().any(|[price, _, _, _, prev, _]| price != prev));
 }

@@ -11,7 +11,14 @@ use sea_orm::{
 };
 
 pub use super::interval::Interval;
-use crate::domain::{Result, events::CandleUpdate};
+use crate::domain::{
+    Result,
+    events::{CandleUpdate, Tick},
+};
+
+/// Rows per statement when storing a round's ticks (3 columns each): far below the
+/// bind-parameter limits of both databases.
+const TICK_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// One candle (prices in cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +266,25 @@ pub async fn rebuild(
     rolled.retain(|c| c.bucket_start >= Interval::H4.bucket_start(since, tz));
     rolled.extend(roll_up(Interval::D1, tz, &day_hours));
     upsert(conn, &rolled, now).await
+}
+
+/// Stores a round's ticks, the raw history candles are rebuilt from.
+pub async fn record_ticks(
+    conn: &impl ConnectionTrait,
+    ticks: &[Tick],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in ticks.chunks(TICK_ROWS_PER_STATEMENT) {
+        price_ticks::Entity::insert_many(chunk.iter().map(|t| price_ticks::ActiveModel {
+            stock_id: Set(t.stock_id),
+            price_cents: Set(t.price_cents),
+            at: Set(at),
+            ..Default::default()
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Deletes ticks older than `before`; returns how many.

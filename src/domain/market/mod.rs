@@ -6,7 +6,9 @@ pub mod candles;
 pub mod gbm;
 pub mod interval;
 pub mod service;
+mod steps;
 pub mod stocks;
+pub mod tick;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -15,6 +17,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 pub use self::calendar::{Calendar, DayHours};
 pub use self::service::{CandleWindow, Market};
+pub use self::steps::Applied;
 use super::{Error, Result};
 pub use crate::domain::events::MarketStatus;
 

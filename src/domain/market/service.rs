@@ -1,23 +1,24 @@
-//! The market service: what the API and the engine ask of the market, one call each. The
-//! storage helpers of the sibling modules take a connection so they compose inside a
-//! transaction; this type owns the connection and the settings they need.
+//! The market service: what the API and the engine ask of the market, one call each (the
+//! engine's steps are in `steps`). The storage helpers of the sibling modules take a
+//! connection so they compose inside a transaction; this type owns the connection and the
+//! settings they need.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::{
     Holiday, MarketConfig, MarketStatus, backfill,
     candles::{self, Candle, Interval},
     stocks::{self, Listing, Quote},
+    tick,
 };
 use crate::{
     clock::SharedClock,
     config::Config,
     domain::{Error, Result},
-    infra::lease::Fence,
 };
 
 /// Most candles one read returns.
@@ -46,6 +47,8 @@ pub struct Settings {
     pub backfill: backfill::Settings,
     /// How long raw ticks are kept before pruning.
     pub tick_retention: std::time::Duration,
+    /// One tick round's GBM step.
+    pub tick: tick::Step,
 }
 
 impl From<&Config> for Settings {
@@ -54,6 +57,7 @@ impl From<&Config> for Settings {
             tz: config.market_timezone,
             backfill: config.into(),
             tick_retention: config.tick_retention,
+            tick: config.into(),
         }
     }
 }
@@ -64,7 +68,7 @@ pub struct Market {
     pub(crate) db: DatabaseConnection,
     pub(crate) clock: SharedClock,
     pub(crate) tz: Tz,
-    settings: Settings,
+    pub(super) settings: Settings,
 }
 
 impl Market {
@@ -192,51 +196,6 @@ impl Market {
     /// The newest `points` hourly closes (cents) of each stock, oldest first.
     pub async fn trends(&self, stock_ids: &[i64], points: u64) -> Result<HashMap<i64, Vec<i64>>> {
         candles::trends(&self.db, stock_ids, points).await
-    }
-}
-
-/// Engine steps: each runs in fenced transactions, so a deposed leader cannot write.
-impl Market {
-    /// Gives every stock without candles its history, one transaction per stock.
-    pub async fn backfill_missing(&self, fence: &Fence) -> Result<usize> {
-        let cal = self.config().await?.calendar;
-        let now = self.clock.now();
-        let mut written = 0;
-        for stock in stocks::list(&self.db, Listing::All).await? {
-            let txn = self.db.begin().await?;
-            fence.check(&txn).await?;
-            written +=
-                backfill::ensure_history(&txn, &cal, self.settings.backfill, &stock, now).await?;
-            txn.commit().await?;
-        }
-        Ok(written)
-    }
-
-    /// Rebuilds every candle touching `[since, now]` from the stored ticks (idempotent, so
-    /// restarts and missed live updates heal), then prunes ticks past their retention.
-    pub async fn rebuild_candles(
-        &self,
-        fence: &Fence,
-        since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        for stock in stocks::list(&self.db, Listing::All).await? {
-            // One transaction per stock: a deposed leader cannot overwrite the new one's.
-            let txn = self.db.begin().await?;
-            fence.check(&txn).await?;
-            candles::rebuild(&txn, stock.id, self.tz, since, now).await?;
-            txn.commit().await?;
-        }
-        let txn = self.db.begin().await?;
-        fence.check(&txn).await?;
-        let retention =
-            chrono::Duration::from_std(self.settings.tick_retention).map_err(Error::internal)?;
-        let pruned = candles::prune_ticks(&txn, now - retention).await?;
-        txn.commit().await?;
-        if pruned > 0 {
-            tracing::debug!(ticks = pruned, "pruned old ticks");
-        }
-        Ok(())
     }
 }
 

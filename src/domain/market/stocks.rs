@@ -6,9 +6,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{prices_live, stocks};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::OnConflict,
 };
 
+use super::tick::LivePrice;
 use crate::domain::{Error, Result};
+
+/// Rows per statement when writing many live prices: 9 columns each stays far below the
+/// bind-parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+const LIVE_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// A stock with its live price (cents).
 #[derive(Debug, Clone)]
@@ -168,4 +174,44 @@ pub async fn create(
     .insert(conn)
     .await?;
     Ok(stock)
+}
+
+/// Writes the live price rows of a tick round: one multi-row upsert per
+/// `LIVE_ROWS_PER_STATEMENT` rows instead of one UPDATE per stock.
+pub async fn save_live(
+    conn: &impl ConnectionTrait,
+    prices: &[LivePrice],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in prices.chunks(LIVE_ROWS_PER_STATEMENT) {
+        let rows = chunk.iter().map(|p| prices_live::ActiveModel {
+            stock_id: Set(p.stock_id),
+            last_cents: Set(p.last),
+            open_cents: Set(p.open),
+            high_cents: Set(p.high),
+            low_cents: Set(p.low),
+            prev_close_cents: Set(p.prev_close),
+            change_cents: Set(p.change),
+            session_date: Set(p.session_date),
+            updated_at: Set(now),
+        });
+        prices_live::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(prices_live::Column::StockId)
+                    .update_columns([
+                        prices_live::Column::LastCents,
+                        prices_live::Column::OpenCents,
+                        prices_live::Column::HighCents,
+                        prices_live::Column::LowCents,
+                        prices_live::Column::PrevCloseCents,
+                        prices_live::Column::ChangeCents,
+                        prices_live::Column::SessionDate,
+                        prices_live::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,129 @@
+//! The engine's steps, one market-service call each. Every write runs in a transaction that
+//! starts with a fence check, so a deposed leader cannot write.
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+
+use super::{
+    Market, MarketStatus, backfill, candles,
+    stocks::{self, Listing},
+    tick::{self, Simulation},
+};
+use crate::{
+    domain::{Error, Result, events::TickRound},
+    infra::lease::Fence,
+};
+
+/// What [`Market::apply_state`] found and did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The state at the time asked, as clients see it.
+    pub status: MarketStatus,
+    /// The applied open/closed state changed in this call.
+    pub changed: bool,
+    /// When the state next changes by itself (None while an override holds).
+    pub next: Option<DateTime<Utc>>,
+}
+
+impl Applied {
+    /// The market opened in this call: queued orders are due.
+    pub fn just_opened(&self) -> bool {
+        self.changed && self.status.is_open
+    }
+}
+
+impl Market {
+    /// Computes the state due at `now` from hours, holidays and the override, and records it
+    /// as applied when it differs from what was applied last.
+    pub async fn apply_state(&self, fence: &Fence, now: DateTime<Utc>) -> Result<Applied> {
+        let config = self.config().await?;
+        let status = config.status(now);
+        let changed = status.is_open != config.applied_open;
+        if changed {
+            let txn = self.db.begin().await?;
+            fence.check(&txn).await?;
+            super::record_applied(&txn, status.is_open, now).await?;
+            txn.commit().await?;
+        }
+        Ok(Applied {
+            next: config.next_transition(now),
+            status,
+            changed,
+        })
+    }
+
+    /// One tick round at `now`: moves every active stock one step and writes live prices,
+    /// ticks and live candles in one transaction. None when no stock is active. `sim` keeps
+    /// the new exact prices only once the round is committed.
+    pub async fn tick_round(
+        &self,
+        fence: &Fence,
+        now: DateTime<Utc>,
+        sim: &mut Simulation,
+    ) -> Result<Option<TickRound>> {
+        let txn = self.db.begin().await?;
+        fence.check(&txn).await?;
+        let quotes = stocks::list(&txn, Listing::Active).await?;
+        if quotes.is_empty() {
+            return Ok(None);
+        }
+        let today = now.with_timezone(&self.tz).date_naive();
+        let plan = tick::plan(&quotes, sim, self.settings.tick, today);
+        stocks::save_live(&txn, &plan.prices, now).await?;
+        candles::record_ticks(&txn, &plan.ticks, now).await?;
+        let buckets = tick::live_buckets(now, self.tz);
+        let ids: Vec<i64> = plan.ticks.iter().map(|t| t.stock_id).collect();
+        let stored = candles::current(&txn, &ids, &buckets).await?;
+        let live = tick::live_candles(stored, &plan.ticks, &buckets);
+        candles::upsert(&txn, &live, now).await?;
+        txn.commit().await?;
+        sim.remember(plan.exact);
+        Ok(Some(TickRound {
+            at: now,
+            ticks: plan.ticks,
+            candles: live.into_iter().map(candles::Candle::to_update).collect(),
+        }))
+    }
+
+    /// Gives every stock without candles its history, one transaction per stock.
+    pub async fn backfill_missing(&self, fence: &Fence) -> Result<usize> {
+        let cal = self.config().await?.calendar;
+        let now = self.clock.now();
+        let mut written = 0;
+        for stock in stocks::list(&self.db, Listing::All).await? {
+            let txn = self.db.begin().await?;
+            fence.check(&txn).await?;
+            written +=
+                backfill::ensure_history(&txn, &cal, self.settings.backfill, &stock, now).await?;
+            txn.commit().await?;
+        }
+        Ok(written)
+    }
+
+    /// Rebuilds every candle touching `[since, now]` from the stored ticks (idempotent, so
+    /// restarts and missed live updates heal), then prunes ticks past their retention.
+    pub async fn rebuild_candles(
+        &self,
+        fence: &Fence,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for stock in stocks::list(&self.db, Listing::All).await? {
+            // One transaction per stock: a deposed leader cannot overwrite the new one's.
+            let txn = self.db.begin().await?;
+            fence.check(&txn).await?;
+            candles::rebuild(&txn, stock.id, self.tz, since, now).await?;
+            txn.commit().await?;
+        }
+        let txn = self.db.begin().await?;
+        fence.check(&txn).await?;
+        let retention =
+            chrono::Duration::from_std(self.settings.tick_retention).map_err(Error::internal)?;
+        let pruned = candles::prune_ticks(&txn, now - retention).await?;
+        txn.commit().await?;
+        if pruned > 0 {
+            tracing::debug!(ticks = pruned, "pruned old ticks");
+        }
+        Ok(())
+    }
+}

@@ -2,15 +2,15 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Subcommand};
 use zebrat::{
     Application, Config,
     app::{self, MarketOverride, Migration},
-    config::Role,
+    config::{self, Settings},
     graphql, telemetry,
 };
 
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(version, about = "Zebrat: a stock-trading simulator served as GraphQL")]
 struct Cli {
     #[command(subcommand)]
@@ -19,15 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (the default).
+    /// Run the server (the default). Every setting is an environment variable, or the flag
+    /// of the same name, which wins over it.
     Serve {
-        /// Do not apply pending migrations on start.
+        /// Do not apply pending migrations on start (overrides `RUN_MIGRATIONS`).
         #[arg(long)]
         no_migrate: bool,
-        /// What this instance does: `api` (GraphQL only), `engine` (the engine when it holds
-        /// the lease, `/health` only) or `all`. Overrides `ZEBRAT_ROLE`.
-        #[arg(long, value_enum)]
-        role: Option<Role>,
+        #[command(flatten)]
+        settings: Box<Settings>,
     },
     /// Move the database schema.
     Migrate {
@@ -80,7 +79,10 @@ enum MarketAction {
 #[tokio::main]
 async fn main() -> ExitCode {
     telemetry::init();
-    match run(Cli::parse()).await {
+    // An empty environment variable counts as unset, as in `Config::from_env`.
+    let command = Cli::command().mut_subcommand("serve", config::blank_env_is_unset);
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -90,11 +92,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let serve = Command::Serve {
-        no_migrate: false,
-        role: None,
+    let Some(command) = cli.command else {
+        return serve(Config::from_env()?).await;
     };
-    match cli.command.unwrap_or(serve) {
+    match command {
         Command::ExportSchema { output } => {
             let sdl = graphql::sdl();
             match output {
@@ -102,23 +103,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), sdl.as_bytes())?,
             }
         }
-        Command::Serve { no_migrate, role } => {
-            let mut config = Config::from_env()?;
+        Command::Serve {
+            no_migrate,
+            settings,
+        } => {
+            let mut config = Config::from_settings(*settings)?;
             config.run_migrations &= !no_migrate;
-            config.role = role.unwrap_or(config.role);
-            let app = Application::build(config).await?;
-            let addr = app.local_addr();
-            tracing::info!("Zebrat is listening on http://{addr}");
-            tracing::info!(
-                "GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   WebSocket: ws://{addr}/graphql/ws"
-            );
-            let shutdown = app.shutdown_token();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down");
-                shutdown.cancel();
-            });
-            app.run_until_stopped().await?;
+            serve(config).await?;
         }
         Command::Migrate { action } => {
             let action = match action {
@@ -144,6 +135,23 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(seeded, "seed finished");
         }
     }
+    Ok(())
+}
+
+async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    tracing::info!("Zebrat is listening on http://{addr}");
+    tracing::info!(
+        "GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   WebSocket: ws://{addr}/graphql/ws"
+    );
+    let shutdown = app.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    app.run_until_stopped().await?;
     Ok(())
 }
 

@@ -1,17 +1,24 @@
 //! `/graphql` over HTTP, following the GraphQL-over-HTTP specification: JSON requests,
 //! `application/json` or `application/graphql-response+json` answers by `Accept`, queries
 //! only over GET.
+//!
+//! GET requests are extracted by async-graphql-axum. POST bodies are not: its
+//! `GraphQLBatchRequest` also accepts `application/graphql` and multipart bodies (the spec
+//! wants 415 for anything but JSON), reads the body as a raw stream past axum's
+//! `DefaultBodyLimit` (an oversized body would no longer get 413), and its errors are plain
+//! text, not GraphQL errors with a code in the negotiated media type.
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError,
+    BatchRequest, BatchResponse, ParseRequestError, Request, Response as GqlResponse, ServerError,
     parser::{
         Positioned, parse_query,
         types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
     },
 };
+use async_graphql_axum::GraphQLRequest;
 use axum::{
     body::Bytes,
-    extract::{ConnectInfo, RawQuery, State},
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -103,18 +110,33 @@ pub async fn post(
     execute(&state, peer, &headers, media, batch).await
 }
 
+/// Why a GET query string is not a GraphQL request.
+pub struct QueryStringError(ParseRequestError);
+
+impl From<ParseRequestError> for QueryStringError {
+    fn from(e: ParseRequestError) -> Self {
+        QueryStringError(e)
+    }
+}
+
+impl IntoResponse for QueryStringError {
+    fn into_response(self) -> Response {
+        request_error(Media::Json, StatusCode::BAD_REQUEST, &self.0.to_string())
+    }
+}
+
 pub async fn get(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    request: Result<GraphQLRequest<QueryStringError>, QueryStringError>,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
-        Ok(request) => request,
-        Err(e) => {
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(QueryStringError(e)) => {
             return request_error(
                 media,
                 StatusCode::BAD_REQUEST,

@@ -21,11 +21,11 @@ use crate::{
         Error,
         market::stocks,
         money::from_cents,
+        page::{Page, PageRequest},
         trading::{
             LedgerKind,
             cash::{self, LedgerEntry},
             orders::{self, PlaceOrder, Side, Status},
-            page::{Page, PageRequest},
             portfolio,
         },
     },

@@ -8,8 +8,11 @@
 pub mod cash;
 pub mod order;
 pub mod orders;
-pub mod page;
 pub mod portfolio;
+
+/// Pagination moved to `domain::page` (admin pages too); this keeps the old path working for
+/// callers outside the trading area until they are next edited.
+pub use super::page;
 
 use std::sync::Arc;
 

@@ -8,16 +8,14 @@ use sea_orm::{
 };
 
 pub use super::order::{Order, Side, Status};
-use super::{
-    LedgerKind, Trading, lock_user, move_cash,
-    page::{Page, PageRequest},
-};
+use super::{LedgerKind, Trading, lock_user, move_cash};
 use crate::{
     domain::events::Event,
     domain::{
         Error, Result,
         market::stocks::{self, Quote},
         money::from_cents,
+        page::{self, Page, PageRequest},
     },
     infra::lease::Fence,
 };
@@ -300,23 +298,11 @@ impl Trading {
         status: Option<Status>,
         page: PageRequest,
     ) -> Result<Page<Order>> {
-        let mut q = orders::Entity::find()
-            .filter(orders::Column::UserId.eq(user_id))
-            .order_by_desc(orders::Column::Id)
-            .limit(page.first + 1);
+        let mut rows = orders::Entity::find().filter(orders::Column::UserId.eq(user_id));
         if let Some(status) = status {
-            q = q.filter(orders::Column::Status.eq(status.as_str()));
+            rows = rows.filter(orders::Column::Status.eq(status.as_str()));
         }
-        if let Some(before) = page.before_id {
-            q = q.filter(orders::Column::Id.lt(before));
-        }
-        let rows = q
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(Order::try_from)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page, |o| o.id))
+        page::fetch(&self.db, rows, orders::Column::Id, page, Order::try_from).await
     }
 
     pub async fn order(&self, user_id: i64, order_id: i64) -> Result<Order> {
@@ -329,32 +315,21 @@ impl Trading {
     }
 
     pub async fn trades(&self, user_id: i64, page: PageRequest) -> Result<Page<Trade>> {
-        let mut q = trades::Entity::find()
-            .filter(trades::Column::UserId.eq(user_id))
-            .order_by_desc(trades::Column::Id)
-            .limit(page.first + 1);
-        if let Some(before) = page.before_id {
-            q = q.filter(trades::Column::Id.lt(before));
-        }
-        let rows = q
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|t| {
-                Ok(Trade {
-                    id: t.id,
-                    order_id: t.order_id,
-                    stock_id: t.stock_id,
-                    side: Side::parse(&t.side)?,
-                    quantity: t.quantity.abs(),
-                    price_cents: t.price_cents,
-                    total_cents: t.total_cents,
-                    realized_pnl_cents: t.realized_pnl_cents,
-                    executed_at: t.executed_at,
-                })
+        let rows = trades::Entity::find().filter(trades::Column::UserId.eq(user_id));
+        page::fetch(&self.db, rows, trades::Column::Id, page, |t| {
+            Ok(Trade {
+                id: t.id,
+                order_id: t.order_id,
+                stock_id: t.stock_id,
+                side: Side::parse(&t.side)?,
+                quantity: t.quantity.abs(),
+                price_cents: t.price_cents,
+                total_cents: t.total_cents,
+                realized_pnl_cents: t.realized_pnl_cents,
+                executed_at: t.executed_at,
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page, |t| t.id))
+        })
+        .await
     }
 
     async fn after_change(&self, order: &Order) {

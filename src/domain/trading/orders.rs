@@ -250,9 +250,11 @@ impl Trading {
             _ => return Ok(None),
         };
         let now = self.clock.now();
-        let stock = stocks::by_id(&txn, order.stock_id)
-            .await
-            .ok()
+        // Only a stock that is really gone or inactive rejects; a failed lookup (a lock
+        // timeout, a dropped connection) aborts this attempt and the order stays queued.
+        let stock = stocks::by_ids(&txn, &[order.stock_id])
+            .await?
+            .remove(&order.stock_id)
             .filter(|s| s.active);
         let Some(stock) = stock else {
             let order = finish_queued(

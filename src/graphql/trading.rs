@@ -267,7 +267,7 @@ impl From<&portfolio::Holding> for Position {
         Position {
             quantity: h.quantity,
             reserved_quantity: h.reserved_quantity,
-            average_cost: average_cost(h.cost_basis_cents, h.quantity),
+            average_cost: h.average_cost(),
             current_price: from_cents(h.last_cents),
             market_value: from_cents(h.market_value_cents()),
             unrealized_pnl: from_cents(h.unrealized_pnl_cents()),
@@ -276,13 +276,6 @@ impl From<&portfolio::Holding> for Position {
             stock_id: h.stock_id,
         }
     }
-}
-
-/// Cost basis per share, always with four decimals.
-fn average_cost(cost_basis_cents: i64, quantity: i64) -> Decimal {
-    let mut avg = (from_cents(cost_basis_cents) / Decimal::from(quantity.max(1))).round_dp(4);
-    avg.rescale(4);
-    avg
 }
 
 /// The account's valuation at live prices.

@@ -27,6 +27,7 @@ use crate::{
             cash::{self, LedgerEntry},
             orders::{self, PlaceOrder, Side, Status},
             portfolio,
+            units::Shares,
         },
     },
     services::Services,
@@ -332,6 +333,23 @@ pub struct OrderQuote {
     pub stock_id: i64,
 }
 
+impl From<orders::OrderQuote> for OrderQuote {
+    fn from(q: orders::OrderQuote) -> Self {
+        OrderQuote {
+            side: q.side.into(),
+            quantity: q.quantity.0,
+            price: from_cents(q.price.0),
+            estimated_total: from_cents(q.total.0),
+            cash_after: from_cents(q.cash_after.0),
+            shares_after: q.shares_after.0,
+            market_open: q.market_open,
+            executes_now: q.executes_now,
+            problem: q.problem,
+            stock_id: q.stock_id,
+        }
+    }
+}
+
 #[ComplexObject]
 impl OrderQuote {
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
@@ -420,10 +438,6 @@ pub fn connection<T, N: async_graphql::OutputType>(
     c
 }
 
-fn quantity(q: i32) -> i64 {
-    i64::from(q)
-}
-
 #[derive(Default)]
 pub struct TradingQuery;
 
@@ -462,28 +476,17 @@ impl TradingQuery {
     #[graphql(guard = "RoleGuard::user()")]
     async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> ApiResult<OrderQuote> {
         let stock_id = parse_id(&input.stock_id, "stockId")?;
-        let q = ctx
+        Ok(ctx
             .services()
             .trading
             .quote(
                 ctx.viewer()?.user_id,
                 stock_id,
                 input.side.into(),
-                quantity(input.quantity),
+                Shares(input.quantity.into()),
             )
-            .await?;
-        Ok(OrderQuote {
-            side: q.side.into(),
-            quantity: q.quantity,
-            price: from_cents(q.price_cents),
-            estimated_total: from_cents(q.total_cents),
-            cash_after: from_cents(q.cash_after_cents),
-            shares_after: q.shares_after,
-            market_open: q.market_open,
-            executes_now: q.executes_now,
-            problem: q.problem,
-            stock_id: q.stock.id,
-        })
+            .await?
+            .into())
     }
 
     /// The caller's orders, newest first, optionally of one status.
@@ -569,7 +572,7 @@ impl TradingMutation {
         let cmd = PlaceOrder {
             stock_id: parse_id(&input.stock_id, "stockId")?,
             side: input.side.into(),
-            quantity: quantity(input.quantity),
+            quantity: Shares(input.quantity.into()),
             client_order_id: input.client_order_id,
         };
         Ok(ctx

@@ -291,6 +291,56 @@ async fn market_orders_execute_at_once_while_open() {
     assert_invariants(&app).await;
 }
 
+/// A quote shows the after-trade amounts and the problem even when the order cannot be
+/// covered, and counts reserved cash like placement does.
+#[tokio::test]
+async fn a_quote_reports_what_an_order_that_cannot_be_covered_would_do() {
+    let app = spawn_app().await;
+    set_market(&app, false).await;
+    let (aapl, _) = stock(&app, "AAPL").await;
+    set_price(&app, &aapl, "100.00").await;
+    let s = customer(&app, "nia", "250.00").await;
+    let quote = |side: &'static str, quantity: i64| {
+        let (app, s, aapl) = (&app, &s, &aapl);
+        async move {
+            let r = app
+                .gql_as(
+                    &s.access,
+                    "query($i: QuoteInput!) { quote(input: $i) { price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem } }",
+                    json!({ "i": { "stockId": aapl, "side": side, "quantity": quantity } }),
+                )
+                .await;
+            r["data"]["quote"].clone()
+        }
+    };
+    assert_eq!(
+        quote("BUY", 3).await,
+        json!({ "price": "100.00", "estimatedTotal": "300.00", "cashAfter": "-50.00", "sharesAfter": 3,
+                "marketOpen": false, "executesNow": false, "problem": "insufficient funds" })
+    );
+    assert_eq!(
+        quote("SELL", 1).await,
+        json!({ "price": "100.00", "estimatedTotal": "100.00", "cashAfter": "350.00", "sharesAfter": -1,
+                "marketOpen": false, "executesNow": false, "problem": "insufficient shares" })
+    );
+    // Exactly enough: no problem; it would queue because the market is closed.
+    assert_eq!(quote("BUY", 2).await["problem"], Value::Null);
+    // A queued buy reserves 200.00: what is left covers no second one.
+    assert_eq!(
+        place(&app, &s, &aapl, "BUY", 2).await["data"]["placeOrder"]["status"],
+        "QUEUED"
+    );
+    let after = quote("BUY", 1).await;
+    assert_eq!(
+        after["cashAfter"], "150.00",
+        "the balance after, reservations aside"
+    );
+    assert_eq!(
+        after["problem"], "insufficient funds",
+        "only 50.00 is available"
+    );
+}
+
 #[tokio::test]
 async fn sells_realize_pnl_against_the_average_cost() {
     let app = spawn_app().await;

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod market;
 pub mod money;
+pub mod page;
 pub mod seed;
 pub mod trading;
 

@@ -21,12 +21,13 @@ use crate::{
         Error,
         market::stocks,
         money::from_cents,
+        page::{Page, PageRequest},
         trading::{
             LedgerKind,
             cash::{self, LedgerEntry},
             orders::{self, PlaceOrder, Side, Status},
-            page::{Page, PageRequest},
             portfolio,
+            units::Shares,
         },
     },
     services::Services,
@@ -267,7 +268,7 @@ impl From<&portfolio::Holding> for Position {
         Position {
             quantity: h.quantity,
             reserved_quantity: h.reserved_quantity,
-            average_cost: average_cost(h.cost_basis_cents, h.quantity),
+            average_cost: h.average_cost(),
             current_price: from_cents(h.last_cents),
             market_value: from_cents(h.market_value_cents()),
             unrealized_pnl: from_cents(h.unrealized_pnl_cents()),
@@ -276,13 +277,6 @@ impl From<&portfolio::Holding> for Position {
             stock_id: h.stock_id,
         }
     }
-}
-
-/// Cost basis per share, always with four decimals.
-fn average_cost(cost_basis_cents: i64, quantity: i64) -> Decimal {
-    let mut avg = (from_cents(cost_basis_cents) / Decimal::from(quantity.max(1))).round_dp(4);
-    avg.rescale(4);
-    avg
 }
 
 /// The account's valuation at live prices.
@@ -337,6 +331,23 @@ pub struct OrderQuote {
     pub problem: Option<String>,
     #[graphql(skip)]
     pub stock_id: i64,
+}
+
+impl From<orders::OrderQuote> for OrderQuote {
+    fn from(q: orders::OrderQuote) -> Self {
+        OrderQuote {
+            side: q.side.into(),
+            quantity: q.quantity.0,
+            price: from_cents(q.price.0),
+            estimated_total: from_cents(q.total.0),
+            cash_after: from_cents(q.cash_after.0),
+            shares_after: q.shares_after.0,
+            market_open: q.market_open,
+            executes_now: q.executes_now,
+            problem: q.problem,
+            stock_id: q.stock_id,
+        }
+    }
 }
 
 #[ComplexObject]
@@ -427,10 +438,6 @@ pub fn connection<T, N: async_graphql::OutputType>(
     c
 }
 
-fn quantity(q: i32) -> i64 {
-    i64::from(q)
-}
-
 #[derive(Default)]
 pub struct TradingQuery;
 
@@ -469,28 +476,17 @@ impl TradingQuery {
     #[graphql(guard = "RoleGuard::user()")]
     async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> ApiResult<OrderQuote> {
         let stock_id = parse_id(&input.stock_id, "stockId")?;
-        let q = ctx
+        Ok(ctx
             .services()
             .trading
             .quote(
                 ctx.viewer()?.user_id,
                 stock_id,
                 input.side.into(),
-                quantity(input.quantity),
+                Shares(input.quantity.into()),
             )
-            .await?;
-        Ok(OrderQuote {
-            side: q.side.into(),
-            quantity: q.quantity,
-            price: from_cents(q.price_cents),
-            estimated_total: from_cents(q.total_cents),
-            cash_after: from_cents(q.cash_after_cents),
-            shares_after: q.shares_after,
-            market_open: q.market_open,
-            executes_now: q.executes_now,
-            problem: q.problem,
-            stock_id: q.stock.id,
-        })
+            .await?
+            .into())
     }
 
     /// The caller's orders, newest first, optionally of one status.
@@ -576,7 +572,7 @@ impl TradingMutation {
         let cmd = PlaceOrder {
             stock_id: parse_id(&input.stock_id, "stockId")?,
             side: input.side.into(),
-            quantity: quantity(input.quantity),
+            quantity: Shares(input.quantity.into()),
             client_order_id: input.client_order_id,
         };
         Ok(ctx

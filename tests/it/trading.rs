@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 
-use entity::{cash_ledger, positions, prices_live, trades, users};
+use entity::{cash_ledger, positions, prices_live, stocks, trades, users};
 use futures_util::future::join_all;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
+
+use zebrat::infra::lease::Fence;
 
 use crate::helpers::{Session, TestApp, code, spawn_app};
 
@@ -287,6 +289,56 @@ async fn market_orders_execute_at_once_while_open() {
     );
     assert_eq!(dec(&pf["positions"][0]["averageCost"]), price);
     assert_invariants(&app).await;
+}
+
+/// A quote shows the after-trade amounts and the problem even when the order cannot be
+/// covered, and counts reserved cash like placement does.
+#[tokio::test]
+async fn a_quote_reports_what_an_order_that_cannot_be_covered_would_do() {
+    let app = spawn_app().await;
+    set_market(&app, false).await;
+    let (aapl, _) = stock(&app, "AAPL").await;
+    set_price(&app, &aapl, "100.00").await;
+    let s = customer(&app, "nia", "250.00").await;
+    let quote = |side: &'static str, quantity: i64| {
+        let (app, s, aapl) = (&app, &s, &aapl);
+        async move {
+            let r = app
+                .gql_as(
+                    &s.access,
+                    "query($i: QuoteInput!) { quote(input: $i) { price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem } }",
+                    json!({ "i": { "stockId": aapl, "side": side, "quantity": quantity } }),
+                )
+                .await;
+            r["data"]["quote"].clone()
+        }
+    };
+    assert_eq!(
+        quote("BUY", 3).await,
+        json!({ "price": "100.00", "estimatedTotal": "300.00", "cashAfter": "-50.00", "sharesAfter": 3,
+                "marketOpen": false, "executesNow": false, "problem": "insufficient funds" })
+    );
+    assert_eq!(
+        quote("SELL", 1).await,
+        json!({ "price": "100.00", "estimatedTotal": "100.00", "cashAfter": "350.00", "sharesAfter": -1,
+                "marketOpen": false, "executesNow": false, "problem": "insufficient shares" })
+    );
+    // Exactly enough: no problem; it would queue because the market is closed.
+    assert_eq!(quote("BUY", 2).await["problem"], Value::Null);
+    // A queued buy reserves 200.00: what is left covers no second one.
+    assert_eq!(
+        place(&app, &s, &aapl, "BUY", 2).await["data"]["placeOrder"]["status"],
+        "QUEUED"
+    );
+    let after = quote("BUY", 1).await;
+    assert_eq!(
+        after["cashAfter"], "150.00",
+        "the balance after, reservations aside"
+    );
+    assert_eq!(
+        after["problem"], "insufficient funds",
+        "only 50.00 is available"
+    );
 }
 
 #[tokio::test]
@@ -573,6 +625,108 @@ async fn closed_market_queues_orders_and_the_open_runs_them() {
     );
     let c = cash(&app, &s).await;
     assert_eq!(c["reserved"], "0.00");
+    assert_invariants(&app).await;
+}
+
+/// The caller's orders of one status, newest first (reads no price: no stock is loaded).
+async fn orders_with_status(app: &TestApp, s: &Session, status: &str) -> Vec<Value> {
+    let r = app
+        .gql_as(
+            &s.access,
+            "query($st: OrderStatus) { orders(status: $st) { edges { node { id status price rejectReason } } } }",
+            json!({ "st": status }),
+        )
+        .await;
+    r["data"]["orders"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+async fn rename_table(app: &TestApp, from: &str, to: &str) {
+    app.db
+        .execute_unprepared(&format!("ALTER TABLE {from} RENAME TO {to}"))
+        .await
+        .unwrap();
+}
+
+/// A stock lookup that FAILS at the open (a lock timeout, a dropped connection) is not a halt:
+/// the pass reports the error, the order stays queued with its reservation, and the next pass
+/// fills it. The failure is injected by hiding the live prices, which the lookup reads.
+#[tokio::test]
+async fn a_failed_stock_lookup_at_the_open_leaves_the_order_queued() {
+    let app = spawn_app().await;
+    set_market(&app, false).await;
+    let (aapl, _) = stock(&app, "AAPL").await;
+    set_price(&app, &aapl, "100.00").await;
+    let s = customer(&app, "lou", "1000.00").await;
+    let queued = place(&app, &s, &aapl, "BUY", 2).await["data"]["placeOrder"].clone();
+    assert_eq!(queued["status"], "QUEUED", "{queued}");
+
+    rename_table(&app, "prices_live", "prices_live_hidden").await;
+    // The open runs the queue once by itself (and fails the same way); this pass is ours.
+    set_market(&app, true).await;
+    let pass = app.services.trading.execute_queued(&Fence::Solo).await;
+    assert!(
+        pass.is_err(),
+        "the failure is reported, not hidden: {pass:?}"
+    );
+    let still = orders_with_status(&app, &s, "QUEUED").await;
+    assert_eq!(
+        still.len(),
+        1,
+        "not rejected: {:?}",
+        orders_with_status(&app, &s, "REJECTED").await
+    );
+    assert_eq!(still[0]["id"], queued["id"]);
+    assert_eq!(
+        cash(&app, &s).await["reserved"],
+        "200.00",
+        "reservation kept"
+    );
+
+    rename_table(&app, "prices_live_hidden", "prices_live").await;
+    let pass = app.services.trading.execute_queued(&Fence::Solo).await;
+    assert!(pass.is_ok(), "{pass:?}");
+    let done = orders_with_status(&app, &s, "EXECUTED").await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0]["price"], "100.00");
+    assert_eq!(cash(&app, &s).await["reserved"], "0.00");
+    assert_invariants(&app).await;
+}
+
+/// A stock that really is inactive at the open (halted without the admin path that rejects
+/// its queue) rejects the order and releases what it reserved.
+#[tokio::test]
+async fn a_halted_stock_rejects_its_queued_orders_at_the_open() {
+    let app = spawn_app().await;
+    set_market(&app, false).await;
+    let (aapl, _) = stock(&app, "AAPL").await;
+    set_price(&app, &aapl, "100.00").await;
+    let s = customer(&app, "max", "1000.00").await;
+    let queued = place(&app, &s, &aapl, "BUY", 2).await["data"]["placeOrder"].clone();
+    assert_eq!(queued["status"], "QUEUED", "{queued}");
+    stocks::ActiveModel {
+        id: Set(aapl.parse().unwrap()),
+        active: Set(false),
+        ..Default::default()
+    }
+    .update(&app.db)
+    .await
+    .unwrap();
+
+    set_market(&app, true).await;
+    app.services
+        .trading
+        .execute_queued(&Fence::Solo)
+        .await
+        .unwrap();
+    let rejected = orders_with_status(&app, &s, "REJECTED").await;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0]["rejectReason"], "the stock is halted");
+    assert_eq!(cash(&app, &s).await["reserved"], "0.00");
     assert_invariants(&app).await;
 }
 

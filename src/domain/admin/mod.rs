@@ -11,14 +11,14 @@ use chrono::{DateTime, Utc};
 use entity::audit_log;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    Set,
 };
 use serde_json::Value;
 
 use super::{
     Error, Result,
     auth::{Role, Viewer},
-    trading::page::{Page, PageRequest},
+    page::{self, Page, PageRequest},
 };
 use crate::{bus::SharedBus, clock::SharedClock};
 
@@ -101,25 +101,17 @@ impl Administration {
         actor_id: Option<i64>,
         page: PageRequest,
     ) -> Result<Page<AuditEntry>> {
-        let mut q = audit_log::Entity::find()
-            .order_by_desc(audit_log::Column::Id)
-            .limit(page.first + 1);
+        let mut q = audit_log::Entity::find();
         if let Some(action) = action {
             q = q.filter(audit_log::Column::Action.eq(action));
         }
         if let Some(actor) = actor_id {
             q = q.filter(audit_log::Column::ActorId.eq(actor));
         }
-        if let Some(before) = page.before_id {
-            q = q.filter(audit_log::Column::Id.lt(before));
-        }
-        let rows = q
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(AuditEntry::from)
-            .collect();
-        Ok(Page::from_rows(rows, page, |e: &AuditEntry| e.id))
+        page::fetch(&self.db, q, audit_log::Column::Id, page, |r| {
+            Ok(AuditEntry::from(r))
+        })
+        .await
     }
 }
 

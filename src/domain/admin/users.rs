@@ -16,7 +16,7 @@ use crate::{
     domain::{
         Error, Result,
         auth::{self, Email, Role, User},
-        trading::page::{Page, PageRequest},
+        page::{self, Page, PageRequest},
     },
 };
 
@@ -65,9 +65,7 @@ impl Administration {
         filter: UserFilter,
         page: PageRequest,
     ) -> Result<Page<UserRecord>> {
-        let mut q = users::Entity::find()
-            .order_by_desc(users::Column::Id)
-            .limit(page.first + 1);
+        let mut q = users::Entity::find();
         if let Some(search) = filter
             .search
             .as_deref()
@@ -96,16 +94,7 @@ impl Administration {
         if let Some(active) = filter.active {
             q = q.filter(users::Column::Active.eq(active));
         }
-        if let Some(before) = page.before_id {
-            q = q.filter(users::Column::Id.lt(before));
-        }
-        let rows = q
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(UserRecord::try_from)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page, |u| u.user.id))
+        page::fetch(&self.db, q, users::Column::Id, page, UserRecord::try_from).await
     }
 
     pub async fn user(&self, _admin: &Admin, id: i64) -> Result<UserRecord> {

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use entity::{cash_ledger, users};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::{
-    LedgerKind, Trading, lock_user, move_cash,
-    page::{Page, PageRequest},
+use super::{LedgerKind, Trading, lock_user, move_cash};
+use crate::domain::{
+    Error, Result, money,
+    page::{self, Page, PageRequest},
 };
-use crate::domain::{Error, Result, money};
 
 /// A user's cash (cents). `available = balance - reserved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,29 +104,18 @@ impl Trading {
         user_id: i64,
         page: PageRequest,
     ) -> Result<Page<LedgerEntry>> {
-        let mut q = cash_ledger::Entity::find()
-            .filter(cash_ledger::Column::UserId.eq(user_id))
-            .order_by_desc(cash_ledger::Column::Id)
-            .limit(page.first + 1);
-        if let Some(before) = page.before_id {
-            q = q.filter(cash_ledger::Column::Id.lt(before));
-        }
-        let rows = q
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|r| {
-                Ok(LedgerEntry {
-                    id: r.id,
-                    kind: LedgerKind::parse(&r.kind)
-                        .ok_or_else(|| Error::internal(format!("ledger kind {}", r.kind)))?,
-                    amount_cents: r.amount_cents,
-                    balance_after_cents: r.balance_after_cents,
-                    reference: r.reference,
-                    created_at: r.created_at,
-                })
+        let rows = cash_ledger::Entity::find().filter(cash_ledger::Column::UserId.eq(user_id));
+        page::fetch(&self.db, rows, cash_ledger::Column::Id, page, |r| {
+            Ok(LedgerEntry {
+                id: r.id,
+                kind: LedgerKind::parse(&r.kind)
+                    .ok_or_else(|| Error::internal(format!("ledger kind {}", r.kind)))?,
+                amount_cents: r.amount_cents,
+                balance_after_cents: r.balance_after_cents,
+                reference: r.reference,
+                created_at: r.created_at,
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(rows, page, |e| e.id))
+        })
+        .await
     }
 }

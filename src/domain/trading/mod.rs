@@ -4,12 +4,25 @@
 //! PostgreSQL; SQLite runs one transaction at a time). All reads that decide a debit happen
 //! under that lock, so concurrent orders and withdrawals of one user are serialized and can
 //! never overspend or oversell. Events are published after commit.
+//!
+//! An order command follows that contract in this order: lock the owner, one joined read
+//! (`context`), a pure decision (`plan`: the one "can this be covered" rule and the fill),
+//! the writes (`store`), commit, publish. `orders` holds the use cases, `queue` the orders
+//! placed while the market is closed and their run at the open.
 
 pub mod cash;
+mod context;
 pub mod order;
 pub mod orders;
-pub mod page;
+pub mod plan;
 pub mod portfolio;
+mod queue;
+mod store;
+pub mod units;
+
+/// Pagination moved to `domain::page` (admin pages too); this keeps the old path working for
+/// callers outside the trading area until they are next edited.
+pub use super::page;
 
 use std::sync::Arc;
 

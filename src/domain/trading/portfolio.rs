@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use entity::positions;
+use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Trading, cash::Cash};
-use crate::domain::{Result, market::stocks};
+use crate::domain::{Result, market::stocks, money::from_cents};
 
 /// One holding at the live price (cents).
 #[derive(Debug, Clone)]
@@ -32,6 +33,14 @@ impl Holding {
 
     pub fn day_change_cents(&self) -> i64 {
         self.quantity * (self.last_cents - self.prev_close_cents)
+    }
+
+    /// Cost basis per share, always with four decimals (zero when nothing is held).
+    pub fn average_cost(&self) -> Decimal {
+        let mut avg =
+            (from_cents(self.cost_basis_cents) / Decimal::from(self.quantity.max(1))).round_dp(4);
+        avg.rescale(4);
+        avg
     }
 }
 

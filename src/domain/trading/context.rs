@@ -1,0 +1,163 @@
+//! The reads an order decides on: the stock, its live price, the market state, the position,
+//! and their conversion into what the pure plan sees.
+
+use chrono::{DateTime, Utc};
+use entity::{market_state, positions, prices_live, stocks as stock_rows, users};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, sea_query::Expr,
+};
+
+use super::{
+    plan::{Funds, Holding},
+    units::{Cents, Shares},
+};
+use crate::domain::{Error, Result};
+
+/// Everything a market order reads besides its owner, in one statement.
+pub(super) struct OrderContext {
+    pub price: Cents,
+    pub market_open: bool,
+    pub position: Option<positions::Model>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderContextRow {
+    active: bool,
+    last_cents: i64,
+    is_open: Option<bool>,
+    position_id: Option<i64>,
+    quantity: Option<i64>,
+    reserved_quantity: Option<i64>,
+    cost_basis_cents: Option<i64>,
+    realized_pnl_cents: Option<i64>,
+    position_updated_at: Option<DateTime<Utc>>,
+}
+
+/// The stock (NOT_FOUND when unknown or halted), its live price, the market state the engine
+/// applied, and `user_id`'s position in it.
+pub(super) async fn order_context(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+) -> Result<OrderContext> {
+    use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query};
+    let (s, p, m, pos) = (
+        stock_rows::Entity,
+        prices_live::Entity,
+        market_state::Entity,
+        positions::Entity,
+    );
+    let query = Query::select()
+        .column((s, stock_rows::Column::Active))
+        .column((p, prices_live::Column::LastCents))
+        .column((m, market_state::Column::IsOpen))
+        .expr_as(
+            Expr::col((pos, positions::Column::Id)),
+            Alias::new("position_id"),
+        )
+        .column((pos, positions::Column::Quantity))
+        .column((pos, positions::Column::ReservedQuantity))
+        .column((pos, positions::Column::CostBasisCents))
+        .column((pos, positions::Column::RealizedPnlCents))
+        .expr_as(
+            Expr::col((pos, positions::Column::UpdatedAt)),
+            Alias::new("position_updated_at"),
+        )
+        .from(s)
+        .inner_join(
+            p,
+            Expr::col((p, prices_live::Column::StockId)).equals((s, stock_rows::Column::Id)),
+        )
+        .left_join(m, Expr::col((m, market_state::Column::Id)).eq(1))
+        .left_join(
+            pos,
+            Condition::all()
+                .add(
+                    Expr::col((pos, positions::Column::StockId))
+                        .equals((s, stock_rows::Column::Id)),
+                )
+                .add(Expr::col((pos, positions::Column::UserId)).eq(user_id)),
+        )
+        .and_where(Expr::col((s, stock_rows::Column::Id)).eq(stock_id))
+        .to_owned();
+    let row = OrderContextRow::find_by_statement(conn.get_database_backend().build(&query))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("stock".into()))?;
+    if !row.active {
+        return Err(Error::NotFound("stock (it is halted)".into()));
+    }
+    // The position's columns are NOT NULL: they are all present when it exists. A partial
+    // row would be a broken read, so it is an error rather than zeros that move money.
+    let position = match row.position_id {
+        None => None,
+        Some(id) => match (
+            row.quantity,
+            row.reserved_quantity,
+            row.cost_basis_cents,
+            row.realized_pnl_cents,
+            row.position_updated_at,
+        ) {
+            (
+                Some(quantity),
+                Some(reserved_quantity),
+                Some(cost_basis_cents),
+                Some(realized_pnl_cents),
+                Some(updated_at),
+            ) => Some(positions::Model {
+                id,
+                user_id,
+                stock_id,
+                quantity,
+                reserved_quantity,
+                cost_basis_cents,
+                realized_pnl_cents,
+                updated_at,
+            }),
+            _ => return Err(Error::internal(format!("position {id} read partially"))),
+        },
+    };
+    Ok(OrderContext {
+        price: Cents(row.last_cents),
+        // No market state row yet: the engine has not opened the market.
+        market_open: row.is_open.unwrap_or(false),
+        position,
+    })
+}
+
+/// The market state the engine last applied (closed until it wrote one).
+pub(super) async fn market_open(conn: &impl ConnectionTrait) -> Result<bool> {
+    Ok(market_state::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .is_some_and(|s| s.is_open))
+}
+
+pub(super) async fn position(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+) -> Result<Option<positions::Model>> {
+    Ok(positions::Entity::find()
+        .filter(positions::Column::UserId.eq(user_id))
+        .filter(positions::Column::StockId.eq(stock_id))
+        .one(conn)
+        .await?)
+}
+
+/// A user's cash as the plan sees it.
+pub(super) fn funds(user: &users::Model) -> Funds {
+    Funds {
+        balance: Cents(user.cash_cents),
+        reserved: Cents(user.reserved_cents),
+    }
+}
+
+/// A position as the plan sees it; none held is all zero.
+pub(super) fn holding(position: Option<&positions::Model>) -> Holding {
+    position.map_or(Holding::default(), |p| Holding {
+        quantity: Shares(p.quantity),
+        reserved: Shares(p.reserved_quantity),
+        basis: Cents(p.cost_basis_cents),
+    })
+}

@@ -1,0 +1,305 @@
+//! Row storage of orders, trades, positions and reservations. Writes only what the plan
+//! decided; every function runs inside the caller's transaction, with the owner locked.
+
+use chrono::{DateTime, Utc};
+use entity::{orders, positions, trades, users};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+};
+
+use super::{
+    LedgerKind,
+    context::position,
+    move_cash,
+    order::{Order, Side, Status},
+    orders::PlaceOrder,
+    plan::{Fill, Reservation},
+};
+use crate::domain::{Error, Result};
+
+/// How a new order is stored.
+pub(super) enum NewOrder<'a> {
+    /// Filled at once: the caller applies the fill in the same transaction.
+    Executed(&'a Fill),
+    /// Waiting for the open, holding this reservation.
+    Queued(Reservation),
+}
+
+/// Stores a new order, final from the start (one statement).
+pub(super) async fn insert_order(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    cmd: &PlaceOrder,
+    how: NewOrder<'_>,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let (status, fill, reserved_cents) = match how {
+        NewOrder::Executed(fill) => (Status::Executed, Some(fill), 0),
+        NewOrder::Queued(Reservation::Cash(cents)) => (Status::Queued, None, cents.0),
+        NewOrder::Queued(Reservation::Shares(_)) => (Status::Queued, None, 0),
+    };
+    let price_cents = fill.map(|f| f.price.0);
+    let total_cents = fill.map(|f| f.total.0);
+    let id = orders::Entity::insert(orders::ActiveModel {
+        user_id: Set(user_id),
+        stock_id: Set(cmd.stock_id),
+        side: Set(cmd.side.as_str().into()),
+        quantity: Set(cmd.quantity.0),
+        status: Set(status.as_str().into()),
+        price_cents: Set(price_cents),
+        total_cents: Set(total_cents),
+        reserved_cents: Set(reserved_cents),
+        client_order_id: Set(cmd.client_order_id.clone()),
+        reject_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        executed_at: Set(fill.map(|_| now)),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
+    .last_insert_id;
+    Ok(Order {
+        id,
+        user_id,
+        stock_id: cmd.stock_id,
+        side: cmd.side,
+        quantity: cmd.quantity.0,
+        status,
+        price_cents,
+        total_cents,
+        client_order_id: cmd.client_order_id.clone(),
+        reject_reason: None,
+        created_at: now,
+        executed_at: fill.map(|_| now),
+    })
+}
+
+/// Writes a planned fill of a stored order for a locked `user`: cash and its ledger row, the
+/// position, the trade.
+pub(super) async fn apply_fill(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    held: Option<&positions::Model>,
+    order: &Order,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (kind, cash_delta, signed_qty) = match order.side {
+        Side::Buy => (LedgerKind::Buy, -fill.total.0, order.quantity),
+        Side::Sell => (LedgerKind::Sell, fill.total.0, -order.quantity),
+    };
+    let reference = Some(format!("order:{}", order.id));
+    move_cash(
+        conn,
+        user,
+        kind,
+        cash_delta,
+        user.reserved_cents,
+        reference,
+        now,
+    )
+    .await?;
+    save_position(conn, user.id, order.stock_id, held, fill, now).await?;
+    trades::Entity::insert(trades::ActiveModel {
+        order_id: Set(order.id),
+        user_id: Set(user.id),
+        stock_id: Set(order.stock_id),
+        side: Set(order.side.as_str().into()),
+        quantity: Set(signed_qty),
+        price_cents: Set(fill.price.0),
+        total_cents: Set(fill.total.0),
+        realized_pnl_cents: Set(fill.realized.0),
+        executed_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the position after `fill` (creating it on a first buy).
+async fn save_position(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    stock_id: i64,
+    existing: Option<&positions::Model>,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match existing {
+        Some(p) => {
+            let realized = p
+                .realized_pnl_cents
+                .checked_add(fill.realized.0)
+                .ok_or_else(|| Error::internal("realized P&L out of range"))?;
+            positions::Entity::update_many()
+                .col_expr(
+                    positions::Column::Quantity,
+                    Expr::value(fill.quantity_after.0),
+                )
+                .col_expr(
+                    positions::Column::CostBasisCents,
+                    Expr::value(fill.basis_after.0),
+                )
+                .col_expr(positions::Column::RealizedPnlCents, Expr::value(realized))
+                .col_expr(positions::Column::UpdatedAt, Expr::value(now))
+                .filter(positions::Column::Id.eq(p.id))
+                .exec(conn)
+                .await?;
+        }
+        None => {
+            positions::Entity::insert(positions::ActiveModel {
+                user_id: Set(user_id),
+                stock_id: Set(stock_id),
+                quantity: Set(fill.quantity_after.0),
+                reserved_quantity: Set(0),
+                cost_basis_cents: Set(fill.basis_after.0),
+                realized_pnl_cents: Set(fill.realized.0),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec_without_returning(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Records a claimed queued order as executed at its fill's price.
+pub(super) async fn mark_executed(
+    conn: &impl ConnectionTrait,
+    mut order: Order,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    orders::Entity::update_many()
+        .col_expr(orders::Column::PriceCents, Expr::value(fill.price.0))
+        .col_expr(orders::Column::TotalCents, Expr::value(fill.total.0))
+        .col_expr(orders::Column::ExecutedAt, Expr::value(now))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
+        .filter(orders::Column::Id.eq(order.id))
+        .exec(conn)
+        .await?;
+    order.status = Status::Executed;
+    order.price_cents = Some(fill.price.0);
+    order.total_cents = Some(fill.total.0);
+    order.executed_at = Some(now);
+    Ok(order)
+}
+
+/// Records a claimed queued order as rejected at the open.
+pub(super) async fn mark_rejected(
+    conn: &impl ConnectionTrait,
+    mut order: Order,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let reason = format!("rejected at the open: {reason}");
+    orders::ActiveModel {
+        id: Set(order.id),
+        status: Set(Status::Rejected.as_str().into()),
+        reject_reason: Set(Some(reason.clone())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    order.status = Status::Rejected;
+    order.reject_reason = Some(reason);
+    Ok(order)
+}
+
+/// Holds what a queued order reserved: cash on the locked `user`, or shares on `position`.
+pub(super) async fn hold(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    position: Option<&positions::Model>,
+    reservation: Reservation,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match reservation {
+        Reservation::Cash(cents) => {
+            users::ActiveModel {
+                id: Set(user.id),
+                reserved_cents: Set(user.reserved_cents + cents.0),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+        }
+        Reservation::Shares(shares) => {
+            // The plan only reserves shares that are held, so the position exists.
+            let p =
+                position.ok_or_else(|| Error::internal("shares reserved without a position"))?;
+            positions::ActiveModel {
+                id: Set(p.id),
+                reserved_quantity: Set(p.reserved_quantity + shares.0),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes a QUEUED order out of the queue (exactly once: CONFLICT when something else did),
+/// moves it to `status` and releases its reservation.
+pub(super) async fn claim_queued(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    mut order: Order,
+    status: Status,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let no_longer = || Error::Conflict("the order is no longer queued".into());
+    let reserved = orders::Entity::find_by_id(order.id)
+        .one(conn)
+        .await?
+        .ok_or_else(no_longer)?
+        .reserved_cents;
+    let claimed = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(status.as_str()))
+        .col_expr(orders::Column::RejectReason, Expr::value(reason.clone()))
+        .col_expr(orders::Column::ReservedCents, Expr::value(0i64))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
+        .filter(orders::Column::Id.eq(order.id))
+        .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+        .exec(conn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(no_longer());
+    }
+    match order.side {
+        Side::Buy => {
+            users::ActiveModel {
+                id: Set(user.id),
+                reserved_cents: Set(user.reserved_cents - reserved),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+        }
+        Side::Sell => {
+            if let Some(p) = position(conn, user.id, order.stock_id).await? {
+                positions::ActiveModel {
+                    id: Set(p.id),
+                    reserved_quantity: Set((p.reserved_quantity - order.quantity).max(0)),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .update(conn)
+                .await?;
+            }
+        }
+    }
+    order.status = status;
+    order.reject_reason = reason;
+    Ok(order)
+}

@@ -8,6 +8,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_market;
 mod m20261125_000003_trading;
 mod m20261125_000004_audit;
+mod m20261126_000001_session_epoch;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_market::Migration),
             Box::new(m20261125_000003_trading::Migration),
             Box::new(m20261125_000004_audit::Migration),
+            Box::new(m20261126_000001_session_epoch::Migration),
         ]
     }
 }

@@ -92,6 +92,7 @@ impl Application {
         let auth = AuthService::new(
             db.clone(),
             clock.clone(),
+            bus.clone(),
             &config.jwt_secret,
             config.access_token_ttl,
             config.refresh_token_ttl,
@@ -110,6 +111,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             bus.clone(),
+            auth.clone(),
             backfill::Settings::from(&config),
             config.market_timezone,
             (config.default_drift, config.default_volatility),
@@ -204,6 +206,7 @@ impl Application {
                 .clone()
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
+        tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
         let served = axum::serve(

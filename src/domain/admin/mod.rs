@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::{
     Error, Result,
-    auth::{Role, Viewer},
+    auth::{AuthService, Role, Viewer},
     trading::page::{Page, PageRequest},
 };
 use crate::{bus::SharedBus, clock::SharedClock};
@@ -57,6 +57,8 @@ pub struct Administration {
     pub(crate) db: DatabaseConnection,
     pub(crate) clock: SharedClock,
     pub(crate) bus: SharedBus,
+    /// Ends a user's sessions (password reset, deactivation).
+    pub(crate) auth: AuthService,
     pub(crate) backfill: super::market::backfill::Settings,
     pub(crate) tz: chrono_tz::Tz,
     /// Drift and volatility of new stocks when the admin gives none.
@@ -73,6 +75,7 @@ impl Administration {
         db: DatabaseConnection,
         clock: SharedClock,
         bus: SharedBus,
+        auth: AuthService,
         backfill: super::market::backfill::Settings,
         tz: chrono_tz::Tz,
         defaults: (f64, f64),
@@ -81,6 +84,7 @@ impl Administration {
             db,
             clock,
             bus,
+            auth,
             backfill,
             tz,
             defaults,

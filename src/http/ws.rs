@@ -7,9 +7,10 @@
 //! `feeds`); only the message id differs between the frames sent to each subscriber. Account
 //! feeds run one execution per subscriber, with the caller in their context.
 //!
-//! A socket authenticated in `connection_init` closes with 4401 when the user's sessions are
-//! revoked (4403 when the account is deactivated), and the client reconnects with a fresh
-//! token (graphql-ws: `connectionParams` as a function).
+//! A socket authenticated in `connection_init` lives no longer than its access token: neither
+//! protocol can re-authenticate an open socket, so it closes with 4401 when the token expires
+//! or the user's sessions are revoked (4403 when the account is deactivated), and the client
+//! reconnects with a fresh token (graphql-ws: `connectionParams` as a function).
 
 mod feeds;
 mod protocol;
@@ -42,6 +43,7 @@ use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
 use super::client_addr::client_ip;
 use crate::{
+    clock::Sleep,
     domain::Error,
     graphql::live::Counted,
     graphql::{Caller, ClientAddr},
@@ -153,6 +155,9 @@ struct Connection {
     /// Set for a logged-in caller: fires when the account is deactivated or changed, or its
     /// sessions are revoked.
     session: Option<sessions::Session>,
+    /// Set for a logged-in caller: completes when the access token expires (on the injected
+    /// clock). Made once, not per loop turn, so a busy socket does not re-arm a timer per frame.
+    expiry: Option<Sleep>,
     /// Active subscriptions by client id, each counted in the live statistics.
     active: HashMap<String, (AbortHandle, Counted)>,
     _connection: Counted,
@@ -170,6 +175,7 @@ impl Connection {
             protocol,
             caller: None,
             session: None,
+            expiry: None,
             active: HashMap::new(),
             streams: SelectAll::new(),
         }
@@ -201,6 +207,7 @@ impl Connection {
                     sessions::CutOff::Revoked => Close(4401, "Session revoked"),
                     sessions::CutOff::Disabled => Close(4403, "Forbidden"),
                 }),
+                _ = expired(&mut self.expiry) => Err(Close(4401, "Token expired")),
             };
             match result {
                 Ok(frames) => {
@@ -267,6 +274,7 @@ impl Connection {
                             return Err(Close(4429, "Too many connections for this user"));
                         };
                         self.session = Some(session);
+                        self.expiry = Some(self.state.services.clock.sleep_until(grant.expires_at));
                         if let Err(e) = self.state.services.auth.touch(viewer.user_id).await {
                             tracing::warn!(error = %e, "recording a socket login");
                         }
@@ -342,6 +350,14 @@ impl Connection {
 async fn cut_off(session: &Option<sessions::Session>) -> sessions::CutOff {
     match session {
         Some(s) => s.cut_off().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes when the caller's token expires (never for anonymous sockets).
+async fn expired(expiry: &mut Option<Sleep>) {
+    match expiry {
+        Some(sleep) => sleep.await,
         None => std::future::pending().await,
     }
 }

@@ -9,6 +9,7 @@ mod m20261125_000002_market;
 mod m20261125_000003_trading;
 mod m20261125_000004_audit;
 mod m20261126_000001_session_epoch;
+mod m20261126_000002_audit_actor;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_trading::Migration),
             Box::new(m20261125_000004_audit::Migration),
             Box::new(m20261126_000001_session_epoch::Migration),
+            Box::new(m20261126_000002_audit_actor::Migration),
         ]
     }
 }

@@ -960,3 +960,29 @@ async fn a_deactivated_users_token_reads_nothing() {
         .await;
     assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
 }
+
+#[tokio::test]
+async fn the_command_line_market_override_is_audited_as_cli() {
+    use zebrat::app::{MarketOverride, override_market};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let config = &app.services.config;
+    let status = override_market(config, MarketOverride::Close(Some("fire drill".into())))
+        .await
+        .expect("override from the command line");
+    assert!(!status.is_open && status.emergency);
+    override_market(config, MarketOverride::Auto)
+        .await
+        .expect("override cleared from the command line");
+
+    let set = audit_rows(&app, &admin.access, "market.override.set").await;
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(set[0]["actorId"], "cli", "{set:?}");
+    assert_eq!(set[0]["after"]["open"], false);
+    assert_eq!(set[0]["after"]["reason"], "fire drill");
+    assert_eq!(set[0]["clientAddr"], Value::Null);
+    let cleared = audit_rows(&app, &admin.access, "market.override.clear").await;
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert_eq!(cleared[0]["actorId"], "cli");
+    assert_eq!(cleared[0]["before"]["open"], false);
+}

@@ -11,7 +11,7 @@ use crate::{
     clock::{SharedClock, SystemClock},
     config::{Config, redact_url},
     domain::{
-        admin::Administration,
+        admin::{Admin, Administration},
         auth::AuthService,
         market::{Market, backfill},
         money, seed,
@@ -95,6 +95,7 @@ impl Application {
         let auth = AuthService::new(
             db.clone(),
             clock.clone(),
+            bus.clone(),
             &config.jwt_secret,
             config.access_token_ttl,
             config.refresh_token_ttl,
@@ -113,6 +114,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             bus.clone(),
+            auth.clone(),
             backfill::Settings::from(&config),
             config.market_timezone,
             (config.default_drift, config.default_volatility),
@@ -219,6 +221,7 @@ impl Application {
                 .clone()
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
+        tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
         let served = axum::serve(
@@ -275,29 +278,49 @@ pub enum MarketOverride {
     Auto,
 }
 
-/// Runs `zebrat market`: changes the override, tells running servers through Redis when
-/// there is one (without it they notice within seconds), and returns the state now.
+/// Runs `zebrat market`: changes the override through the admin service, audited with the
+/// actor `cli`, tells running servers through Redis when there is one (without it they notice
+/// within seconds), and returns the state now.
 pub async fn override_market(
     config: &Config,
     action: MarketOverride,
 ) -> Result<crate::domain::market::MarketStatus, StartupError> {
-    use crate::{bus::EventBus, domain::market};
     let conn = db::connect(&config.database_url, config.database_pool_size).await?;
-    let now = crate::clock::Clock::now(&SystemClock);
-    match action {
-        MarketOverride::Open(reason) => {
-            market::set_override(&conn, true, reason, None, now).await?
+    let clock: SharedClock = Arc::new(SystemClock);
+    let shutdown = CancellationToken::new();
+    let bus: SharedBus = match &config.redis_url {
+        Some(url) => {
+            Arc::new(RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?)
         }
-        MarketOverride::Close(reason) => {
-            market::set_override(&conn, false, reason, None, now).await?
-        }
-        MarketOverride::Auto => market::clear_override(&conn, now).await?,
-    }
-    if let Some(url) = &config.redis_url {
-        let shutdown = CancellationToken::new();
-        let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
-        bus.publish(crate::bus::Event::MarketConfigChanged).await?;
-        shutdown.cancel();
-    }
-    Ok(market::status(&conn, config.market_timezone, now).await?)
+        // Nobody listens in this process; running servers re-read the state on their own.
+        None => Arc::new(InProcessBus::default()),
+    };
+    let auth = AuthService::new(
+        conn.clone(),
+        clock.clone(),
+        bus.clone(),
+        &config.jwt_secret,
+        config.access_token_ttl,
+        config.refresh_token_ttl,
+    )
+    .await?;
+    let admin = Administration::new(
+        conn,
+        clock,
+        bus,
+        auth,
+        backfill::Settings::from(config),
+        config.market_timezone,
+        (config.default_drift, config.default_volatility),
+    );
+    let (open, reason) = match action {
+        MarketOverride::Open(reason) => (Some(true), reason),
+        MarketOverride::Close(reason) => (Some(false), reason),
+        MarketOverride::Auto => (None, None),
+    };
+    let status = admin
+        .set_override(&Admin::command_line(), open, reason)
+        .await;
+    shutdown.cancel();
+    Ok(status?)
 }

@@ -5,7 +5,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub actor_id: i64,
+    /// The acting user; NULL when `actor` is not `user`.
+    pub actor_id: Option<i64>,
+    /// `user` or `cli` (the operator's command line).
+    pub actor: String,
     pub action: String,
     pub target_type: String,
     pub target_id: Option<String>,

@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_seen_at: Option<DateTimeUtc>,
+    /// Access tokens carry the epoch they were issued in; bumping it ends every session.
+    pub session_epoch: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

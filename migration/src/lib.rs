@@ -8,6 +8,8 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_market;
 mod m20261125_000003_trading;
 mod m20261125_000004_audit;
+mod m20261126_000001_session_epoch;
+mod m20261126_000002_audit_actor;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_market::Migration),
             Box::new(m20261125_000003_trading::Migration),
             Box::new(m20261125_000004_audit::Migration),
+            Box::new(m20261126_000001_session_epoch::Migration),
+            Box::new(m20261126_000002_audit_actor::Migration),
         ]
     }
 }

@@ -113,7 +113,9 @@ impl AccountEvents {
                 return;
             }
             Event::OrderUpdated(order) => order.user_id,
-            Event::PortfolioChanged { user_id } | Event::UserDisabled { user_id } => *user_id,
+            Event::PortfolioChanged { user_id }
+            | Event::UserDisabled { user_id }
+            | Event::SessionsRevoked { user_id } => *user_id,
             Event::MarketState(_) | Event::MarketConfigChanged => return,
         };
         let mut users = self.lock();

@@ -1,4 +1,12 @@
 //! Accounts: registration, login, access tokens (JWT) and rotating refresh tokens.
+//!
+//! Ending a user's sessions (logout everywhere, password reset, deactivation) goes through one
+//! path, [`AuthService::end_sessions`] then [`AuthService::announce`]: it bumps the user's
+//! session epoch and revokes their refresh tokens in the caller's transaction, and after the
+//! commit tells every instance. Access tokens carry the epoch they were issued in; one from an
+//! older epoch is refused, so the change reaches tokens already handed out, not only new ones.
+
+mod epochs;
 
 use std::sync::Arc;
 
@@ -11,14 +19,19 @@ use entity::{refresh_tokens, users};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngExt;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use self::epochs::{Current, Epochs};
 use super::{Error, Result};
-use crate::clock::SharedClock;
+use crate::{
+    bus::{Event, SharedBus},
+    clock::SharedClock,
+};
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +206,33 @@ struct Claims {
     role: Role,
     iat: i64,
     exp: i64,
+    /// The user's session epoch at issue. Tokens from before this claim existed read as 0,
+    /// the epoch every account started in.
+    #[serde(default)]
+    sep: i64,
+}
+
+/// A verified access token: who, and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub viewer: Viewer,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a user's sessions end; live sockets are told which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Logged out everywhere, or an admin reset the password: the person may log in again.
+    Revoked,
+    /// The account was deactivated.
+    Deactivated,
+}
+
+/// Sessions ended inside a transaction that has not committed yet.
+#[must_use = "announce it with AuthService::announce once the transaction commits"]
+pub struct Ended {
+    user_id: i64,
+    ending: Ending,
 }
 
 pub struct RegisterInput {
@@ -210,6 +250,8 @@ pub struct AuthService {
 struct Inner {
     db: DatabaseConnection,
     clock: SharedClock,
+    bus: SharedBus,
+    epochs: Epochs,
     encoding: EncodingKey,
     decoding: DecodingKey,
     access_ttl: chrono::Duration,
@@ -222,6 +264,7 @@ impl AuthService {
     pub async fn new(
         db: DatabaseConnection,
         clock: SharedClock,
+        bus: SharedBus,
         jwt_secret: &str,
         access_ttl: std::time::Duration,
         refresh_ttl: std::time::Duration,
@@ -231,6 +274,8 @@ impl AuthService {
             inner: Arc::new(Inner {
                 db,
                 clock,
+                bus,
+                epochs: Epochs::default(),
                 encoding: EncodingKey::from_secret(jwt_secret.as_bytes()),
                 decoding: DecodingKey::from_secret(jwt_secret.as_bytes()),
                 access_ttl: chrono::Duration::from_std(access_ttl).map_err(Error::internal)?,
@@ -272,7 +317,8 @@ impl AuthService {
         // Two registrations racing past the check above meet the unique index here.
         .map_err(|e| Error::conflict_on_unique(e, already_registered().to_string()))?;
         tracing::info!(user_id = user.id, "user registered");
-        self.start_session(User::try_from(user)?).await
+        let epoch = user.session_epoch;
+        self.start_session(User::try_from(user)?, epoch).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -294,7 +340,8 @@ impl AuthService {
         match user {
             Some(user) if password_ok && user.active => {
                 self.touch(user.id).await?;
-                self.start_session(User::try_from(user)?).await
+                let epoch = user.session_epoch;
+                self.start_session(User::try_from(user)?, epoch).await
             }
             _ => Err(Error::Unauthenticated("invalid email or password".into())),
         }
@@ -326,6 +373,14 @@ impl AuthService {
         if row.expires_at <= now {
             return Err(invalid());
         }
+        // The user row first, as `end_sessions` does: a refresh racing a logout everywhere
+        // waits for it and then finds its token revoked (and the two cannot deadlock).
+        let user = users::Entity::find_by_id(row.user_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(invalid)?;
         // Claim the token atomically: of two concurrent refreshes only one updates the row.
         let claimed = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
@@ -336,19 +391,15 @@ impl AuthService {
         if claimed.rows_affected != 1 {
             return Err(invalid());
         }
-        let user = users::Entity::find_by_id(row.user_id)
-            .one(&txn)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(invalid)?;
         let refresh_token = self
             .issue_refresh_token(&txn, user.id, &row.family_id)
             .await?;
         txn.commit().await?;
         self.touch(user.id).await?;
+        let epoch = user.session_epoch;
         let user = User::try_from(user)?;
         Ok(Session {
-            access_token: self.access_token(&user)?,
+            access_token: self.access_token(&user, epoch)?,
             refresh_token,
             user,
         })
@@ -369,7 +420,15 @@ impl AuthService {
                     _ => Err(Error::Unauthenticated("refresh token is invalid".into())),
                 }
             }
-            (None, Some(viewer)) => self.revoke_all(viewer.user_id).await,
+            (None, Some(viewer)) => {
+                let txn = self.inner.db.begin().await?;
+                let ended = self
+                    .end_sessions(&txn, viewer.user_id, Ending::Revoked)
+                    .await?;
+                txn.commit().await?;
+                self.announce(ended).await;
+                Ok(())
+            }
             (None, None) => Err(Error::Unauthenticated(
                 "log in, or pass the refresh token to revoke".into(),
             )),
@@ -389,8 +448,26 @@ impl AuthService {
         Ok(())
     }
 
-    /// Revokes every refresh token of a user (logout everywhere, deactivation).
-    pub async fn revoke_all(&self, user_id: i64) -> Result<()> {
+    /// Ends every session of `user_id` inside `txn` (the caller's transaction, which holds the
+    /// change that warrants it): bumps the session epoch, so every access token issued so far
+    /// is refused, and revokes every refresh token. Announce the result once `txn` commits.
+    pub async fn end_sessions(
+        &self,
+        txn: &impl ConnectionTrait,
+        user_id: i64,
+        ending: Ending,
+    ) -> Result<Ended> {
+        let bumped = users::Entity::update_many()
+            .col_expr(
+                users::Column::SessionEpoch,
+                Expr::col(users::Column::SessionEpoch).add(1),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .exec(txn)
+            .await?;
+        if bumped.rows_affected != 1 {
+            return Err(Error::NotFound("user".into()));
+        }
         refresh_tokens::Entity::update_many()
             .col_expr(
                 refresh_tokens::Column::RevokedAt,
@@ -398,26 +475,107 @@ impl AuthService {
             )
             .filter(refresh_tokens::Column::UserId.eq(user_id))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&self.inner.db)
+            .exec(txn)
             .await?;
-        Ok(())
+        Ok(Ended { user_id, ending })
     }
 
-    /// Checks signature, algorithm and expiry (against the injected clock).
-    pub fn verify_access_token(&self, token: &str) -> Result<Viewer> {
+    /// After the commit of [`AuthService::end_sessions`]: this instance refuses the old tokens
+    /// at once, and every instance (this one included) forgets the old epoch and closes the
+    /// user's sockets when the event reaches it.
+    pub async fn announce(&self, ended: Ended) {
+        let Ended { user_id, ending } = ended;
+        self.inner.epochs.forget(user_id);
+        let event = match ending {
+            Ending::Revoked => Event::SessionsRevoked { user_id },
+            Ending::Deactivated => Event::UserDisabled { user_id },
+        };
+        // The change is committed either way; other instances then catch up when their
+        // remembered epoch ages out.
+        if let Err(e) = self.inner.bus.publish(event).await {
+            tracing::warn!(error = %e, user_id, "announcing ended sessions");
+        }
+    }
+
+    /// Forgets remembered epochs as sessions end on any instance, until `shutdown`.
+    pub async fn follow(self, shutdown: tokio_util::sync::CancellationToken) {
+        use tokio::sync::broadcast::error::RecvError;
+        let mut events = self.inner.bus.subscribe();
+        loop {
+            let event = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                e = events.recv() => e,
+            };
+            match event {
+                Ok(e) => {
+                    if let Event::UserDisabled { user_id } | Event::SessionsRevoked { user_id } = *e
+                    {
+                        self.inner.epochs.forget(user_id);
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    // Some of the skipped events may have ended sessions.
+                    tracing::warn!(skipped = n, "session epoch follower lagged");
+                    self.inner.epochs.forget_all();
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Checks signature, algorithm, expiry (against the injected clock) and that the user's
+    /// sessions were not ended since the token was issued.
+    pub async fn verify_access_token(&self, token: &str) -> Result<Viewer> {
+        Ok(self.authenticate(token).await?.viewer)
+    }
+
+    /// [`AuthService::verify_access_token`], with the token's expiry.
+    pub async fn authenticate(&self, token: &str) -> Result<Grant> {
         let invalid = || Error::Unauthenticated("access token is invalid or expired".into());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false; // checked below against the injected clock
         validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation)
-            .map_err(|_| invalid())?;
-        if data.claims.exp <= self.inner.clock.now().timestamp() {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation)
+            .map_err(|_| invalid())?
+            .claims;
+        if claims.exp <= self.inner.clock.now().timestamp() {
             return Err(invalid());
         }
-        Ok(Viewer {
-            user_id: data.claims.sub.parse().map_err(|_| invalid())?,
-            role: data.claims.role,
+        let user_id = claims.sub.parse().map_err(|_| invalid())?;
+        let current = self.current(user_id).await?;
+        if !current.is_some_and(|c| c.active && c.epoch == claims.sep) {
+            return Err(Error::Unauthenticated(
+                "this session has ended; log in again".into(),
+            ));
+        }
+        Ok(Grant {
+            viewer: Viewer {
+                user_id,
+                role: claims.role,
+            },
+            expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or_else(invalid)?,
         })
+    }
+
+    /// The user's session epoch and activation, remembered or read; None if there is no user.
+    async fn current(&self, user_id: i64) -> Result<Option<Current>> {
+        let epochs = &self.inner.epochs;
+        if let Some(current) = epochs.get(user_id) {
+            return Ok(Some(current));
+        }
+        let generation = epochs.generation();
+        let row: Option<(i64, bool)> = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(users::Column::SessionEpoch)
+            .column(users::Column::Active)
+            .into_tuple()
+            .one(&self.inner.db)
+            .await?;
+        Ok(row.map(|(epoch, active)| {
+            let current = Current { epoch, active };
+            epochs.remember(generation, user_id, current);
+            current
+        }))
     }
 
     /// The user behind a token, if the account still exists.
@@ -429,13 +587,13 @@ impl AuthService {
             .and_then(User::try_from)
     }
 
-    async fn start_session(&self, user: User) -> Result<Session> {
+    async fn start_session(&self, user: User, epoch: i64) -> Result<Session> {
         let family = uuid::Uuid::new_v4().to_string();
         let refresh_token = self
             .issue_refresh_token(&self.inner.db, user.id, &family)
             .await?;
         Ok(Session {
-            access_token: self.access_token(&user)?,
+            access_token: self.access_token(&user, epoch)?,
             refresh_token,
             user,
         })
@@ -476,13 +634,14 @@ impl AuthService {
         Ok(())
     }
 
-    fn access_token(&self, user: &User) -> Result<String> {
+    fn access_token(&self, user: &User, epoch: i64) -> Result<String> {
         let now = self.inner.clock.now();
         let claims = Claims {
             sub: user.id.to_string(),
             role: user.role,
             iat: now.timestamp(),
             exp: (now + self.inner.access_ttl).timestamp(),
+            sep: epoch,
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

@@ -11,8 +11,11 @@ use super::{market::interval::Interval, trading::order::Order};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A user must lose their live sessions (deactivated, or logged out everywhere).
+    /// A user must lose their live sessions: deactivated, or their role changed.
     UserDisabled { user_id: i64 },
+    /// A user's sessions ended (logged out everywhere, password reset): their tokens from
+    /// before are refused and their sockets close. Older releases skip it as unknown.
+    SessionsRevoked { user_id: i64 },
     /// Prices moved: one event per tick round, all stocks in it.
     TickRound(TickRound),
     /// The market opened, closed, or its override changed.
@@ -109,5 +112,14 @@ mod tests {
             "created_at": "2026-03-02T15:00:00Z", "executed_at": null
         });
         assert!(serde_json::from_value::<Event>(unknown_status).is_err());
+
+        let disabled = json!({ "type": "user_disabled", "user_id": 7 });
+        let event: Event = serde_json::from_value(disabled.clone()).unwrap();
+        assert_eq!(event, Event::UserDisabled { user_id: 7 });
+        assert_eq!(serde_json::to_value(&event).unwrap(), disabled);
+        assert_eq!(
+            serde_json::to_value(Event::SessionsRevoked { user_id: 7 }).unwrap(),
+            json!({ "type": "sessions_revoked", "user_id": 7 })
+        );
     }
 }

@@ -32,7 +32,7 @@ use crate::{
             users::{UserChanges, UserFilter, UserRecord},
         },
         money::from_cents,
-        trading::page::PageRequest,
+        page::PageRequest,
     },
     services::Services,
 };

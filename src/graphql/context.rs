@@ -16,6 +16,9 @@ pub enum Caller {
     Anonymous,
     /// A token was sent but failed verification; kept so the error can say so.
     InvalidToken(String),
+    /// A token was sent but could not be checked (the database failed): requests that need a
+    /// caller answer INTERNAL rather than telling a valid session to log in again.
+    Unverified,
     User(Viewer),
 }
 
@@ -84,6 +87,7 @@ impl ContextExt for Context<'_> {
         match self.caller() {
             Caller::User(viewer) => Ok(*viewer),
             Caller::InvalidToken(reason) => Err(Error::Unauthenticated(reason.clone())),
+            Caller::Unverified => Err(Error::internal("the access token could not be verified")),
             Caller::Anonymous => Err(Error::Unauthenticated(
                 "log in first: send `Authorization: Bearer <accessToken>`".into(),
             )),
@@ -92,11 +96,20 @@ impl ContextExt for Context<'_> {
 }
 
 impl Caller {
-    /// Verifies a bearer token.
-    pub fn from_bearer(auth: &AuthService, token: &str) -> Self {
-        match auth.verify_access_token(token) {
+    /// Verifies a bearer token (signature, expiry, and that its session has not ended).
+    pub async fn from_bearer(auth: &AuthService, token: &str) -> Self {
+        Self::from_verification(auth.verify_access_token(token).await)
+    }
+
+    /// The caller a token verification makes.
+    pub fn from_verification(verified: Result<Viewer, Error>) -> Self {
+        match verified {
             Ok(viewer) => Caller::User(viewer),
-            Err(e) => Caller::InvalidToken(e.to_string()),
+            Err(Error::Unauthenticated(reason)) => Caller::InvalidToken(reason),
+            Err(e) => {
+                tracing::error!(error = %e, "verifying an access token");
+                Caller::Unverified
+            }
         }
     }
 }

@@ -172,7 +172,7 @@ async fn execute(
             &format!("a batch holds at most {max_batch} operations"),
         );
     }
-    let caller = caller(state, headers);
+    let caller = caller(state, headers).await;
     let trusted = &state.services.config.trusted_proxies;
     let addr = client_ip(peer.ip(), headers, trusted);
     let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
@@ -203,7 +203,7 @@ async fn execute(
 }
 
 /// The caller from `Authorization: Bearer …`.
-fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
@@ -212,7 +212,7 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
             .or_else(|| v.strip_prefix("bearer "))
     });
     match token {
-        Some(token) => Caller::from_bearer(&state.services.auth, token.trim()),
+        Some(token) => Caller::from_bearer(&state.services.auth, token.trim()).await,
         None => {
             Caller::InvalidToken("the Authorization header must be `Bearer <accessToken>`".into())
         }

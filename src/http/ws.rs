@@ -6,6 +6,11 @@
 //! (ticks, market state, candles) shares ONE execution and ONE serialization per event (see
 //! `feeds`); only the message id differs between the frames sent to each subscriber. Account
 //! feeds run one execution per subscriber, with the caller in their context.
+//!
+//! A socket authenticated in `connection_init` lives no longer than its access token: neither
+//! protocol can re-authenticate an open socket, so it closes with 4401 when the token expires
+//! or the user's sessions are revoked (4403 when the account is deactivated), and the client
+//! reconnects with a fresh token (graphql-ws: `connectionParams` as a function).
 
 mod feeds;
 mod protocol;
@@ -38,6 +43,8 @@ use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
 use super::client_addr::client_ip;
 use crate::{
+    clock::Sleep,
+    domain::Error,
     graphql::live::Counted,
     graphql::{Caller, ClientAddr},
     http::AppState,
@@ -145,8 +152,12 @@ struct Connection {
     protocol: Protocol,
     /// `None` until `connection_init` is accepted.
     caller: Option<Caller>,
-    /// Set for a logged-in caller: cancelled when the account is deactivated or changed.
+    /// Set for a logged-in caller: fires when the account is deactivated or changed, or its
+    /// sessions are revoked.
     session: Option<sessions::Session>,
+    /// Set for a logged-in caller: completes when the access token expires (on the injected
+    /// clock). Made once, not per loop turn, so a busy socket does not re-arm a timer per frame.
+    expiry: Option<Sleep>,
     /// Active subscriptions by client id, each counted in the live statistics.
     active: HashMap<String, (AbortHandle, Counted)>,
     _connection: Counted,
@@ -164,6 +175,7 @@ impl Connection {
             protocol,
             caller: None,
             session: None,
+            expiry: None,
             active: HashMap::new(),
             streams: SelectAll::new(),
         }
@@ -191,7 +203,11 @@ impl Connection {
                     Ok(vec![protocol::keep_alive()])
                 }
                 _ = self.state.shutdown.cancelled() => Err(Close(1001, "Server shutting down")),
-                _ = cut_off(&self.session) => Err(Close(4403, "Forbidden")),
+                why = cut_off(&self.session) => Err(match why {
+                    sessions::CutOff::Revoked => Close(4401, "Session revoked"),
+                    sessions::CutOff::Disabled => Close(4403, "Forbidden"),
+                }),
+                _ = expired(&mut self.expiry) => Err(Close(4401, "Token expired")),
             };
             match result {
                 Ok(frames) => {
@@ -205,9 +221,14 @@ impl Connection {
             }
         };
         if let Some(Close(code, reason)) = close {
-            if self.protocol == Protocol::Legacy && code == 4403 {
+            let message = match code {
+                4401 => Some(reason),
+                4403 => Some("access token is invalid or expired"),
+                _ => None,
+            };
+            if let (Protocol::Legacy, Some(message)) = (self.protocol, message) {
                 // Legacy clients read the reason from a message before the socket closes.
-                let frame = protocol::connection_error("access token is invalid or expired");
+                let frame = protocol::connection_error(message);
                 let _ = sink.send(Message::Text(frame.into())).await;
             }
             let _ = sink
@@ -234,24 +255,34 @@ impl Connection {
                 if self.caller.is_some() {
                     return Err(Close(4429, "Too many initialisation requests"));
                 }
-                match self.authenticate(&payload) {
-                    Some(caller) => {
-                        if let Caller::User(viewer) = &caller {
-                            let most = self.state.services.config.max_connections_per_user;
-                            let Some(session) = self.state.sessions.register(viewer.user_id, most)
-                            else {
-                                return Err(Close(4429, "Too many connections for this user"));
-                            };
-                            self.session = Some(session);
-                            if let Err(e) = self.state.services.auth.touch(viewer.user_id).await {
-                                tracing::warn!(error = %e, "recording a socket login");
-                            }
+                let caller = match bearer_from_init(&payload) {
+                    None => Caller::Anonymous,
+                    Some(token) => {
+                        let grant = self.state.services.auth.authenticate(token).await.map_err(
+                            |e| match e {
+                                Error::Unauthenticated(_) => Close(4403, "Forbidden"),
+                                e => {
+                                    tracing::error!(error = %e, "verifying a socket's token");
+                                    Close(4500, "Internal server error")
+                                }
+                            },
+                        )?;
+                        let viewer = grant.viewer;
+                        let most = self.state.services.config.max_connections_per_user;
+                        let Some(session) = self.state.sessions.register(viewer.user_id, most)
+                        else {
+                            return Err(Close(4429, "Too many connections for this user"));
+                        };
+                        self.session = Some(session);
+                        self.expiry = Some(self.state.services.clock.sleep_until(grant.expires_at));
+                        if let Err(e) = self.state.services.auth.touch(viewer.user_id).await {
+                            tracing::warn!(error = %e, "recording a socket login");
                         }
-                        self.caller = Some(caller);
-                        Ok(protocol::ack(self.protocol))
+                        Caller::User(viewer)
                     }
-                    None => Err(Close(4403, "Forbidden")),
-                }
+                };
+                self.caller = Some(caller);
+                Ok(protocol::ack(self.protocol))
             }
             ClientMessage::Ping(payload) => Ok(vec![protocol::pong(payload)]),
             ClientMessage::Pong => Ok(Vec::new()),
@@ -313,22 +344,20 @@ impl Connection {
         }
         protocol::frames(self.protocol, &sub.json, out)
     }
+}
 
-    fn authenticate(&self, payload: &serde_json::Value) -> Option<Caller> {
-        match bearer_from_init(payload) {
-            None => Some(Caller::Anonymous),
-            Some(token) => match Caller::from_bearer(&self.state.services.auth, token) {
-                caller @ Caller::User(_) => Some(caller),
-                _ => None,
-            },
-        }
+/// Completes when the caller's account is cut off, with why (never for anonymous sockets).
+async fn cut_off(session: &Option<sessions::Session>) -> sessions::CutOff {
+    match session {
+        Some(s) => s.cut_off().await,
+        None => std::future::pending().await,
     }
 }
 
-/// Completes when the caller's account is cut off (never for anonymous sockets).
-async fn cut_off(session: &Option<sessions::Session>) {
-    match session {
-        Some(s) => s.cut_off.cancelled().await,
+/// Completes when the caller's token expires (never for anonymous sockets).
+async fn expired(expiry: &mut Option<Sleep>) {
+    match expiry {
+        Some(sleep) => sleep.await,
         None => std::future::pending().await,
     }
 }

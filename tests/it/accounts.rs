@@ -1,7 +1,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{code, spawn_app};
+use crate::helpers::{code, multi_instance_backends, spawn_app};
 
 const ME: &str = "{ me { id email name role active } }";
 
@@ -239,4 +239,75 @@ async fn logout_revokes_refresh_tokens() {
         code(&app.gql("mutation { logout }", json!({})).await),
         Some("UNAUTHENTICATED")
     );
+}
+
+const DEPOSIT: &str = "mutation { deposit(amount: \"1\") { balance } }";
+const ORDER_UPDATES: &str = "subscription { orderUpdates { id } }";
+
+#[tokio::test]
+async fn logging_out_everywhere_ends_access_tokens_and_open_sockets() {
+    let app = spawn_app().await;
+    let (phone, laptop) = (app.demo().await, app.demo().await);
+    let mut ws = app.ws_session(Some(&phone.access)).await;
+    ws.subscribe("o", ORDER_UPDATES, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let out = app
+        .gql_as(&laptop.access, "mutation { logout }", json!({}))
+        .await;
+    assert_eq!(out["data"]["logout"], true, "{out}");
+
+    assert_eq!(ws.closed_with().await, Some(4401), "the open socket closes");
+    for s in [&phone, &laptop] {
+        let dep = app.gql_as(&s.access, DEPOSIT, json!({})).await;
+        assert_eq!(code(&dep), Some("UNAUTHENTICATED"), "{dep}");
+        let me = app.gql_as(&s.access, ME, json!({})).await;
+        assert_eq!(code(&me), Some("UNAUTHENTICATED"), "{me}");
+        let mut ws = app.ws("graphql-transport-ws").await;
+        ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", s.access) } }))
+            .await;
+        assert_eq!(ws.closed_with().await, Some(4403), "no new socket");
+    }
+    // Logging in again starts a working session.
+    let again = app.demo().await;
+    let me = app.gql_as(&again.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "demo@example.com", "{me}");
+}
+
+#[tokio::test]
+async fn logging_out_on_one_instance_ends_the_sessions_on_another() {
+    if !multi_instance_backends() {
+        return; // needs PostgreSQL and Redis (the second CI run)
+    }
+    let a = spawn_app().await;
+    let b = a.spawn_peer(&[]).await;
+    let demo = a.demo().await;
+    // B has seen the token (and may remember the session as valid).
+    let me = b.gql_as(&demo.access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "demo@example.com", "{me}");
+    let mut ws = b.ws_session(Some(&demo.access)).await;
+    ws.subscribe("o", ORDER_UPDATES, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let out = a
+        .gql_as(&demo.access, "mutation { logout }", json!({}))
+        .await;
+    assert_eq!(out["data"]["logout"], true, "{out}");
+    let started = std::time::Instant::now();
+    assert_eq!(ws.closed_with().await, Some(4401), "B closes the socket");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "closed within a second"
+    );
+    loop {
+        let dep = b.gql_as(&demo.access, DEPOSIT, json!({})).await;
+        if code(&dep) == Some("UNAUTHENTICATED") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "B still accepts the token: {dep}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

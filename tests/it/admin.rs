@@ -882,3 +882,107 @@ async fn admin_mutations_over_the_socket_are_audited_with_the_client_address() {
     assert_eq!(rows[0]["clientAddr"], "127.0.0.1");
     assert_eq!(rows[0]["after"]["reason"], "from a socket");
 }
+
+const DEPOSIT: &str = "mutation { deposit(amount: \"1\") { balance } }";
+
+/// Whether a socket initialised with `token` is accepted.
+async fn socket_accepted(app: &TestApp, token: &str) -> bool {
+    let mut ws = app.ws("graphql-transport-ws").await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
+    ws.next()
+        .await
+        .is_some_and(|ack| ack["type"] == "connection_ack")
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_the_users_access_tokens_and_sockets() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let mut ws = app.ws_session(Some(&demo.access)).await;
+    ws.subscribe("o", "subscription { orderUpdates { id } }", json!({}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let reset = app
+        .gql_as(
+            &admin.access,
+            "mutation($id: ID!) { resetUserPassword(id: $id, newPassword: \"brand new secret\") { user { email } } }",
+            json!({ "id": demo.user_id }),
+        )
+        .await;
+    assert_eq!(
+        reset["data"]["resetUserPassword"]["user"]["email"], "demo@example.com",
+        "{reset}"
+    );
+    assert_eq!(ws.closed_with().await, Some(4401), "the open socket closes");
+    let dep = app.gql_as(&demo.access, DEPOSIT, json!({})).await;
+    assert_eq!(code(&dep), Some("UNAUTHENTICATED"), "{dep}");
+    assert!(!socket_accepted(&app, &demo.access).await, "no new socket");
+    // The admin's own session is untouched; the new password works.
+    let me = app
+        .gql_as(&admin.access, "{ me { email } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["email"], "admin@example.com", "{me}");
+    let fresh = app.login("demo@example.com", "brand new secret").await;
+    let dep = app.gql_as(&fresh.access, DEPOSIT, json!({})).await;
+    assert!(dep["data"]["deposit"]["balance"].is_string(), "{dep}");
+}
+
+#[tokio::test]
+async fn a_deactivated_users_token_reads_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let r = app
+        .gql_as(
+            &admin.access,
+            UPDATE_USER,
+            json!({ "id": demo.user_id, "i": { "active": false } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUser"]["active"], false, "{r}");
+    for query in ["{ me { email } }", "{ portfolio { totalValue } }"] {
+        let r = app.gql_as(&demo.access, query, json!({})).await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{query}: {r}");
+    }
+    assert!(!socket_accepted(&app, &demo.access).await, "no new socket");
+    // Reactivation does not bring the old token back.
+    app.gql_as(
+        &admin.access,
+        UPDATE_USER,
+        json!({ "id": demo.user_id, "i": { "active": true } }),
+    )
+    .await;
+    let r = app
+        .gql_as(&demo.access, "{ me { email } }", json!({}))
+        .await;
+    assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+}
+
+#[tokio::test]
+async fn the_command_line_market_override_is_audited_as_cli() {
+    use zebrat::app::{MarketOverride, override_market};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let config = &app.services.config;
+    let status = override_market(config, MarketOverride::Close(Some("fire drill".into())))
+        .await
+        .expect("override from the command line");
+    assert!(!status.is_open && status.emergency);
+    override_market(config, MarketOverride::Auto)
+        .await
+        .expect("override cleared from the command line");
+
+    let set = audit_rows(&app, &admin.access, "market.override.set").await;
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(set[0]["actorId"], "cli", "{set:?}");
+    assert_eq!(set[0]["after"]["open"], false);
+    assert_eq!(set[0]["after"]["reason"], "fire drill");
+    assert_eq!(set[0]["clientAddr"], Value::Null);
+    let cleared = audit_rows(&app, &admin.access, "market.override.clear").await;
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert_eq!(cleared[0]["actorId"], "cli");
+    assert_eq!(cleared[0]["before"]["open"], false);
+}

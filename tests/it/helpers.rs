@@ -17,11 +17,7 @@ use tokio_tungstenite::{
 };
 use tokio_util::sync::CancellationToken;
 use zebrat::{
-    Application, Config,
-    bus::Event,
-    clock::{Clock, ManualClock},
-    domain::market,
-    http::ws::Feeds,
+    Application, Config, clock::ManualClock, domain::admin::Admin, http::ws::Feeds,
     services::Services,
 };
 
@@ -301,19 +297,13 @@ impl TestApp {
     }
 
     /// Forces the market open or closed (`Some`), or returns it to its schedule (`None`), as an
-    /// operator would, and tells the engine.
+    /// operator on the command line would (audited, and the engine is told).
     pub async fn override_market(&self, open: Option<bool>, reason: Option<&str>) {
-        let (db, now) = (&self.db, self.clock.now());
-        match open {
-            Some(open) => market::set_override(db, open, reason.map(Into::into), None, now).await,
-            None => market::clear_override(db, now).await,
-        }
-        .expect("override written");
         self.services
-            .bus
-            .publish(Event::MarketConfigChanged)
+            .admin
+            .set_override(&Admin::command_line(), open, reason.map(Into::into))
             .await
-            .expect("event published");
+            .expect("override written");
     }
 
     /// Moves the clock one tick interval (2 s) forward: the engine runs one round if open.

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn transport_ws_carries_the_token_from_connection_init() {
@@ -77,4 +77,31 @@ async fn open_sockets_close_cleanly_when_the_server_stops() {
     assert_eq!(ws.next_for("t").await["type"], "next");
     app.stop();
     assert_eq!(ws.closed_with().await, Some(1001));
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_token_expires() {
+    let app = spawn_app_with(&[("ACCESS_TOKEN_TTL_SECS", "60")]).await;
+    let demo = app.demo().await;
+    let mut mine = app.ws_session(Some(&demo.access)).await;
+    mine.subscribe("o", "subscription { orderUpdates { id } }", json!({}))
+        .await;
+    let mut anonymous = app.ws_session(None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Before expiry the socket serves.
+    app.clock.advance(chrono::Duration::seconds(50));
+    mine.send(json!({ "type": "ping" })).await;
+    assert_eq!(mine.next_within_raw().await["type"], "pong");
+
+    app.clock.advance(chrono::Duration::seconds(11));
+    assert_eq!(mine.closed_with().await, Some(4401), "token expired");
+    // Sockets without a token have nothing to expire.
+    anonymous.send(json!({ "type": "ping" })).await;
+    assert_eq!(anonymous.next_within_raw().await["type"], "pong");
+    // A fresh token (what graphql-ws `connectionParams` returns on reconnect) is accepted.
+    let fresh = app.demo().await;
+    let mut again = app.ws_session(Some(&fresh.access)).await;
+    again.send(json!({ "type": "ping" })).await;
+    assert_eq!(again.next_within_raw().await["type"], "pong");
 }

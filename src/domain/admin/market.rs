@@ -141,6 +141,7 @@ impl Administration {
     }
 
     /// Forces the market open (`Some(true)`) or closed (`Some(false)`), or clears the override.
+    /// The one way the override changes, from GraphQL or the command line, always audited.
     pub async fn set_override(
         &self,
         admin: &Admin,
@@ -152,7 +153,7 @@ impl Administration {
         let before = market_state::Entity::find_by_id(1).one(&txn).await?;
         match open {
             Some(open) => {
-                market::set_override(&txn, open, reason.clone(), Some(admin.user_id), now).await?
+                market::set_override(&txn, open, reason.clone(), admin.actor.user_id(), now).await?
             }
             None => market::clear_override(&txn, now).await?,
         }

@@ -17,20 +17,58 @@ use serde_json::Value;
 
 use super::{
     Error, Result,
-    auth::{Role, Viewer},
+    auth::{AuthService, Role, Viewer},
     page::{self, Page, PageRequest},
 };
 use crate::{bus::SharedBus, clock::SharedClock};
 
 /// Proof that the caller is an active admin right now (checked against the database, not
-/// only the token), plus where the request came from, for the audit log.
+/// only the token), or the operator's command line, plus where the request came from, for the
+/// audit log.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    pub user_id: i64,
+    pub actor: Actor,
     pub client_addr: Option<String>,
 }
 
+/// Who performed an admin action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An admin account.
+    User(i64),
+    /// The command line on a server (`zebrat market …`). Whoever runs it already holds the
+    /// database credentials, so there is no account to check.
+    Cli,
+}
+
+impl Actor {
+    fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::Cli => None,
+        }
+    }
+}
+
+/// The identifier clients see as `actorId`: the user's id, or `cli`.
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::User(id) => write!(f, "{id}"),
+            Actor::Cli => f.write_str("cli"),
+        }
+    }
+}
+
 impl Admin {
+    /// The command line's authority; only the composition root's commands use it.
+    pub fn command_line() -> Self {
+        Admin {
+            actor: Actor::Cli,
+            client_addr: None,
+        }
+    }
+
     pub async fn verify(
         conn: &impl ConnectionTrait,
         viewer: Viewer,
@@ -45,7 +83,7 @@ impl Admin {
             return Err(Error::Forbidden("this needs the ADMIN role".into()));
         }
         Ok(Admin {
-            user_id: user.id,
+            actor: Actor::User(user.id),
             client_addr,
         })
     }
@@ -57,6 +95,8 @@ pub struct Administration {
     pub(crate) db: DatabaseConnection,
     pub(crate) clock: SharedClock,
     pub(crate) bus: SharedBus,
+    /// Ends a user's sessions (password reset, deactivation).
+    pub(crate) auth: AuthService,
     pub(crate) backfill: super::market::backfill::Settings,
     pub(crate) tz: chrono_tz::Tz,
     /// Drift and volatility of new stocks when the admin gives none.
@@ -73,6 +113,7 @@ impl Administration {
         db: DatabaseConnection,
         clock: SharedClock,
         bus: SharedBus,
+        auth: AuthService,
         backfill: super::market::backfill::Settings,
         tz: chrono_tz::Tz,
         defaults: (f64, f64),
@@ -81,6 +122,7 @@ impl Administration {
             db,
             clock,
             bus,
+            auth,
             backfill,
             tz,
             defaults,
@@ -119,7 +161,8 @@ impl Administration {
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: i64,
-    pub actor_id: i64,
+    /// Who acted (displays as the `actorId` clients see: a user id, or `cli`).
+    pub actor_id: Actor,
     pub action: String,
     pub target_type: String,
     pub target_id: Option<String>,
@@ -131,9 +174,14 @@ pub struct AuditEntry {
 
 impl From<audit_log::Model> for AuditEntry {
     fn from(m: audit_log::Model) -> Self {
+        // The table's check constraint pairs `actor = 'user'` with a non-NULL `actor_id`.
+        let actor_id = match m.actor_id {
+            Some(id) => Actor::User(id),
+            None => Actor::Cli,
+        };
         AuditEntry {
             id: m.id,
-            actor_id: m.actor_id,
+            actor_id,
             action: m.action,
             target_type: m.target_type,
             target_id: m.target_id,
@@ -162,7 +210,12 @@ pub(crate) async fn audit(
     now: DateTime<Utc>,
 ) -> Result<()> {
     audit_log::ActiveModel {
-        actor_id: Set(admin.user_id),
+        actor_id: Set(admin.actor.user_id()),
+        actor: Set(match admin.actor {
+            Actor::User(_) => "user",
+            Actor::Cli => "cli",
+        }
+        .into()),
         action: Set(change.action.into()),
         target_type: Set(change.target_type.into()),
         target_id: Set(change.target_id),

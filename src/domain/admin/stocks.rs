@@ -12,7 +12,7 @@ use crate::{
         Error, Result,
         market::{self, backfill, stocks::Quote},
         money,
-        trading::orders,
+        trading::queue,
     },
 };
 
@@ -168,7 +168,7 @@ impl Administration {
         model.updated_at = Set(now);
         let after = model.update(&txn).await?;
         let rejected = if before.active && !after.active {
-            orders::reject_queued_for_stock(&txn, id, "the stock was halted", now).await?
+            queue::reject_queued_for_stock(&txn, id, "the stock was halted", now).await?
         } else {
             Vec::new()
         };

@@ -1,7 +1,7 @@
 //! Users: listing, editing (role, activation), password resets. Never the last active admin.
 
 use chrono::{DateTime, Utc};
-use entity::{refresh_tokens, users};
+use entity::users;
 use rand::RngExt;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -15,7 +15,7 @@ use crate::{
     bus::Event,
     domain::{
         Error, Result,
-        auth::{self, Email, Role, User},
+        auth::{self, Email, Ending, Role, User},
         page::{self, Page, PageRequest},
     },
 };
@@ -150,10 +150,15 @@ impl Administration {
         let after = model.update(&txn).await.map_err(|e| {
             Error::conflict_on_unique(e, "an account with this email already exists")
         })?;
-        let cut_off = before.active && !after.active;
-        if cut_off {
-            revoke_refresh_tokens(&txn, id, now).await?;
-        }
+        let ended = if before.active && !after.active {
+            Some(
+                self.auth
+                    .end_sessions(&txn, id, Ending::Deactivated)
+                    .await?,
+            )
+        } else {
+            None
+        };
         let change = Change {
             action: "user.update",
             target_type: "user",
@@ -163,9 +168,14 @@ impl Administration {
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
-        if cut_off || after.role != before.role {
-            // Open sockets carry the old role or a now-invalid account: end them.
-            self.publish(Event::UserDisabled { user_id: id }).await;
+        match ended {
+            Some(ended) => self.auth.announce(ended).await,
+            // Open sockets carry the old role: end them (the user reconnects with a token
+            // from a refresh, which carries the new one).
+            None if after.role != before.role => {
+                self.publish(Event::UserDisabled { user_id: id }).await;
+            }
+            None => {}
         }
         UserRecord::try_from(after)
     }
@@ -200,7 +210,7 @@ impl Administration {
         }
         .update(&txn)
         .await?;
-        revoke_refresh_tokens(&txn, id, now).await?;
+        let ended = self.auth.end_sessions(&txn, id, Ending::Revoked).await?;
         let change = Change {
             action: "user.reset_password",
             target_type: "user",
@@ -210,7 +220,7 @@ impl Administration {
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
-        self.publish(Event::UserDisabled { user_id: id }).await;
+        self.auth.announce(ended).await;
         Ok(generated.then_some(password))
     }
 }
@@ -229,20 +239,6 @@ async fn ensure_another_admin(conn: &impl ConnectionTrait, except: i64) -> Resul
     if others.is_empty() {
         return Err(Error::Conflict("this is the last active admin".into()));
     }
-    Ok(())
-}
-
-async fn revoke_refresh_tokens(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::UserId.eq(user_id))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
     Ok(())
 }
 

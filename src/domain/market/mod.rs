@@ -139,8 +139,9 @@ pub async fn status(
     Ok(load_config(conn, tz).await?.status(now))
 }
 
-/// Forces the market open or closed until cleared.
-pub async fn set_override(
+/// Forces the market open or closed until cleared. Unaudited: changes go through
+/// `Administration::set_override`, which audits them.
+pub(in crate::domain) async fn set_override(
     conn: &impl ConnectionTrait,
     open: bool,
     reason: Option<String>,
@@ -170,7 +171,10 @@ pub async fn set_override(
 }
 
 /// Returns the market to its schedule.
-pub async fn clear_override(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()> {
+pub(in crate::domain) async fn clear_override(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<()> {
     market_state::ActiveModel {
         id: Set(1),
         override_open: Set(None),

@@ -16,13 +16,9 @@ pub mod order;
 pub mod orders;
 pub mod plan;
 pub mod portfolio;
-mod queue;
+pub(crate) mod queue;
 mod store;
 pub mod units;
-
-/// Pagination moved to `domain::page` (admin pages too); this keeps the old path working for
-/// callers outside the trading area until they are next edited.
-pub use super::page;
 
 use std::sync::Arc;
 

@@ -7,7 +7,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 pub use super::order::{Order, Side, Status};
 /// Kept at this path for the admin halt, which rejects a stock's queue.
-pub(crate) use super::queue::reject_queued_for_stock;
 use super::{
     Trading,
     context::{funds, holding, order_context},

@@ -9,7 +9,6 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 
-use super::tick::LivePrice;
 use crate::domain::{Error, Result};
 
 /// Rows per statement when writing many live prices: 9 columns each stays far below the
@@ -53,6 +52,21 @@ impl Quote {
             updated_at: p.updated_at,
         }
     }
+}
+
+/// A stock's live price row (cents) as a round leaves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LivePrice {
+    pub stock_id: i64,
+    pub last: i64,
+    pub open: i64,
+    pub high: i64,
+    pub low: i64,
+    pub prev_close: i64,
+    /// `last - prev_close`.
+    pub change: i64,
+    /// Trading day (market time zone) that `open`, `high` and `low` belong to.
+    pub session_date: NaiveDate,
 }
 
 /// Which stocks to list.

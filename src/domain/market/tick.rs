@@ -10,7 +10,7 @@ use rand::{SeedableRng, rngs::StdRng};
 use super::{
     candles::{Candle, Interval},
     gbm::{self, Params},
-    stocks::Quote,
+    stocks::{LivePrice, Quote},
 };
 use crate::domain::events::Tick;
 
@@ -57,21 +57,6 @@ impl Simulation {
     pub fn remember(&mut self, exact: HashMap<i64, f64>) {
         self.exact = exact;
     }
-}
-
-/// A stock's live price row (cents) as a round leaves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LivePrice {
-    pub stock_id: i64,
-    pub last: i64,
-    pub open: i64,
-    pub high: i64,
-    pub low: i64,
-    pub prev_close: i64,
-    /// `last - prev_close`.
-    pub change: i64,
-    /// Trading day (market time zone) that `open`, `high` and `low` belong to.
-    pub session_date: NaiveDate,
 }
 
 /// One round's writes and event, before they are stored.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::orders;
 use serde::{Deserialize, Serialize};
 
+use super::units::Shares;
 use crate::domain::{Error, Result};
 
 /// Which way an order trades. Stored and sent as `BUY` / `SELL`.
@@ -67,6 +68,15 @@ impl Status {
             .find(|st| st.as_str() == s)
             .ok_or_else(|| Error::internal(format!("order status {s}")))
     }
+}
+
+/// A market order to place.
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub stock_id: i64,
+    pub side: Side,
+    pub quantity: Shares,
+    pub client_order_id: Option<String>,
 }
 
 /// An order. The serialized field names are the bus wire format (`order_id` for `id`), kept

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{orders, trades, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
-pub use super::order::{Order, Side, Status};
+pub use super::order::{Order, PlaceOrder, Side, Status};
 /// Kept at this path for the admin halt, which rejects a stock's queue.
 use super::{
     Trading,
@@ -32,15 +32,6 @@ pub struct Trade {
     pub total_cents: i64,
     pub realized_pnl_cents: i64,
     pub executed_at: DateTime<Utc>,
-}
-
-/// A market order to place.
-#[derive(Debug, Clone)]
-pub struct PlaceOrder {
-    pub stock_id: i64,
-    pub side: Side,
-    pub quantity: Shares,
-    pub client_order_id: Option<String>,
 }
 
 /// What an order would do now.

@@ -11,8 +11,7 @@ use super::{
     LedgerKind,
     context::position,
     move_cash,
-    order::{Order, Side, Status},
-    orders::PlaceOrder,
+    order::{Order, PlaceOrder, Side, Status},
     plan::{Fill, Reservation},
 };
 use crate::domain::{Error, Result};

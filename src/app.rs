@@ -82,60 +82,14 @@ impl Application {
                 seed::DEMO_CUSTOMER.1
             );
         }
-        let (bus, redis): (SharedBus, _) = match &config.redis_url {
-            Some(url) => {
-                tracing::info!(redis = %redact_url(url), "connecting to Redis");
-                let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
-                let client = bus.client();
-                (Arc::new(bus), Some(client))
-            }
-            None => (Arc::new(InProcessBus::default()), None),
-        };
-        let limiter = RateLimiter::new(redis, &config.redis_prefix);
-        let auth = AuthService::new(
-            db.clone(),
-            clock.clone(),
-            bus.clone(),
-            &config.jwt_secret,
-            config.access_token_ttl,
-            config.refresh_token_ttl,
-        )
-        .await?;
-        let limits = Limits {
-            max_cash_operation_cents: money::to_cents(
-                config.max_cash_operation,
-                "MAX_CASH_OPERATION",
-            )?,
-            max_order_quantity: config.max_order_quantity,
-        };
-        let trading = Trading::new(db.clone(), clock.clone(), bus.clone(), limits);
-        let market = Market::new(db.clone(), clock.clone(), (&config).into());
-        let admin = Administration::new(
-            db.clone(),
-            clock.clone(),
-            bus.clone(),
-            auth.clone(),
-            backfill::Settings::from(&config),
-            config.market_timezone,
-            (config.default_drift, config.default_volatility),
-        );
+        let (bus, redis) = connect_bus(&config, &shutdown).await?;
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|source| StartupError::Bind {
                 addr: config.bind_addr,
                 source,
             })?;
-        let services = Services {
-            config: Arc::new(config),
-            clock,
-            bus,
-            accounts: Default::default(),
-            auth,
-            market,
-            trading,
-            admin,
-            limiter,
-        };
+        let services = wire_services(Arc::new(config), db.clone(), clock, bus, redis).await?;
         let live = Arc::<LiveCounters>::default();
         let schema = graphql::build_schema(services.clone(), live.clone());
         let (leader, leader_rx) = watch::channel(false);
@@ -236,6 +190,65 @@ impl Application {
     }
 }
 
+/// The event bus the configuration asks for: Redis (also returning its client, for shared
+/// rate limits) or in-process.
+async fn connect_bus(
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> Result<(SharedBus, Option<fred::clients::Client>), StartupError> {
+    match &config.redis_url {
+        Some(url) => {
+            tracing::info!(redis = %redact_url(url), "connecting to Redis");
+            let bus = RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?;
+            let client = bus.client();
+            Ok((Arc::new(bus), Some(client)))
+        }
+        None => Ok((Arc::new(InProcessBus::default()), None)),
+    }
+}
+
+/// The domain services over one database, clock and bus: the one place they are wired.
+async fn wire_services(
+    config: Arc<Config>,
+    db: DatabaseConnection,
+    clock: SharedClock,
+    bus: SharedBus,
+    redis: Option<fred::clients::Client>,
+) -> Result<Services, StartupError> {
+    let auth = AuthService::new(
+        db.clone(),
+        clock.clone(),
+        bus.clone(),
+        &config.jwt_secret,
+        config.access_token_ttl,
+        config.refresh_token_ttl,
+    )
+    .await?;
+    let limits = Limits {
+        max_cash_operation_cents: money::to_cents(config.max_cash_operation, "MAX_CASH_OPERATION")?,
+        max_order_quantity: config.max_order_quantity,
+    };
+    Ok(Services {
+        limiter: RateLimiter::new(redis, &config.redis_prefix),
+        trading: Trading::new(db.clone(), clock.clone(), bus.clone(), limits),
+        market: Market::new(db.clone(), clock.clone(), config.as_ref().into()),
+        admin: Administration::new(
+            db,
+            clock.clone(),
+            bus.clone(),
+            auth.clone(),
+            backfill::Settings::from(config.as_ref()),
+            config.market_timezone,
+            (config.default_drift, config.default_volatility),
+        ),
+        auth,
+        accounts: Default::default(),
+        config,
+        clock,
+        bus,
+    })
+}
+
 /// How `zebrat migrate` moves the schema.
 #[derive(Debug, Clone, Copy)]
 pub enum Migration {
@@ -286,39 +299,19 @@ pub async fn override_market(
     action: MarketOverride,
 ) -> Result<crate::domain::market::MarketStatus, StartupError> {
     let conn = db::connect(&config.database_url, config.database_pool_size).await?;
-    let clock: SharedClock = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
-    let bus: SharedBus = match &config.redis_url {
-        Some(url) => {
-            Arc::new(RedisBus::connect(url, &config.redis_prefix, shutdown.clone()).await?)
-        }
-        // Nobody listens in this process; running servers re-read the state on their own.
-        None => Arc::new(InProcessBus::default()),
-    };
-    let auth = AuthService::new(
-        conn.clone(),
-        clock.clone(),
-        bus.clone(),
-        &config.jwt_secret,
-        config.access_token_ttl,
-        config.refresh_token_ttl,
-    )
-    .await?;
-    let admin = Administration::new(
-        conn,
-        clock,
-        bus,
-        auth,
-        backfill::Settings::from(config),
-        config.market_timezone,
-        (config.default_drift, config.default_volatility),
-    );
+    // Without Redis nobody hears the event in this process; running servers re-read the
+    // state on their own within seconds.
+    let (bus, redis) = connect_bus(config, &shutdown).await?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let services = wire_services(Arc::new(config.clone()), conn, clock, bus, redis).await?;
     let (open, reason) = match action {
         MarketOverride::Open(reason) => (Some(true), reason),
         MarketOverride::Close(reason) => (Some(false), reason),
         MarketOverride::Auto => (None, None),
     };
-    let status = admin
+    let status = services
+        .admin
         .set_override(&Admin::command_line(), open, reason)
         .await;
     shutdown.cancel();

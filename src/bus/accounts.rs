@@ -9,10 +9,10 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, SharedBus};
+use super::{Delivery, Event, SharedBus};
 
 /// Events one user's feeds may buffer before they skip ahead (and then reload).
 const USER_CAPACITY: usize = 64;
@@ -75,26 +75,19 @@ impl AccountEvents {
 
     /// Routes this instance's events until `shutdown`.
     pub async fn follow(self, bus: SharedBus, shutdown: CancellationToken) {
-        let mut events = bus.subscribe();
-        loop {
-            let event = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                e = events.recv() => e,
-            };
-            match event {
-                Ok(event) => self.route(event),
-                Err(RecvError::Lagged(n)) => {
-                    // Feeds that missed their owner's events would show stale accounts: tell
-                    // every one of them to reload.
-                    tracing::warn!(skipped = n, "account event router lagged");
-                    self.lock().channels.retain(|user_id, tx| {
-                        let reload = Event::PortfolioChanged { user_id: *user_id };
-                        tx.send(Arc::new(reload)).is_ok()
-                    });
-                }
-                Err(RecvError::Closed) => return,
+        super::follow(bus.as_ref(), &shutdown, |delivery| match delivery {
+            Delivery::Event(event) => self.route(event),
+            Delivery::Missed(n) => {
+                // Feeds that missed their owner's events would show stale accounts: tell
+                // every one of them to reload.
+                tracing::warn!(skipped = n, "account event router lagged");
+                self.lock().channels.retain(|user_id, tx| {
+                    let reload = Event::PortfolioChanged { user_id: *user_id };
+                    tx.send(Arc::new(reload)).is_ok()
+                });
             }
-        }
+        })
+        .await
     }
 
     fn route(&self, event: Arc<Event>) {

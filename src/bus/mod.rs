@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 pub mod accounts;
 
@@ -44,3 +45,32 @@ pub trait EventBus: Send + Sync + 'static {
 }
 
 pub type SharedBus = Arc<dyn EventBus>;
+
+/// One delivery to a [`follow`]er.
+pub enum Delivery {
+    Event(Arc<Event>),
+    /// The follower fell behind and this many events were skipped.
+    Missed(u64),
+}
+
+/// Hands every event delivered to this instance to `on`, and a count of the ones skipped when
+/// it falls behind, until `shutdown` or until the bus closes: the loop of every background
+/// follower of the bus.
+pub async fn follow(
+    bus: &dyn EventBus,
+    shutdown: &CancellationToken,
+    mut on: impl FnMut(Delivery),
+) {
+    let mut events = bus.subscribe();
+    loop {
+        let delivery = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            e = events.recv() => e,
+        };
+        match delivery {
+            Ok(event) => on(Delivery::Event(event)),
+            Err(broadcast::error::RecvError::Lagged(n)) => on(Delivery::Missed(n)),
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -499,28 +499,20 @@ impl AuthService {
 
     /// Forgets remembered epochs as sessions end on any instance, until `shutdown`.
     pub async fn follow(self, shutdown: tokio_util::sync::CancellationToken) {
-        use tokio::sync::broadcast::error::RecvError;
-        let mut events = self.inner.bus.subscribe();
-        loop {
-            let event = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                e = events.recv() => e,
-            };
-            match event {
-                Ok(e) => {
-                    if let Event::UserDisabled { user_id } | Event::SessionsRevoked { user_id } = *e
-                    {
-                        self.inner.epochs.forget(user_id);
-                    }
+        let bus = self.inner.bus.clone();
+        crate::bus::follow(bus.as_ref(), &shutdown, |delivery| match delivery {
+            crate::bus::Delivery::Event(e) => {
+                if let Event::UserDisabled { user_id } | Event::SessionsRevoked { user_id } = *e {
+                    self.inner.epochs.forget(user_id);
                 }
-                Err(RecvError::Lagged(n)) => {
-                    // Some of the skipped events may have ended sessions.
-                    tracing::warn!(skipped = n, "session epoch follower lagged");
-                    self.inner.epochs.forget_all();
-                }
-                Err(RecvError::Closed) => return,
             }
-        }
+            crate::bus::Delivery::Missed(n) => {
+                // Some of the skipped events may have ended sessions.
+                tracing::warn!(skipped = n, "session epoch follower lagged");
+                self.inner.epochs.forget_all();
+            }
+        })
+        .await
     }
 
     /// Checks signature, algorithm, expiry (against the injected clock) and that the user's

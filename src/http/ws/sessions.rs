@@ -12,7 +12,7 @@ use std::{
 
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Event, SharedBus};
+use crate::bus::{self, Delivery, Event, SharedBus};
 
 /// Why a user's sockets are ended; each maps to its own close code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,27 +94,18 @@ impl Sessions {
     /// Cuts users off as `UserDisabled` and `SessionsRevoked` events arrive (from any
     /// instance), until `shutdown`.
     pub async fn follow(self, bus: SharedBus, shutdown: CancellationToken) {
-        let mut events = bus.subscribe();
-        loop {
-            let event = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                e = events.recv() => e,
-            };
-            match event {
-                Ok(e) => match *e {
-                    Event::UserDisabled { user_id } => self.cut_off(user_id, CutOff::Disabled),
-                    Event::SessionsRevoked { user_id } => self.cut_off(user_id, CutOff::Revoked),
-                    _ => {}
-                },
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    // Skipped events may have ended sessions; the tokens of those sockets are
-                    // refused from now on, so their next reconnect fails, but open sockets
-                    // stay open until they close or their token expires.
-                    tracing::warn!(skipped = n, "session follower lagged");
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
+        bus::follow(bus.as_ref(), &shutdown, |delivery| match delivery {
+            Delivery::Event(e) => match *e {
+                Event::UserDisabled { user_id } => self.cut_off(user_id, CutOff::Disabled),
+                Event::SessionsRevoked { user_id } => self.cut_off(user_id, CutOff::Revoked),
+                _ => {}
+            },
+            // Skipped events may have ended sessions; the tokens of those sockets are refused
+            // from now on, so their next reconnect fails, but open sockets stay open until
+            // they close or their token expires.
+            Delivery::Missed(n) => tracing::warn!(skipped = n, "session follower lagged"),
+        })
+        .await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ByUser> {

@@ -95,6 +95,21 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
     start_instance(vars, ManualClock::new(start), database).await
 }
 
+/// Starts the app as `cargo run` would on a developer machine: the local profile on the SQLite
+/// file at `path`, no `JWT_SECRET`. The caller removes the file.
+pub async fn spawn_local_app_on(path: &std::path::Path) -> TestApp {
+    let vars: HashMap<String, String> = HashMap::from([
+        (
+            "DATABASE_URL".into(),
+            format!("sqlite://{}?mode=rwc", path.display()),
+        ),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("SEED_DEMO_DATA".into(), "true".into()),
+        ("RATE_LIMIT_LOGIN".into(), "off".into()),
+    ]);
+    start_instance(vars, ManualClock::new(Utc::now()), TestDatabase::Borrowed).await
+}
+
 const TEST_JWT_SECRET: &str = "test-secret-that-is-long-enough-for-prod";
 
 async fn start_instance(

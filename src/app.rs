@@ -32,6 +32,11 @@ pub enum StartupError {
     Domain(#[from] crate::domain::Error),
     #[error("{0}")]
     Bus(#[from] crate::bus::BusError),
+    #[error("the local JWT secret file {path}: {source}")]
+    Secret {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("binding {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -96,7 +101,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             bus.clone(),
-            &config.jwt_secret,
+            &jwt_secret(&config)?,
             config.access_token_ttl,
             config.refresh_token_ttl,
         )
@@ -202,12 +207,10 @@ impl Application {
         let mut tasks = JoinSet::new();
         if role.runs_engine() {
             let lease = Lease::for_database(&self.db, &services.config.database_url);
-            tasks.spawn(engine::run(
-                services.clone(),
-                lease,
-                self.leader,
-                self.shutdown.clone(),
-            ));
+            let engine = engine::run(services.clone(), lease, self.leader, self.shutdown.clone());
+            tasks.spawn(async move {
+                engine.await;
+            });
         }
         tasks.spawn(
             services

@@ -20,7 +20,7 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{db, lease::Lease, ratelimit::RateLimiter},
+    infra::{db, lease::Lease, local_secret, ratelimit::RateLimiter},
     services::Services,
 };
 
@@ -239,6 +239,31 @@ impl Application {
     }
 }
 
+/// The token secret: `JWT_SECRET`, else (local profile) the one kept beside the SQLite file,
+/// else a random one for this process, which logs everyone out at the next restart.
+fn jwt_secret(config: &Config) -> Result<String, StartupError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let Some(path) = local_secret::path_beside(&config.database_url) else {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random secret for this process only; \
+             tokens will not survive a restart or work across instances"
+        );
+        return Ok(local_secret::generate());
+    };
+    let secret = local_secret::load_or_create(&path).map_err(|source| StartupError::Secret {
+        path: path.display().to_string(),
+        source,
+    })?;
+    tracing::warn!(
+        path = %path.display(),
+        "JWT_SECRET is not set: using the local secret kept beside the database \
+         (fine on one machine; set JWT_SECRET for anything shared)"
+    );
+    Ok(secret)
+}
+
 /// How `zebrat migrate` moves the schema.
 #[derive(Debug, Clone, Copy)]
 pub enum Migration {
@@ -302,7 +327,7 @@ pub async fn override_market(
         conn.clone(),
         clock.clone(),
         bus.clone(),
-        &config.jwt_secret,
+        &jwt_secret(config)?,
         config.access_token_ttl,
         config.refresh_token_ttl,
     )
@@ -310,7 +335,7 @@ pub async fn override_market(
     let admin = Administration::new(
         conn,
         clock,
-        bus,
+        bus.clone(),
         auth,
         backfill::Settings::from(config),
         config.market_timezone,
@@ -324,6 +349,8 @@ pub async fn override_market(
     let status = admin
         .set_override(&Admin::command_line(), open, reason)
         .await;
+    // Events go out to Redis in the background: let them leave before this process does.
+    bus.flush().await;
     shutdown.cancel();
     Ok(status?)
 }

@@ -13,7 +13,9 @@ use zebrat::{
     infra::lease::{ENGINE_LOCK, Fence, Lease},
 };
 
-use crate::helpers::{Session, TestApp, code, require_multi_instance_backends, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Session, TestApp, code, require_multi_instance_backends, spawn_app, spawn_app_with,
+};
 
 const TICKS: &str = "subscription { ticks { at ticks { symbol price } } }";
 const ORDER_UPDATES: &str = "subscription { orderUpdates { id status } }";

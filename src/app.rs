@@ -20,7 +20,7 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{db, lease::Lease, ratelimit::RateLimiter},
+    infra::{db, lease::Lease, local_secret, ratelimit::RateLimiter},
     services::Services,
 };
 
@@ -32,6 +32,11 @@ pub enum StartupError {
     Domain(#[from] crate::domain::Error),
     #[error("{0}")]
     Bus(#[from] crate::bus::BusError),
+    #[error("the local JWT secret file {path}: {source}")]
+    Secret {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("binding {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -156,12 +161,10 @@ impl Application {
         let mut tasks = JoinSet::new();
         if role.runs_engine() {
             let lease = Lease::for_database(&self.db, &services.config.database_url);
-            tasks.spawn(engine::run(
-                services.clone(),
-                lease,
-                self.leader,
-                self.shutdown.clone(),
-            ));
+            let engine = engine::run(services.clone(), lease, self.leader, self.shutdown.clone());
+            tasks.spawn(async move {
+                engine.await;
+            });
         }
         tasks.spawn(
             services
@@ -219,7 +222,7 @@ async fn wire_services(
         db.clone(),
         clock.clone(),
         bus.clone(),
-        &config.jwt_secret,
+        &jwt_secret(&config)?,
         config.access_token_ttl,
         config.refresh_token_ttl,
     )
@@ -247,6 +250,31 @@ async fn wire_services(
         clock,
         bus,
     })
+}
+
+/// The token secret: `JWT_SECRET`, else (local profile) the one kept beside the SQLite file,
+/// else a random one for this process, which logs everyone out at the next restart.
+fn jwt_secret(config: &Config) -> Result<String, StartupError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let Some(path) = local_secret::path_beside(&config.database_url) else {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random secret for this process only; \
+             tokens will not survive a restart or work across instances"
+        );
+        return Ok(local_secret::generate());
+    };
+    let secret = local_secret::load_or_create(&path).map_err(|source| StartupError::Secret {
+        path: path.display().to_string(),
+        source,
+    })?;
+    tracing::warn!(
+        path = %path.display(),
+        "JWT_SECRET is not set: using the local secret kept beside the database \
+         (fine on one machine; set JWT_SECRET for anything shared)"
+    );
+    Ok(secret)
 }
 
 /// How `zebrat migrate` moves the schema.
@@ -314,6 +342,8 @@ pub async fn override_market(
         .admin
         .set_override(&Admin::command_line(), open, reason)
         .await;
+    // Events go out to Redis in the background: let them leave before this process does.
+    services.bus.flush().await;
     shutdown.cancel();
     Ok(status?)
 }

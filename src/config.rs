@@ -4,7 +4,6 @@ use std::{net::SocketAddr, time::Duration};
 
 use chrono_tz::Tz;
 use clap::FromArgMatches;
-use rand::RngExt;
 
 use ipnet::IpNet;
 
@@ -65,7 +64,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so deployments (and tests) can share a server.
     pub redis_prefix: String,
-    pub jwt_secret: String,
+    /// `None` only under the local profile without `JWT_SECRET`: the composition root then
+    /// uses the secret kept beside the SQLite file (`infra::local_secret`).
+    pub jwt_secret: Option<String>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub seed_demo_data: bool,
@@ -189,19 +190,14 @@ impl Config {
                     "JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes in production"
                 )));
             }
-            Some(secret) => secret,
+            Some(secret) => Some(secret),
             None if profile == Profile::Production => {
                 return Err(ConfigError(
                     "JWT_SECRET is required in the production profile".into(),
                 ));
             }
-            None => {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using a random secret for this process only; \
-                     tokens will not survive a restart or work across instances"
-                );
-                generate_secret()
-            }
+            // Reading or making the local secret file is not parsing: the composition root does it.
+            None => None,
         };
         let local = profile == Profile::Local;
         Ok(Self {
@@ -260,11 +256,6 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
-}
-
-fn generate_secret() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    hex::encode(bytes)
 }
 
 /// Hides the password in a connection URL.

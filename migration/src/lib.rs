@@ -10,6 +10,7 @@ mod m20261125_000003_trading;
 mod m20261125_000004_audit;
 mod m20261126_000001_session_epoch;
 mod m20261126_000002_audit_actor;
+mod m20261127_000001_cash_requests;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_audit::Migration),
             Box::new(m20261126_000001_session_epoch::Migration),
             Box::new(m20261126_000002_audit_actor::Migration),
+            Box::new(m20261127_000001_cash_requests::Migration),
         ]
     }
 }

@@ -42,6 +42,9 @@ pub trait EventBus: Send + Sync + 'static {
     /// A receiver of every event delivered to this instance.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
     async fn health(&self) -> BusHealth;
+    /// Waits (briefly) until what was published has left this process; for short-lived
+    /// commands that publish and exit.
+    async fn flush(&self) {}
 }
 
 pub type SharedBus = Arc<dyn EventBus>;

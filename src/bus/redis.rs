@@ -1,4 +1,10 @@
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use fred::{
     clients::{Client, SubscriberClient},
@@ -9,7 +15,7 @@ use fred::{
     },
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{BusError, BusHealth, Event, EventBus, LOCAL_CAPACITY};
@@ -37,10 +43,12 @@ struct Envelope<E> {
 #[derive(Clone)]
 pub struct RedisBus {
     publisher: Client,
+    /// Envelopes on their way to Redis, in publish order (see `send_out`).
+    outbox: mpsc::Sender<String>,
+    /// Envelopes queued and not yet sent (or dropped) by `send_out`.
+    unsent: Arc<AtomicUsize>,
     subscriber: SubscriberClient,
     local: broadcast::Sender<Arc<Event>>,
-    /// The one channel all events travel on: `<prefix>:events`.
-    channel: String,
     /// This process, in envelopes: its own events come back from Redis and are skipped.
     origin: u64,
 }
@@ -49,6 +57,8 @@ pub struct RedisBus {
 const FIRST_CONNECT: Duration = Duration::from_secs(3);
 /// No Redis command (publish, ping, subscribe) waits longer than this.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// Envelopes waiting for Redis; past this (Redis slow or gone) new ones are dropped for Redis.
+const OUTBOX_CAPACITY: usize = 4096;
 
 impl RedisBus {
     /// Starts both clients and the forwarding task, which stop on `shutdown`. Fails only on a
@@ -85,6 +95,15 @@ impl RedisBus {
         let local = broadcast::channel(LOCAL_CAPACITY).0;
         let origin = rand::random::<u64>().max(1);
         tokio::spawn(forward(messages, local.clone(), origin, shutdown.clone()));
+        let (outbox, pending) = mpsc::channel(OUTBOX_CAPACITY);
+        let unsent = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(send_out(
+            pending,
+            unsent.clone(),
+            publisher.clone(),
+            channel.clone(),
+            shutdown.clone(),
+        ));
         tokio::spawn(keep_subscribed(
             subscriber.clone(),
             publisher.clone(),
@@ -99,9 +118,10 @@ impl RedisBus {
         }
         Ok(Self {
             publisher,
+            outbox,
+            unsent,
             subscriber,
             local,
-            channel,
             origin,
         })
     }
@@ -152,6 +172,37 @@ async fn keep_subscribed(
     let _ = publisher.quit().await;
 }
 
+/// Publishes envelopes to Redis one after another, in the order they were published.
+///
+/// Requests hand their events here instead of waiting on Redis: when Redis dies, a publish
+/// in flight waits for the command timeout, and that wait must not be a request's. Events
+/// found while the connection is down are dropped for Redis (this instance delivered them
+/// already; other instances miss them, as before).
+async fn send_out(
+    mut pending: mpsc::Receiver<String>,
+    unsent: Arc<AtomicUsize>,
+    publisher: Client,
+    channel: String,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let payload = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            payload = pending.recv() => match payload {
+                Some(payload) => payload,
+                None => return,
+            },
+        };
+        if publisher.is_connected() {
+            let published: Result<i64, _> = publisher.publish(channel.as_str(), payload).await;
+            if let Err(e) = published {
+                tracing::warn!(error = %e, "publishing to Redis failed: other instances miss an event");
+            }
+        }
+        unsent.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Forwards other instances' events from Redis to this instance's subscribers.
 async fn forward(
     mut rx: broadcast::Receiver<Message>,
@@ -191,8 +242,9 @@ async fn forward(
 
 #[async_trait::async_trait]
 impl EventBus for RedisBus {
-    /// Delivers to this instance at once, then publishes through Redis for the others (which
-    /// miss it while Redis is unreachable; this instance's subscribers never do).
+    /// Delivers to this instance at once, then queues it for Redis and the others (which miss
+    /// it while Redis is unreachable; this instance's subscribers never do). Never waits on
+    /// Redis.
     async fn publish(&self, event: Event) -> Result<(), BusError> {
         let payload = serde_json::to_string(&Envelope {
             v: WIRE_VERSION,
@@ -204,16 +256,25 @@ impl EventBus for RedisBus {
         if !self.publisher.is_connected() {
             return Ok(());
         }
-        let published: Result<i64, _> =
-            self.publisher.publish(self.channel.as_str(), payload).await;
-        if let Err(e) = published {
-            tracing::warn!(error = %e, "publishing to Redis failed: other instances miss an event");
+        self.unsent.fetch_add(1, Ordering::AcqRel);
+        if let Err(e) = self.outbox.try_send(payload) {
+            self.unsent.fetch_sub(1, Ordering::AcqRel);
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                tracing::warn!("Redis is not keeping up: other instances miss an event");
+            }
         }
         Ok(())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.local.subscribe()
+    }
+
+    async fn flush(&self) {
+        let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
+        while self.unsent.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     async fn health(&self) -> BusHealth {

@@ -23,7 +23,7 @@ fn defaults_need_no_environment() {
     assert_eq!(c.tick_interval, Duration::from_secs(2));
     assert_eq!(c.market_timezone, chrono_tz::America::New_York);
     assert!(c.seed_demo_data);
-    assert_eq!(c.jwt_secret.len(), 64);
+    assert_eq!(c.jwt_secret, None, "the local secret file is used");
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn every_variable_is_read() {
     assert_eq!(c.redis_prefix, "zt");
     assert!(!c.run_migrations);
     assert!(c.seed_demo_data);
-    assert_eq!(c.jwt_secret, "s".repeat(40));
+    assert_eq!(c.jwt_secret, Some("s".repeat(40)));
     assert_eq!(c.access_token_ttl, Duration::from_secs(60));
     assert_eq!(c.refresh_token_ttl, Duration::from_secs(2 * 86_400));
     assert_eq!(c.max_cash_operation, "500.5".parse().unwrap());
@@ -329,7 +329,7 @@ fn empty_values_count_as_unset() {
         let c = config(&pairs).unwrap();
         assert_eq!(c.profile, Profile::Local);
         assert_eq!(c.tick_interval, Duration::from_secs(2));
-        assert_eq!(c.jwt_secret.len(), 64);
+        assert_eq!(c.jwt_secret, None, "the local secret file is used");
         assert_eq!(c.redis_url, None);
         assert!(c.seed_demo_data && c.run_migrations);
     }

@@ -18,29 +18,50 @@ use crate::{
 /// How often a standby tries for the lease and a leader checks it still holds it.
 const LEASE_POLL: Duration = Duration::from_secs(1);
 
+/// How the engine loop ended at shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It led the engine, stopped its tasks and released the lease for the next leader.
+    Released,
+    /// It was standing by (never led, or lost the lease before the shutdown).
+    StandingBy,
+}
+
 /// Holds or waits for the engine lease until shutdown, running the engine while it is held.
 pub async fn run(
     services: Services,
     mut lease: Lease,
     leader: watch::Sender<bool>,
     shutdown: CancellationToken,
-) {
+) -> Stopped {
     loop {
         let Some(fence) = acquire(&mut lease, &shutdown).await else {
-            return;
+            return Stopped::StandingBy;
         };
         tracing::info!("engine lease acquired: this instance runs the engine");
         leader.send_replace(true);
         let term = shutdown.child_token();
         let mut tasks = spawn(&services, fence, &term);
+        // Shutdown is looked at first and again in every branch: stopping also ends the
+        // tasks (their token is a child of it) and may cut a lease check short, and neither is
+        // a failure. Without that, `select!` picked a finished task at random half the time
+        // and a clean stop dropped the lease instead of releasing it.
         let lost = loop {
             tokio::select! {
+                biased;
                 _ = shutdown.cancelled() => break false,
-                _ = tokio::time::sleep(LEASE_POLL) => if !lease.still_held().await { break true },
                 Some(ended) = tasks.join_next() => {
+                    if shutdown.is_cancelled() {
+                        break false;
+                    }
                     // Only a panic ends a task early: let a fresh engine (maybe elsewhere) go on.
                     tracing::error!(?ended, "an engine task ended unexpectedly");
                     break true;
+                }
+                _ = tokio::time::sleep(LEASE_POLL) => {
+                    if !lease.still_held().await && !shutdown.is_cancelled() {
+                        break true;
+                    }
                 }
             }
         };
@@ -49,7 +70,8 @@ pub async fn run(
         leader.send_replace(false);
         if !lost {
             lease.release().await;
-            return;
+            tracing::info!("engine stopped: lease released");
+            return Stopped::Released;
         }
         lease.abandon();
         tracing::warn!("engine lease lost: engine stopped, standing by");

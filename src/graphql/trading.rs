@@ -542,22 +542,40 @@ pub struct TradingMutation;
 impl TradingMutation {
     /// Adds play money (positive, at most 2 decimals, capped per operation).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn deposit(&self, ctx: &Context<'_>, amount: Decimal) -> ApiResult<Cash> {
+    async fn deposit(
+        &self,
+        ctx: &Context<'_>,
+        amount: Decimal,
+        #[graphql(
+            desc = "Your idempotency key (1–64 characters, unique per user): retrying \
+                          with the same key returns the first answer and moves no money."
+        )]
+        idempotency_key: Option<String>,
+    ) -> ApiResult<Cash> {
         Ok(ctx
             .services()
             .trading
-            .deposit(ctx.viewer()?.user_id, amount)
+            .deposit(ctx.viewer()?.user_id, amount, idempotency_key)
             .await?
             .into())
     }
 
     /// Takes money out; never below what queued buys have reserved.
     #[graphql(guard = "RoleGuard::user()")]
-    async fn withdraw(&self, ctx: &Context<'_>, amount: Decimal) -> ApiResult<Cash> {
+    async fn withdraw(
+        &self,
+        ctx: &Context<'_>,
+        amount: Decimal,
+        #[graphql(
+            desc = "Your idempotency key (1–64 characters, unique per user): retrying \
+                          with the same key returns the first answer and moves no money."
+        )]
+        idempotency_key: Option<String>,
+    ) -> ApiResult<Cash> {
         Ok(ctx
             .services()
             .trading
-            .withdraw(ctx.viewer()?.user_id, amount)
+            .withdraw(ctx.viewer()?.user_id, amount, idempotency_key)
             .await?
             .into())
     }
@@ -567,20 +585,22 @@ impl TradingMutation {
     #[graphql(guard = "RoleGuard::user()")]
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> ApiResult<Order> {
         let user_id = ctx.viewer()?.user_id;
-        ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
-            .await?;
         let cmd = PlaceOrder {
             stock_id: parse_id(&input.stock_id, "stockId")?,
             side: input.side.into(),
             quantity: Shares(input.quantity.into()),
             client_order_id: input.client_order_id,
         };
-        Ok(ctx
-            .services()
-            .trading
-            .place_order(user_id, cmd)
-            .await?
-            .into())
+        let trading = &ctx.services().trading;
+        // Refused input and retries spend no budget: a client over the limit must still get
+        // the answer to an order it placed (the README's "retry freely").
+        trading.check_order(&cmd)?;
+        if let Some(placed) = trading.replay(user_id, &cmd).await? {
+            return Ok(placed.into());
+        }
+        ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
+            .await?;
+        Ok(trading.place_order(user_id, cmd).await?.into())
     }
 
     /// Cancels one of the caller's QUEUED orders and releases its reservation.

@@ -3,6 +3,11 @@
 //! With Redis the counters are shared by every instance (`SET NX PX` opens a window, `INCR`
 //! counts, `PTTL` says when it ends); without Redis, or while Redis is unreachable, each
 //! instance counts in memory.
+//!
+//! A request never waits long on Redis: the shared count gets `REDIS_BUDGET`, and after a
+//! failed or slow call the limiter counts locally for `REDIS_PAUSE` before trying Redis again.
+//! So when Redis dies, only the requests already waiting on it pay (at most the budget), not
+//! every request until the client notices the connection is gone.
 
 use std::{
     collections::HashMap,
@@ -65,7 +70,15 @@ pub struct RateLimits {
 pub struct RateLimiter {
     redis: Option<(Client, Arc<str>)>,
     memory: Arc<Mutex<Memory>>,
+    /// Until when Redis is skipped after it failed or was slow.
+    redis_paused_until: Arc<Mutex<Option<Instant>>>,
 }
+
+/// Longest a request waits for the shared count before counting locally. A local Redis answers
+/// in well under a millisecond; this is for one that has just died or hangs.
+const REDIS_BUDGET: Duration = Duration::from_millis(50);
+/// How long the limiter counts locally after Redis failed or was slow.
+const REDIS_PAUSE: Duration = Duration::from_secs(1);
 
 /// In-memory windows by key.
 #[derive(Debug)]
@@ -99,6 +112,7 @@ impl RateLimiter {
         RateLimiter {
             redis: redis.map(|c| (c, format!("{prefix}:rl:").into())),
             memory: Arc::default(),
+            redis_paused_until: Arc::default(),
         }
     }
 
@@ -123,15 +137,39 @@ impl RateLimiter {
     async fn hit_one(&self, rate: Rate, key: &str) -> Option<Duration> {
         if let Some((client, prefix)) = &self.redis
             && client.is_connected()
+            && !self.redis_paused()
         {
-            match redis_hit(client, &format!("{prefix}{key}"), rate).await {
-                Ok(outcome) => return outcome,
-                Err(e) => {
-                    tracing::warn!(error = %e, "rate limit in Redis failed: counting locally")
+            let redis_key = format!("{prefix}{key}");
+            let shared = redis_hit(client, &redis_key, rate);
+            match tokio::time::timeout(REDIS_BUDGET, shared).await {
+                Ok(Ok(outcome)) => return outcome,
+                Ok(Err(e)) => {
+                    self.pause_redis();
+                    tracing::warn!(error = %e, "rate limit in Redis failed: counting locally");
+                }
+                Err(_) => {
+                    self.pause_redis();
+                    tracing::warn!("rate limit in Redis too slow: counting locally for a while");
                 }
             }
         }
         self.memory_hit(rate, key)
+    }
+
+    fn redis_paused(&self) -> bool {
+        let paused = self
+            .redis_paused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        paused.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause_redis(&self) {
+        let mut paused = self
+            .redis_paused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *paused = Some(Instant::now() + REDIS_PAUSE);
     }
 
     fn memory_hit(&self, rate: Rate, key: &str) -> Option<Duration> {

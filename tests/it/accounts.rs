@@ -1,7 +1,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{code, multi_instance_backends, spawn_app};
+use crate::helpers::{code, require_multi_instance_backends, spawn_app};
 
 const ME: &str = "{ me { id email name role active } }";
 
@@ -275,10 +275,9 @@ async fn logging_out_everywhere_ends_access_tokens_and_open_sockets() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn logging_out_on_one_instance_ends_the_sessions_on_another() {
-    if !multi_instance_backends() {
-        return; // needs PostgreSQL and Redis (the second CI run)
-    }
+    require_multi_instance_backends();
     let a = spawn_app().await;
     let b = a.spawn_peer(&[]).await;
     let demo = a.demo().await;

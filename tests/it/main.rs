@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod client_examples;
+mod faults;
 mod feeds;
 mod helpers;
 mod hostile;

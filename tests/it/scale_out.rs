@@ -13,7 +13,9 @@ use zebrat::{
     infra::lease::{ENGINE_LOCK, Fence, Lease},
 };
 
-use crate::helpers::{Session, TestApp, code, multi_instance_backends, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Session, TestApp, code, require_multi_instance_backends, spawn_app, spawn_app_with,
+};
 
 const TICKS: &str = "subscription { ticks { at ticks { symbol price } } }";
 const ORDER_UPDATES: &str = "subscription { orderUpdates { id status } }";
@@ -31,7 +33,7 @@ async fn health(app: &TestApp) -> Value {
         .expect("health is JSON")
 }
 
-async fn becomes_leader(app: &TestApp) {
+pub(crate) async fn becomes_leader(app: &TestApp) {
     app.eventually("this instance to lead the engine", || async {
         app.is_leader()
     })
@@ -60,7 +62,7 @@ async fn rounds_written_once(app: &TestApp) -> usize {
     per_round.len()
 }
 
-async fn stock_id(app: &TestApp, symbol: &str) -> String {
+pub(crate) async fn stock_id(app: &TestApp, symbol: &str) -> String {
     let r = app
         .gql(
             "query($s: String) { stock(symbol: $s) { id } }",
@@ -70,7 +72,7 @@ async fn stock_id(app: &TestApp, symbol: &str) -> String {
     r["data"]["stock"]["id"].as_str().expect("stock id").into()
 }
 
-async fn place(app: &TestApp, s: &Session, stock: &str, quantity: i64) -> Value {
+pub(crate) async fn place(app: &TestApp, s: &Session, stock: &str, quantity: i64) -> Value {
     let r = app
         .gql_as(
             &s.access,
@@ -101,10 +103,9 @@ async fn one_trade_per_executed_order(app: &TestApp) {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn a_second_instance_relays_feeds_while_only_the_leader_ticks() {
-    if !multi_instance_backends() {
-        return; // needs PostgreSQL and Redis (the second CI run)
-    }
+    require_multi_instance_backends();
     let a = spawn_app().await;
     becomes_leader(&a).await;
     let b = a.spawn_peer(&[]).await;
@@ -147,10 +148,9 @@ async fn a_second_instance_relays_feeds_while_only_the_leader_ticks() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twice() {
-    if !multi_instance_backends() {
-        return;
-    }
+    require_multi_instance_backends();
     let a = spawn_app().await;
     becomes_leader(&a).await;
     let b = a.spawn_peer(&[]).await;
@@ -223,10 +223,9 @@ async fn the_standby_takes_over_when_the_leader_stops_and_processes_nothing_twic
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
-    if !multi_instance_backends() {
-        return;
-    }
+    require_multi_instance_backends();
     let a = spawn_app().await;
     becomes_leader(&a).await;
     let b = a.spawn_peer(&[]).await;
@@ -256,10 +255,9 @@ async fn a_leader_that_loses_its_lease_stops_and_the_standby_takes_over() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn a_fence_refuses_writes_once_its_lease_is_gone() {
-    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        return; // SQLite runs one instance: its lease cannot be lost
-    }
+    require_multi_instance_backends();
     let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
     let db = &app.db;
     let url = app.services.config.database_url.clone();
@@ -350,31 +348,36 @@ async fn an_engine_instance_serves_only_health() {
 }
 
 /// A Redis server of the test's own on a free port, so it can be stopped and restarted.
-struct OwnRedis {
+pub(crate) struct OwnRedis {
     port: u16,
     process: Option<tokio::process::Child>,
 }
 
 impl OwnRedis {
-    /// None when `redis-server` is not installed.
-    async fn start() -> Option<Self> {
+    /// Fails the test when `redis-server` cannot be started (tests using this are ignored
+    /// in the plain run for that reason).
+    pub(crate) async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
+            .unwrap()
             .local_addr()
-            .ok()?
+            .unwrap()
             .port();
         let mut redis = OwnRedis {
             port,
             process: None,
         };
-        redis.restart().await.then_some(redis)
+        assert!(
+            redis.restart().await,
+            "this test needs redis-server on PATH"
+        );
+        redis
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    async fn restart(&mut self) -> bool {
+    pub(crate) async fn restart(&mut self) -> bool {
         let spawned = tokio::process::Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -397,7 +400,7 @@ impl OwnRedis {
         false
     }
 
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(mut child) = self.process.take() {
             let _ = child.kill().await;
         }
@@ -405,11 +408,9 @@ impl OwnRedis {
 }
 
 #[tokio::test]
+#[ignore = "needs redis-server: run with -- --ignored"]
 async fn live_feeds_resume_after_redis_restarts_and_requests_work_meanwhile() {
-    let Some(mut redis) = OwnRedis::start().await else {
-        eprintln!("redis-server not installed: skipping");
-        return;
-    };
+    let mut redis = OwnRedis::start().await;
     let url = redis.url();
     let app = spawn_app_with(&[("REDIS_URL", &url), ("REDIS_PREFIX", "restart")]).await;
     assert_eq!(health(&app).await["redis"]["status"], "ok");

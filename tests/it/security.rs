@@ -10,7 +10,7 @@ use tokio_tungstenite::{
     tungstenite::{client::IntoClientRequest, http::HeaderValue},
 };
 
-use crate::helpers::{TestApp, code, multi_instance_backends, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, code, require_multi_instance_backends, spawn_app, spawn_app_with};
 
 const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
 const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }";
@@ -141,10 +141,9 @@ async fn order_placement_is_limited_per_user() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
 async fn rate_limits_are_shared_by_instances_through_redis() {
-    if !multi_instance_backends() {
-        return;
-    }
+    require_multi_instance_backends();
     let limits = [("RATE_LIMIT_LOGIN", "3/60")];
     let a = spawn_app_with(&limits).await;
     let b = a.spawn_peer(&limits).await;

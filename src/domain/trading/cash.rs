@@ -1,15 +1,54 @@
 //! Deposits, withdrawals and the ledger.
 
 use chrono::{DateTime, Utc};
-use entity::{cash_ledger, users};
+use entity::{cash_ledger, cash_requests, users};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::{LedgerKind, Trading, lock_user, move_cash};
 use crate::domain::{
     Error, Result, money,
     page::{self, Page, PageRequest},
 };
+
+/// 1–64 printable characters, like `clientOrderId`.
+fn parse_key(key: String) -> Result<String> {
+    if key.is_empty() || key.len() > 64 || key.chars().any(char::is_control) {
+        return Err(Error::bad_input(
+            "idempotencyKey",
+            "idempotencyKey must be 1 to 64 printable characters",
+        ));
+    }
+    Ok(key)
+}
+
+/// The answer a request with this key already got; CONFLICT when the key was used for a
+/// different movement (another kind or amount).
+async fn first_answer(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    key: &str,
+    kind: LedgerKind,
+    cents: i64,
+) -> Result<Option<Cash>> {
+    let Some(first) = cash_requests::Entity::find()
+        .filter(cash_requests::Column::UserId.eq(user_id))
+        .filter(cash_requests::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if first.kind != kind.as_str() || first.amount_cents != cents.abs() {
+        return Err(Error::Conflict(
+            "idempotencyKey was already used for a different deposit or withdrawal".into(),
+        ));
+    }
+    Ok(Some(Cash {
+        balance_cents: first.balance_cents,
+        reserved_cents: first.reserved_cents,
+    }))
+}
 
 /// A user's cash (cents). `available = balance - reserved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,23 +91,49 @@ impl Trading {
             .ok_or_else(|| Error::NotFound("user".into()))
     }
 
+    /// Adds money. A repeated `idempotency_key` returns the first answer and moves nothing.
     #[tracing::instrument(skip(self))]
-    pub async fn deposit(&self, user_id: i64, amount: Decimal) -> Result<Cash> {
+    pub async fn deposit(
+        &self,
+        user_id: i64,
+        amount: Decimal,
+        idempotency_key: Option<String>,
+    ) -> Result<Cash> {
         let cents = self.cash_amount(amount)?;
-        self.move_cash(user_id, LedgerKind::Deposit, cents).await
-    }
-
-    /// Never takes the balance below what queued buys have reserved.
-    #[tracing::instrument(skip(self))]
-    pub async fn withdraw(&self, user_id: i64, amount: Decimal) -> Result<Cash> {
-        let cents = self.cash_amount(amount)?;
-        self.move_cash(user_id, LedgerKind::Withdrawal, -cents)
+        self.move_cash(user_id, LedgerKind::Deposit, cents, idempotency_key)
             .await
     }
 
-    async fn move_cash(&self, user_id: i64, kind: LedgerKind, cents: i64) -> Result<Cash> {
+    /// Never takes the balance below what queued buys have reserved. A repeated
+    /// `idempotency_key` returns the first answer and moves nothing.
+    #[tracing::instrument(skip(self))]
+    pub async fn withdraw(
+        &self,
+        user_id: i64,
+        amount: Decimal,
+        idempotency_key: Option<String>,
+    ) -> Result<Cash> {
+        let cents = self.cash_amount(amount)?;
+        self.move_cash(user_id, LedgerKind::Withdrawal, -cents, idempotency_key)
+            .await
+    }
+
+    async fn move_cash(
+        &self,
+        user_id: i64,
+        kind: LedgerKind,
+        cents: i64,
+        idempotency_key: Option<String>,
+    ) -> Result<Cash> {
+        let key = idempotency_key.map(parse_key).transpose()?;
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
+        // Under the user's lock, so concurrent retries of one key see each other.
+        if let Some(key) = &key
+            && let Some(first) = first_answer(&txn, user_id, key, kind, cents).await?
+        {
+            return Ok(first);
+        }
         if cents < 0 && user.cash_cents - user.reserved_cents < -cents {
             return Err(Error::InsufficientFunds(format!(
                 "available cash is {}",
@@ -77,8 +142,24 @@ impl Trading {
         }
         let now = self.clock.now();
         let updated = move_cash(&txn, &user, kind, cents, user.reserved_cents, None, now).await?;
+        let cash = Cash::from(&updated);
+        if let Some(key) = key {
+            cash_requests::Entity::insert(cash_requests::ActiveModel {
+                user_id: Set(user_id),
+                idempotency_key: Set(key),
+                kind: Set(kind.as_str().into()),
+                amount_cents: Set(cents.abs()),
+                balance_cents: Set(cash.balance_cents),
+                reserved_cents: Set(cash.reserved_cents),
+                created_at: Set(now),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await
+            .map_err(|e| Error::conflict_on_unique(e, "idempotencyKey is already in use"))?;
+        }
         txn.commit().await?;
-        Ok(Cash::from(&updated))
+        Ok(cash)
     }
 
     fn cash_amount(&self, amount: Decimal) -> Result<i64> {

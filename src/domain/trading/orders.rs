@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{orders, trades, users};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 pub use super::order::{Order, PlaceOrder, Side, Status};
 /// Kept at this path for the admin halt, which rejects a stock's queue.
@@ -52,6 +52,18 @@ pub struct OrderQuote {
 }
 
 impl Trading {
+    /// Refuses an order whose input is out of bounds (BAD_USER_INPUT), without touching the
+    /// database; `place_order` checks the same.
+    pub fn check_order(&self, cmd: &PlaceOrder) -> Result<()> {
+        self.validate(cmd.quantity, cmd.client_order_id.as_deref())
+    }
+
+    /// The order already placed under this command's `clientOrderId`, if any (CONFLICT when
+    /// the key was used for a different order): what a retry gets back.
+    pub async fn replay(&self, user_id: i64, cmd: &PlaceOrder) -> Result<Option<Order>> {
+        placed_before(&self.db, user_id, cmd).await
+    }
+
     fn validate(&self, quantity: Shares, client_order_id: Option<&str>) -> Result<()> {
         if quantity.0 < 1 || quantity.0 > self.limits.max_order_quantity {
             return Err(Error::bad_input(
@@ -111,24 +123,9 @@ impl Trading {
         self.validate(cmd.quantity, cmd.client_order_id.as_deref())?;
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
-        if let Some(coid) = &cmd.client_order_id {
-            let existing = orders::Entity::find()
-                .filter(orders::Column::UserId.eq(user_id))
-                .filter(orders::Column::ClientOrderId.eq(coid.as_str()))
-                .one(&txn)
-                .await?;
-            if let Some(existing) = existing {
-                let existing = Order::try_from(existing)?;
-                if existing.stock_id != cmd.stock_id
-                    || existing.side != cmd.side
-                    || existing.quantity != cmd.quantity.0
-                {
-                    return Err(Error::Conflict(
-                        "clientOrderId was already used for a different order".into(),
-                    ));
-                }
-                return Ok(existing);
-            }
+        // Again under the user's lock: a concurrent retry may have placed it meanwhile.
+        if let Some(existing) = placed_before(&txn, user_id, &cmd).await? {
+            return Ok(existing);
         }
         let now = self.clock.now();
         let context = order_context(&txn, user_id, cmd.stock_id).await?;
@@ -227,4 +224,34 @@ impl Trading {
             .await;
         }
     }
+}
+
+/// The order `user_id` already placed under `cmd`'s `clientOrderId`; CONFLICT when that key
+/// was used for a different order.
+async fn placed_before(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    cmd: &PlaceOrder,
+) -> Result<Option<Order>> {
+    let Some(coid) = &cmd.client_order_id else {
+        return Ok(None);
+    };
+    let Some(existing) = orders::Entity::find()
+        .filter(orders::Column::UserId.eq(user_id))
+        .filter(orders::Column::ClientOrderId.eq(coid.as_str()))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let existing = Order::try_from(existing)?;
+    if existing.stock_id != cmd.stock_id
+        || existing.side != cmd.side
+        || existing.quantity != cmd.quantity.0
+    {
+        return Err(Error::Conflict(
+            "clientOrderId was already used for a different order".into(),
+        ));
+    }
+    Ok(Some(existing))
 }

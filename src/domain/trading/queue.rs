@@ -131,7 +131,9 @@ impl Trading {
     }
 }
 
-/// Rejects every queued order of a stock (it was halted), owners locked in id order.
+/// Rejects the orders of a stock (it was halted) that are still queued once their owner is
+/// locked, owners locked in id order. One the queue run or a cancel took out of the queue
+/// meanwhile is left as it is: the halt must not fail because the market moved on.
 pub(crate) async fn reject_queued_for_stock(
     conn: &impl ConnectionTrait,
     stock_id: i64,
@@ -152,7 +154,11 @@ pub(crate) async fn reject_queued_for_stock(
             .one(conn)
             .await?
             .ok_or_else(|| Error::internal("order without owner"))?;
-        let order = Order::try_from(order)?;
+        // Read again under the owner's lock: the read above may be stale by now.
+        let order = match orders::Entity::find_by_id(order.id).one(conn).await? {
+            Some(o) if o.status == Status::Queued.as_str() => Order::try_from(o)?,
+            _ => continue,
+        };
         let reason = Some(reason.to_string());
         rejected
             .push(store::claim_queued(conn, &user, order, Status::Rejected, reason, now).await?);

@@ -265,7 +265,8 @@ fn is_mutation(request: &Request) -> bool {
     })
 }
 
-/// The operation a request selects: the only one, or the one named.
+/// The operation a request selects, as async-graphql picks it: the anonymous one, the one
+/// named, or, without a name, the document's only (named) operation.
 pub fn operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&str>,
@@ -273,6 +274,9 @@ pub fn operation<'a>(
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        // A single named operation without `operationName` runs too: missing this let
+        // `GET ?query=mutation M {…}` through as a query.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
@@ -328,6 +332,7 @@ mod tests {
     fn spots_mutations() {
         assert!(is_mutation(&Request::new("mutation { logout }")));
         assert!(!is_mutation(&Request::new("{ me { id } }")));
+        assert!(is_mutation(&Request::new("mutation M { logout }")));
         let named = "query A { me { id } } mutation B { logout }";
         assert!(is_mutation(&Request::new(named).operation_name("B")));
         assert!(!is_mutation(&Request::new(named).operation_name("A")));

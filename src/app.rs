@@ -20,7 +20,7 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{db, lease::Lease, ratelimit::RateLimiter},
+    infra::{self, db, lease::Lease, ratelimit::RateLimiter},
     services::Services,
 };
 
@@ -42,6 +42,8 @@ pub enum StartupError {
 /// A built, bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` alone, when `METRICS_ADDR` gives it a listener of its own.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// The engine's lease lives on this database.
     db: DatabaseConnection,
@@ -64,6 +66,8 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let shutdown = CancellationToken::new();
+        // Before anything records: the recorder is process-wide and installed once.
+        infra::metrics::install();
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
         let (db, statements) =
             db::connect_counted(&config.database_url, config.database_pool_size).await?;
@@ -125,6 +129,14 @@ impl Application {
                 addr: config.bind_addr,
                 source,
             })?;
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -141,6 +153,7 @@ impl Application {
         let (leader, leader_rx) = watch::channel(false);
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState {
                 services,
                 schema,
@@ -162,6 +175,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| self.state.services.config.bind_addr)
+    }
+
+    /// Where `/metrics` is served when `METRICS_ADDR` gives it a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn services(&self) -> &Services {
@@ -222,6 +242,19 @@ impl Application {
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
+        tasks.spawn(metrics_upkeep(self.shutdown.clone()));
+        if let Some(listener) = self.metrics_listener {
+            let router = http::metrics::router(self.state.clone());
+            let shutdown = self.shutdown.clone();
+            tasks.spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
         let served = axum::serve(
@@ -233,6 +266,17 @@ impl Application {
         self.shutdown.cancel();
         while tasks.join_next().await.is_some() {}
         served
+    }
+}
+
+/// Drains histogram samples every few seconds, so memory stays flat between scrapes.
+async fn metrics_upkeep(shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => infra::metrics::upkeep(),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Infrastructure the rules run on: the database connection, the engine lease and its fence,
-//! rate limits, and retrying failed steps. Knows no transport and no business rule.
+//! rate limits, retrying failed steps, and the metrics recorder. Knows no transport and no business rule.
 
 pub mod db;
 pub mod lease;
+pub mod metrics;
 pub mod ratelimit;
 pub mod retry;

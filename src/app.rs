@@ -20,7 +20,7 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{db, lease::Lease, local_secret, ratelimit::RateLimiter},
+    infra::{self, db, lease::Lease, local_secret, ratelimit::RateLimiter},
     services::Services,
 };
 
@@ -47,6 +47,8 @@ pub enum StartupError {
 /// A built, bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` alone, when `METRICS_ADDR` gives it a listener of its own.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// The engine's lease lives on this database.
     db: DatabaseConnection,
@@ -69,6 +71,8 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let shutdown = CancellationToken::new();
+        // Before anything records: the recorder is process-wide and installed once.
+        infra::metrics::install();
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
         let (db, statements) =
             db::connect_counted(&config.database_url, config.database_pool_size).await?;
@@ -94,12 +98,21 @@ impl Application {
                 addr: config.bind_addr,
                 source,
             })?;
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let services = wire_services(Arc::new(config), db.clone(), clock, bus, redis).await?;
         let live = Arc::<LiveCounters>::default();
         let schema = graphql::build_schema(services.clone(), live.clone());
         let (leader, leader_rx) = watch::channel(false);
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState {
                 services,
                 schema,
@@ -121,6 +134,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| self.state.services.config.bind_addr)
+    }
+
+    /// Where `/metrics` is served when `METRICS_ADDR` gives it a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn services(&self) -> &Services {
@@ -179,6 +199,19 @@ impl Application {
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
+        tasks.spawn(metrics_upkeep(self.shutdown.clone()));
+        if let Some(listener) = self.metrics_listener {
+            let router = http::metrics::router(self.state.clone());
+            let shutdown = self.shutdown.clone();
+            tasks.spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         let router = http::router(self.state);
         let shutdown = self.shutdown.clone();
         let served = axum::serve(
@@ -275,6 +308,17 @@ fn jwt_secret(config: &Config) -> Result<String, StartupError> {
          (fine on one machine; set JWT_SECRET for anything shared)"
     );
     Ok(secret)
+}
+
+/// Drains histogram samples every few seconds, so memory stays flat between scrapes.
+async fn metrics_upkeep(shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => infra::metrics::upkeep(),
+        }
+    }
 }
 
 /// How `zebrat migrate` moves the schema.

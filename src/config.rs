@@ -101,6 +101,11 @@ pub struct Config {
     pub max_subscriptions_per_connection: usize,
     /// Most logged-in WebSockets of one user on one instance.
     pub max_connections_per_user: usize,
+    /// `/metrics` on a listener of its own; `None` serves it on `bind_addr`.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<String>,
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 /// Bounds on what one GraphQL request may ask for.
@@ -126,6 +131,8 @@ impl std::fmt::Debug for Config {
             .field("redis", &self.redis_url.as_deref().map(redact_url))
             .field("market_timezone", &self.market_timezone)
             .field("tick_interval", &self.tick_interval)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -249,6 +256,9 @@ impl Config {
             hsts: s.hsts,
             max_subscriptions_per_connection: s.ws_max_subscriptions,
             max_connections_per_user: s.ws_max_connections_per_user,
+            metrics_addr: s.metrics_addr,
+            metrics_token: s.metrics_token.filter(|t| !t.trim().is_empty()),
+            log_format: s.log_format,
         })
     }
 

@@ -78,10 +78,23 @@ enum MarketAction {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
+    // `.env` first, so every setting below can come from it; variables already set in the
+    // environment win over the file.
+    let dotenv = dotenvy::dotenv();
     // An empty environment variable counts as unset, as in `Config::from_env`.
     let command = Cli::command().mut_subcommand("serve", config::blank_env_is_unset);
     let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    let log_format = match &cli.command {
+        Some(Command::Serve { settings, .. }) => settings.log_format(),
+        _ => telemetry::LogFormat::from_env(),
+    };
+    telemetry::init(log_format);
+    match dotenv {
+        Ok(path) => tracing::debug!(path = %path.display(), "read .env"),
+        // No `.env` is the usual case; a broken one is worth saying.
+        Err(e) if e.not_found() => {}
+        Err(e) => tracing::warn!(error = %e, "ignoring .env"),
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

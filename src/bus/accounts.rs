@@ -80,6 +80,8 @@ impl AccountEvents {
             Delivery::Missed(n) => {
                 // Feeds that missed their owner's events would show stale accounts: tell
                 // every one of them to reload.
+                metrics::counter!("zebrat_events_dropped_total", "consumer" => "account_router")
+                    .increment(n);
                 tracing::warn!(skipped = n, "account event router lagged");
                 self.lock().channels.retain(|user_id, tx| {
                     let reload = Event::PortfolioChanged { user_id: *user_id };

@@ -21,6 +21,7 @@ impl Default for InProcessBus {
 #[async_trait::async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, event: Event) -> Result<(), BusError> {
+        metrics::counter!("zebrat_events_published_total", "kind" => event.kind()).increment(1);
         // No receivers is normal (nobody subscribed yet), not an error.
         let _ = self.tx.send(Arc::new(event));
         Ok(())

@@ -158,6 +158,7 @@ async fn keep_subscribed(
                     if matches!(next, Err(broadcast::error::RecvError::Closed)) {
                         break;
                     }
+                    metrics::counter!("zebrat_redis_reconnects_total").increment(1);
                     tracing::info!("Redis reconnected: renewing the subscription");
                 }
             }
@@ -233,6 +234,8 @@ async fn forward(
                 }
             }
             Err(broadcast::error::RecvError::Lagged(n)) => {
+                metrics::counter!("zebrat_events_dropped_total", "consumer" => "redis_forward")
+                    .increment(n);
                 tracing::warn!(skipped = n, "redis subscriber lagged");
             }
             Err(broadcast::error::RecvError::Closed) => return,
@@ -252,6 +255,7 @@ impl EventBus for RedisBus {
             event: &event,
         })
         .map_err(|e| BusError(e.to_string()))?;
+        metrics::counter!("zebrat_events_published_total", "kind" => event.kind()).increment(1);
         let _ = self.local.send(Arc::new(event));
         if !self.publisher.is_connected() {
             return Ok(());

@@ -11,7 +11,7 @@ use clap::{
 use ipnet::IpNet;
 
 use super::{ConfigError, Profile, Role};
-use crate::infra::ratelimit::Rate;
+use crate::{infra::ratelimit::Rate, telemetry::LogFormat};
 
 #[derive(Clone, clap::Args)]
 pub struct Settings {
@@ -350,6 +350,41 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) ws_max_connections_per_user: usize,
+
+    /// Serve `/metrics` on this address, a listener of its own (unset: on `BIND_ADDR`).
+    #[arg(
+        long,
+        env = "METRICS_ADDR",
+        value_parser = trimmed::<SocketAddr>,
+        help_heading = "Observability"
+    )]
+    pub(super) metrics_addr: Option<SocketAddr>,
+    /// `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (unset: anyone who can
+    /// reach it).
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        hide_env_values = true,
+        help_heading = "Observability"
+    )]
+    pub(super) metrics_token: Option<String>,
+    /// Log lines as `text` (readable) or `json` (one object per line).
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        default_value = "text",
+        ignore_case = true,
+        value_parser = Trimmed(EnumValueParser::<LogFormat>::new()),
+        help_heading = "Observability"
+    )]
+    pub(super) log_format: LogFormat,
+}
+
+impl Settings {
+    /// The log format, needed before the rest of the configuration is checked.
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
 }
 
 /// A command holding only the settings (what `from_env` and `from_lookup` parse).

@@ -102,6 +102,9 @@ const VARIABLES: &[&str] = &[
     "GRAPHQL_MAX_BATCH",
     "WS_MAX_SUBSCRIPTIONS",
     "WS_MAX_CONNECTIONS_PER_USER",
+    "METRICS_ADDR",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
 ];
 
 fn known() -> Vec<String> {
@@ -192,6 +195,9 @@ fn every_variable_is_read() {
         ("GRAPHQL_MAX_BATCH", "1"),
         ("WS_MAX_SUBSCRIPTIONS", "5"),
         ("WS_MAX_CONNECTIONS_PER_USER", "6"),
+        ("METRICS_ADDR", "127.0.0.1:9100"),
+        ("METRICS_TOKEN", "scrape-me"),
+        ("LOG_FORMAT", " JSON "),
     ])
     .unwrap();
     assert_eq!(c.profile, Profile::Production);
@@ -253,6 +259,39 @@ fn every_variable_is_read() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 5);
     assert_eq!(c.max_connections_per_user, 6);
+    assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+    assert_eq!(c.metrics_token.as_deref(), Some("scrape-me"));
+    assert_eq!(c.log_format, crate::telemetry::LogFormat::Json);
+    assert!(
+        !format!("{c:?}").contains("scrape-me"),
+        "the token is redacted"
+    );
+}
+
+/// `.env.example` at the repository root names every variable the parser reads (and no
+/// other), each as `NAME=` or `# NAME=` at the start of a line.
+#[test]
+fn env_example_lists_every_variable() {
+    let example = include_str!("../../.env.example");
+    let listed: Vec<&str> = example
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim_start())
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    let known = known();
+    for name in &known {
+        assert!(
+            listed.contains(&name.as_str()),
+            "{name} is parsed but missing from .env.example"
+        );
+    }
+    for name in listed.iter().filter(|n| **n != "RUST_LOG") {
+        assert!(
+            known.iter().any(|k| k == name),
+            "{name} is in .env.example but not parsed"
+        );
+    }
 }
 
 #[test]
@@ -306,6 +345,8 @@ fn defaults_match_the_documentation() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 100);
     assert_eq!(c.max_connections_per_user, 10);
+    assert_eq!((c.metrics_addr, c.metrics_token.as_deref()), (None, None));
+    assert_eq!(c.log_format, crate::telemetry::LogFormat::Text);
 
     let production = config(&[
         ("ZEBRAT_PROFILE", "production"),

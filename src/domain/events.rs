@@ -28,6 +28,21 @@ pub enum Event {
     PortfolioChanged { user_id: i64 },
 }
 
+impl Event {
+    /// The variant's name: a bounded label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::UserDisabled { .. } => "UserDisabled",
+            Event::SessionsRevoked { .. } => "SessionsRevoked",
+            Event::TickRound(_) => "TickRound",
+            Event::MarketState(_) => "MarketState",
+            Event::MarketConfigChanged => "MarketConfigChanged",
+            Event::OrderUpdated(_) => "OrderUpdated",
+            Event::PortfolioChanged { .. } => "PortfolioChanged",
+        }
+    }
+}
+
 /// One tick round: every stock that moved, and the live candles it changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TickRound {

@@ -39,6 +39,7 @@ pub async fn run(
             return Stopped::StandingBy;
         };
         tracing::info!("engine lease acquired: this instance runs the engine");
+        lease_changed("acquired");
         leader.send_replace(true);
         let term = shutdown.child_token();
         let mut tasks = spawn(&services, fence, &term);
@@ -70,12 +71,20 @@ pub async fn run(
         leader.send_replace(false);
         if !lost {
             lease.release().await;
+            lease_changed("released");
             tracing::info!("engine stopped: lease released");
             return Stopped::Released;
         }
         lease.abandon();
+        lease_changed("lost");
         tracing::warn!("engine lease lost: engine stopped, standing by");
     }
+}
+
+/// Counts a change of this instance's leadership (the leader gauge itself is read from the
+/// leader flag on scrape).
+fn lease_changed(change: &'static str) {
+    metrics::counter!("zebrat_engine_lease_changes_total", "change" => change).increment(1);
 }
 
 /// Tries for the lease every `LEASE_POLL`; None on shutdown.

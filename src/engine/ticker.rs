@@ -38,6 +38,7 @@ pub async fn run(
         let now = services.clock.now();
         let span = tracing::info_span!("tick_round", at = %now);
         let guard = candle_writer.lock().await;
+        let started = std::time::Instant::now();
         let round = retry!(
             "tick round",
             &shutdown,
@@ -47,6 +48,12 @@ pub async fn run(
                 .instrument(span.clone())
         );
         drop(guard);
+        // Retries included: an operator wants to see rounds that took long, whatever the cause.
+        metrics::histogram!("zebrat_tick_round_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        if let Some(round) = &round {
+            metrics::histogram!("zebrat_tick_round_stocks").record(round.ticks.len() as f64);
+        }
         if let Some(round) = round
             && let Err(e) = services.bus.publish(Event::TickRound(round)).await
         {

@@ -53,12 +53,12 @@ pub trait ContextExt {
     async fn rate_limit(&self, action: Limited, keys: &[&str]) -> Result<(), Error> {
         let services = self.services();
         let limits = &services.config.rate_limits;
-        let rate = match action {
-            Limited::Login => limits.login,
-            Limited::Register => limits.register,
-            Limited::Order => limits.orders,
+        let (rule, rate) = match action {
+            Limited::Login => ("login", limits.login),
+            Limited::Register => ("register", limits.register),
+            Limited::Order => ("orders", limits.orders),
         };
-        Ok(services.limiter.hit(rate, keys).await?)
+        Ok(services.limiter.hit(rule, rate, keys).await?)
     }
     /// The caller, who must be an admin (FORBIDDEN otherwise).
     fn admin(&self) -> Result<Viewer, Error> {

@@ -22,6 +22,17 @@ use crate::{
 /// Root fields whose answers are the same for every caller.
 pub const PUBLIC_FEEDS: &[&str] = &["ticks", "marketState", "candles"];
 
+/// Every root field of `Subscription` (a bounded label set for metrics; a test holds it to
+/// the schema).
+pub const SUBSCRIPTION_FIELDS: &[&str] = &[
+    "ticks",
+    "marketState",
+    "candles",
+    "orderUpdates",
+    "portfolio",
+    "adminStats",
+];
+
 /// One tick round.
 #[derive(SimpleObject, Clone)]
 pub struct TickBatch {
@@ -172,8 +183,15 @@ pub fn events(rx: broadcast::Receiver<Arc<Event>>) -> impl Stream<Item = Arc<Eve
     stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {
-                Ok(event) => return Some((event, rx)),
+                Ok(event) => {
+                    metrics::counter!("zebrat_events_delivered_total", "kind" => event.kind())
+                        .increment(1);
+                    return Some((event, rx));
+                }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
+                    // Which kinds were skipped is unknowable here: counted by consumer.
+                    metrics::counter!("zebrat_events_dropped_total", "consumer" => "subscription")
+                        .increment(n);
                     tracing::debug!(skipped = n, "feed subscriber lagged");
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,

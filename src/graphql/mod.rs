@@ -10,6 +10,7 @@ pub mod guards;
 pub mod limits;
 pub mod live;
 pub mod market;
+pub mod metrics;
 pub mod trading;
 
 use async_graphql::{
@@ -62,6 +63,7 @@ pub fn build_schema(services: Services, live: Arc<live::LiveCounters>) -> AppSch
     let mut builder = builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(metrics::OperationMetrics)
         .extension(limits::DocumentLimits {
             limits,
             introspection: config.introspection,

@@ -173,11 +173,14 @@ async fn execute(
         );
     }
     let caller = caller(state, headers).await;
+    if let Caller::User(viewer) = &caller {
+        tracing::Span::current().record("user_id", viewer.user_id);
+    }
     let trusted = &state.services.config.trusted_proxies;
     let addr = client_ip(peer.ip(), headers, trusted);
     let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
     let response = state.schema.execute_batch(batch).await;
-    let response = with_codes(response);
+    let response = with_codes(response, request_id(headers));
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));
     let status = if request_error && media == Media::GraphqlResponse {
         StatusCode::BAD_REQUEST
@@ -227,17 +230,38 @@ pub fn is_request_error(r: &GqlResponse) -> bool {
         && r.errors.iter().all(|e| e.path.is_empty())
 }
 
+/// The request's id (`x-request-id`, set by the router when the client sent none).
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok())
+}
+
 /// Errors raised by async-graphql itself (syntax, validation, variable types) carry no code;
-/// they are all the client's to fix.
-fn with_codes(response: BatchResponse) -> BatchResponse {
-    fn fix(mut r: GqlResponse) -> GqlResponse {
-        r.errors = with_codes_in(r.errors);
+/// they are all the client's to fix. INTERNAL errors get the request id, which the server's
+/// log lines of the request carry too: a user can quote it to an operator.
+fn with_codes(response: BatchResponse, request_id: Option<&str>) -> BatchResponse {
+    let fix = |mut r: GqlResponse| {
+        r.errors = with_request_id(with_codes_in(r.errors), request_id);
         r
-    }
+    };
     match response {
         BatchResponse::Single(r) => BatchResponse::Single(fix(r)),
         BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(fix).collect()),
     }
+}
+
+/// Adds `extensions.requestId` to every INTERNAL error.
+pub fn with_request_id(mut errors: Vec<ServerError>, request_id: Option<&str>) -> Vec<ServerError> {
+    let Some(id) = request_id else {
+        return errors;
+    };
+    for error in &mut errors {
+        if let Some(ext) = error.extensions.as_mut()
+            && matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "INTERNAL")
+        {
+            ext.set("requestId", id);
+        }
+    }
+    errors
 }
 
 /// Gives every error without a code `BAD_USER_INPUT`.
@@ -265,7 +289,8 @@ fn is_mutation(request: &Request) -> bool {
     })
 }
 
-/// The operation a request selects: the only one, or the one named.
+/// The operation a request selects, as async-graphql picks it: the anonymous one, the one
+/// named, or, without a name, the document's only (named) operation.
 pub fn operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&str>,
@@ -273,6 +298,9 @@ pub fn operation<'a>(
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        // A single named operation without `operationName` runs too: missing this let
+        // `GET ?query=mutation M {…}` through as a query.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
@@ -328,6 +356,7 @@ mod tests {
     fn spots_mutations() {
         assert!(is_mutation(&Request::new("mutation { logout }")));
         assert!(!is_mutation(&Request::new("{ me { id } }")));
+        assert!(is_mutation(&Request::new("mutation M { logout }")));
         let named = "query A { me { id } } mutation B { logout }";
         assert!(is_mutation(&Request::new(named).operation_name("B")));
         assert!(!is_mutation(&Request::new(named).operation_name("A")));

@@ -1,17 +1,18 @@
-//! The axum router: GraphQL over HTTP and WebSocket, GraphiQL, health.
+//! The axum router: GraphQL over HTTP and WebSocket, GraphiQL, health, metrics.
 
 pub mod client_addr;
 pub mod graphql;
 mod health;
+pub mod metrics;
 mod state;
 pub mod ws;
 
-use std::time::Duration;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
-    http::{HeaderName, HeaderValue, Method, Request, header},
+    extract::{ConnectInfo, DefaultBodyLimit},
+    http::{HeaderName, HeaderValue, Method, Request, Response, header},
     response::{Html, IntoResponse},
     routing::get,
 };
@@ -22,6 +23,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
+use tracing::Span;
 
 pub use state::AppState;
 
@@ -43,6 +45,9 @@ pub fn router(state: AppState) -> Router {
             routes = routes.route("/", get(graphiql));
         }
     }
+    if config.metrics_addr.is_none() {
+        routes = routes.merge(metrics::routes());
+    }
     let routes = routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -50,20 +55,53 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(cors(&config));
-    security_headers(routes, &config)
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-            }),
-        )
+    let routes =
+        security_headers(routes, &config).layer(PropagateRequestIdLayer::new(request_id.clone()));
+    // The id is set outermost, so the access log's span and every layer inside see it.
+    with_access_log(routes, &config)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// One `request` span per HTTP request, holding its id (every line logged while serving it
+/// carries it), and one access line at `info` when the response is ready. The GraphQL layer
+/// fills in the operation and the user when it learns them.
+fn with_access_log<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    config: &Config,
+) -> Router<S> {
+    let trusted: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
+    let layer = TraceLayer::new_for_http()
+        .make_span_with(move |req: &Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            let client = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|peer| client_addr::client_ip(peer.0.ip(), req.headers(), &trusted));
+            tracing::info_span!(
+                "request",
+                request_id = %id,
+                method = %req.method(),
+                path = %req.uri().path(),
+                client = client.map(tracing::field::display),
+                operation = tracing::field::Empty,
+                operation_type = tracing::field::Empty,
+                user_id = tracing::field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(|res: &Response<_>, latency: Duration, _span: &Span| {
+            tracing::info!(
+                status = res.status().as_u16(),
+                duration_ms = latency.as_secs_f64() * 1000.0,
+                "request served"
+            );
+        });
+    routes.layer(layer)
 }
 
 /// CORS from `CORS_ALLOWED_ORIGINS` (any origin when unset locally). Tokens travel in the

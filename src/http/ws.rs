@@ -22,7 +22,7 @@ use std::{
     pin::Pin,
     str::FromStr,
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use async_graphql::{Data, http::WebSocketProtocols};
@@ -38,6 +38,7 @@ use futures_util::{
     SinkExt, Stream, StreamExt,
     stream::{AbortHandle, Abortable, SelectAll},
 };
+use tracing::Instrument;
 
 use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
@@ -48,6 +49,7 @@ use crate::{
     graphql::live::Counted,
     graphql::{Caller, ClientAddr},
     http::AppState,
+    infra::metrics::GaugeGuard,
 };
 
 /// Per-connection socket buffers: small, so ten thousand idle connections cost megabytes.
@@ -81,6 +83,8 @@ pub async fn upgrade(
             .into_response();
     }
     let peer = client_ip(peer.ip(), &headers, &config.trusted_proxies);
+    // The session's log lines, its end line included, carry the upgrade request's id.
+    let span = tracing::Span::current();
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -88,10 +92,10 @@ pub async fn upgrade(
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .protocols(["graphql-transport-ws", "graphql-ws"])
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |socket| {
             Connection::new(state, Protocol::from(protocol), peer)
                 .serve(socket)
-                .await
+                .instrument(span)
         })
 }
 
@@ -158,9 +162,14 @@ struct Connection {
     /// Set for a logged-in caller: completes when the access token expires (on the injected
     /// clock). Made once, not per loop turn, so a busy socket does not re-arm a timer per frame.
     expiry: Option<Sleep>,
-    /// Active subscriptions by client id, each counted in the live statistics.
-    active: HashMap<String, (AbortHandle, Counted)>,
+    /// Active subscriptions by client id, each counted in the live statistics and, by root
+    /// field, in the metrics.
+    active: HashMap<String, (AbortHandle, Counted, Vec<GaugeGuard>)>,
     _connection: Counted,
+    _connection_gauge: GaugeGuard,
+    /// Client messages read and frames sent, for the session's access log line.
+    received: u64,
+    sent: u64,
     /// The client's address, for the audit log of admin mutations sent over the socket.
     peer: ClientAddr,
     streams: SelectAll<TaggedStream>,
@@ -171,6 +180,9 @@ impl Connection {
         Connection {
             peer: ClientAddr(peer.to_string()),
             _connection: Counted::new(&state.live, |l| &l.connections),
+            _connection_gauge: GaugeGuard::new(metrics::gauge!("zebrat_websocket_connections")),
+            received: 0,
+            sent: 0,
             state,
             protocol,
             caller: None,
@@ -181,16 +193,47 @@ impl Connection {
         }
     }
 
+    /// Runs the session, then writes its access log line.
     async fn serve(mut self, socket: WebSocket) {
+        let started = Instant::now();
+        let close_code = self.converse(socket).await;
+        self.stop_all();
+        let user_id = match &self.caller {
+            Some(Caller::User(viewer)) => Some(viewer.user_id),
+            _ => None,
+        };
+        tracing::info!(
+            client = %self.peer.0,
+            user_id,
+            duration_ms = started.elapsed().as_millis() as u64,
+            received = self.received,
+            sent = self.sent,
+            close_code,
+            "websocket session ended"
+        );
+    }
+
+    /// Serves messages until the socket closes; returns the close code (the server's, the
+    /// client's, 1005 when the client sent none, 1006 when the connection broke).
+    async fn converse(&mut self, socket: WebSocket) -> u16 {
         let (mut sink, mut incoming) = socket.split();
         let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
         let mut keep_alive = tokio::time::interval_at(init_deadline, KEEP_ALIVE);
         let close = loop {
             let result = tokio::select! {
                 msg = incoming.next() => match msg {
-                    Some(Ok(Message::Text(text))) => self.handle(text.as_bytes()).await,
-                    Some(Ok(Message::Binary(bytes))) => self.handle(&bytes).await,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(Message::Text(text))) => {
+                        self.received += 1;
+                        self.handle(text.as_bytes()).await
+                    }
+                    Some(Ok(Message::Binary(bytes))) => {
+                        self.received += 1;
+                        self.handle(&bytes).await
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        return frame.map_or(1005, |f| f.code);
+                    }
+                    None | Some(Err(_)) => return 1006,
                     Some(Ok(_)) => Ok(Vec::new()), // ping/pong frames: axum answers pings
                 },
                 Some((id, out)) = self.streams.next(), if !self.streams.is_empty() => {
@@ -213,36 +256,36 @@ impl Connection {
                 Ok(frames) => {
                     for frame in frames {
                         if sink.send(Message::Text(frame.into())).await.is_err() {
-                            return self.stop_all();
+                            return 1006;
                         }
+                        self.sent += 1;
                     }
                 }
-                Err(close) => break Some(close),
+                Err(close) => break close,
             }
         };
-        if let Some(Close(code, reason)) = close {
-            let message = match code {
-                4401 => Some(reason),
-                4403 => Some("access token is invalid or expired"),
-                _ => None,
-            };
-            if let (Protocol::Legacy, Some(message)) = (self.protocol, message) {
-                // Legacy clients read the reason from a message before the socket closes.
-                let frame = protocol::connection_error(message);
-                let _ = sink.send(Message::Text(frame.into())).await;
-            }
-            let _ = sink
-                .send(Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                })))
-                .await;
+        let Close(code, reason) = close;
+        let message = match code {
+            4401 => Some(reason),
+            4403 => Some("access token is invalid or expired"),
+            _ => None,
+        };
+        if let (Protocol::Legacy, Some(message)) = (self.protocol, message) {
+            // Legacy clients read the reason from a message before the socket closes.
+            let frame = protocol::connection_error(message);
+            let _ = sink.send(Message::Text(frame.into())).await;
         }
-        self.stop_all();
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+        code
     }
 
     fn stop_all(&mut self) {
-        for (_, (handle, _)) in self.active.drain() {
+        for (_, (handle, _, _)) in self.active.drain() {
             handle.abort();
         }
     }
@@ -307,6 +350,14 @@ impl Connection {
                     let out = Out::Error(errors.into());
                     return Ok(protocol::frames(self.protocol, &sub.json, &out));
                 }
+                let fields = feeds::root_fields(&request)
+                    .into_iter()
+                    .map(|field| {
+                        GaugeGuard::new(
+                            metrics::gauge!("zebrat_subscriptions_active", "field" => field),
+                        )
+                    })
+                    .collect();
                 let stream = match feeds::shareable(&request) {
                     Some(key) => self.state.feeds.join(key, *request, &self.state.schema),
                     None => {
@@ -319,11 +370,11 @@ impl Connection {
                 self.streams
                     .push(Box::pin(Abortable::new(tagged, registration)));
                 let counted = Counted::new(&self.state.live, |l| &l.subscriptions);
-                self.active.insert(id, (handle, counted));
+                self.active.insert(id, (handle, counted, fields));
                 Ok(Vec::new())
             }
             ClientMessage::Complete(id) => {
-                if let Some((handle, _)) = self.active.remove(&id) {
+                if let Some((handle, _, _)) = self.active.remove(&id) {
                     handle.abort();
                     if self.protocol == Protocol::Legacy {
                         let id_json = protocol::json_string(&id);
@@ -338,7 +389,7 @@ impl Connection {
     /// Frames for one subscription output; a finished subscription is forgotten.
     fn output(&mut self, sub: &SubId, out: &Out) -> Vec<String> {
         if matches!(out, Out::Error(_) | Out::Complete)
-            && let Some((handle, _)) = self.active.remove(&sub.raw)
+            && let Some((handle, _, _)) = self.active.remove(&sub.raw)
         {
             handle.abort();
         }

@@ -9,7 +9,7 @@ use std::{
 };
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Opens a pool. SQLite gets WAL, foreign keys, a busy timeout and ONE connection: it allows a
 /// single writer anyway, and one connection makes every transaction serializable. PostgreSQL
@@ -54,10 +54,33 @@ pub async fn connect_counted(
     let mut db = Database::connect(opts).await?;
     let statements = Statements::default();
     let counter = statements.0.clone();
-    db.set_metric_callback(move |_| {
+    db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
+        // No statement text as a label: it is unbounded (and may carry values).
+        metrics::histogram!("zebrat_db_query_duration_seconds").record(info.elapsed.as_secs_f64());
+        if info.failed {
+            metrics::counter!("zebrat_db_query_errors_total").increment(1);
+        }
     });
     Ok((db, statements))
+}
+
+/// `(in use, idle)` connections of the pool now (read on scrape; sqlx keeps both counts).
+pub fn pool_connections(db: &DatabaseConnection) -> (u32, u32) {
+    // The pool getters panic on the wrong backend: ask for the one this connection is.
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    (size - idle, idle)
 }
 
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {

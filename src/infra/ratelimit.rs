@@ -118,13 +118,20 @@ impl RateLimiter {
 
     /// Counts one hit on each key in turn; RATE_LIMITED at the first one over `rate`, and the
     /// keys after it are not counted (so a client blocked by address cannot keep filling the
-    /// window of an email it is guessing at). `None` never limits.
-    pub async fn hit(&self, rate: Option<Rate>, keys: &[&str]) -> Result<(), RateLimited> {
+    /// window of an email it is guessing at). `None` never limits. `rule` names the limit in
+    /// the refusal metric (a fixed word, never a key: keys hold addresses and emails).
+    pub async fn hit(
+        &self,
+        rule: &'static str,
+        rate: Option<Rate>,
+        keys: &[&str],
+    ) -> Result<(), RateLimited> {
         let Some(rate) = rate else {
             return Ok(());
         };
         for key in keys {
             if let Some(wait) = self.hit_one(rate, key).await {
+                metrics::counter!("zebrat_rate_limit_refusals_total", "rule" => rule).increment(1);
                 return Err(RateLimited {
                     retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                 });
@@ -254,19 +261,28 @@ mod tests {
             max: 2,
             window: Duration::from_millis(200),
         });
-        assert!(limiter.hit(rate, &["a"]).await.is_ok());
-        assert!(limiter.hit(rate, &["a"]).await.is_ok());
-        let Err(RateLimited { retry_after_secs }) = limiter.hit(rate, &["a"]).await else {
+        assert!(limiter.hit("test", rate, &["a"]).await.is_ok());
+        assert!(limiter.hit("test", rate, &["a"]).await.is_ok());
+        let Err(RateLimited { retry_after_secs }) = limiter.hit("test", rate, &["a"]).await else {
             panic!("the third hit is limited");
         };
         assert_eq!(retry_after_secs, 1, "rounded up to whole seconds");
-        assert!(limiter.hit(rate, &["b"]).await.is_ok(), "keys are separate");
-        assert!(limiter.hit(None, &["a"]).await.is_ok(), "no rate, no limit");
+        assert!(
+            limiter.hit("test", rate, &["b"]).await.is_ok(),
+            "keys are separate"
+        );
+        assert!(
+            limiter.hit("test", None, &["a"]).await.is_ok(),
+            "no rate, no limit"
+        );
         // Blocked on its first key, a hit does not count against the next one.
-        assert!(limiter.hit(rate, &["a", "c"]).await.is_err());
-        assert!(limiter.hit(rate, &["c"]).await.is_ok());
-        assert!(limiter.hit(rate, &["c"]).await.is_ok());
+        assert!(limiter.hit("test", rate, &["a", "c"]).await.is_err());
+        assert!(limiter.hit("test", rate, &["c"]).await.is_ok());
+        assert!(limiter.hit("test", rate, &["c"]).await.is_ok());
         tokio::time::sleep(Duration::from_millis(250)).await;
-        assert!(limiter.hit(rate, &["a"]).await.is_ok(), "a new window");
+        assert!(
+            limiter.hit("test", rate, &["a"]).await.is_ok(),
+            "a new window"
+        );
     }
 }

@@ -23,6 +23,8 @@ use zebrat::{
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// `/metrics` on a listener of its own, when `METRICS_ADDR` was set.
+    pub metrics_addr: Option<SocketAddr>,
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub services: Services,
@@ -122,6 +124,7 @@ async fn start_instance(
         .await
         .expect("app builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let services = app.services().clone();
     let db = app.database().clone();
     let statements = app.statements();
@@ -131,6 +134,7 @@ async fn start_instance(
     let stopped = tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
+        metrics_addr,
         http: reqwest::Client::new(),
         clock,
         services,

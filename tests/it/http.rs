@@ -129,6 +129,16 @@ async fn get_runs_queries_but_never_mutations() {
         .unwrap();
     assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(mutation.headers()[header::ALLOW], "POST");
+
+    // A named mutation, alone in its document, without `operationName`: still a mutation.
+    let named = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", "mutation Out { logout }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
@@ -194,6 +204,38 @@ async fn internal_errors_do_not_leak_detail() {
     let body = app.gql_as(&demo.access, "{ me { id } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
     assert_eq!(body["errors"][0]["message"], "internal error");
+
+    // The request id, the client's or a generated one, lets an operator find the log lines.
+    let with_id = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&demo.access)
+        .header("x-request-id", "support-ticket-42")
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_id.headers()["x-request-id"], "support-ticket-42");
+    let body: Value = with_id.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"],
+        "support-ticket-42"
+    );
+    let generated = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&demo.access)
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = generated.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], id.as_str());
+    assert_eq!(id.len(), 36, "a UUID: {id}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod http;
 mod market;
+mod metrics;
 mod migrations;
 mod scale_out;
 mod security;

@@ -182,6 +182,8 @@ impl Administration {
         audit(&txn, admin, change, now).await?;
         let quote = market::stocks::by_id(&txn, id).await?;
         txn.commit().await?;
+        metrics::counter!("zebrat_orders_rejected_total", "stage" => "halt")
+            .increment(rejected.len() as u64);
         for order in rejected {
             self.publish(Event::OrderUpdated(order.clone())).await;
         }

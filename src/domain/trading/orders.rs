@@ -20,6 +20,22 @@ use crate::domain::{
     page::{self, Page, PageRequest},
 };
 
+/// Counts a new order once it is committed (a replayed `clientOrderId` is not a new one).
+fn placed_metrics(order: &Order, started: std::time::Instant) {
+    let result = match order.status {
+        Status::Executed => "executed",
+        _ => "queued",
+    };
+    metrics::counter!("zebrat_orders_placed_total", "side" => order.side.as_str()).increment(1);
+    if order.status == Status::Executed {
+        metrics::counter!("zebrat_orders_executed_total", "when" => "at_placement").increment(1);
+    } else {
+        metrics::counter!("zebrat_orders_queued_total").increment(1);
+    }
+    metrics::histogram!("zebrat_order_duration_seconds", "result" => result)
+        .record(started.elapsed().as_secs_f64());
+}
+
 #[derive(Debug, Clone)]
 pub struct Trade {
     pub id: i64,
@@ -121,6 +137,7 @@ impl Trading {
     #[tracing::instrument(skip(self, cmd), fields(stock_id = cmd.stock_id, side = cmd.side.as_str(), quantity = cmd.quantity.0))]
     pub async fn place_order(&self, user_id: i64, cmd: PlaceOrder) -> Result<Order> {
         self.validate(cmd.quantity, cmd.client_order_id.as_deref())?;
+        let started = std::time::Instant::now();
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
         // Again under the user's lock: a concurrent retry may have placed it meanwhile.
@@ -146,6 +163,7 @@ impl Trading {
             queue::place_queued(&txn, &user, &cmd, &context, now).await?
         };
         txn.commit().await?;
+        placed_metrics(&order, started);
         self.after_change(&order).await;
         Ok(order)
     }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::{orders, users};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use super::{
@@ -70,6 +70,18 @@ impl Trading {
             for order in batch {
                 if let Some(order) = self.execute_one_queued(fence, order.id).await? {
                     done += 1;
+                    // After its commit: counted by what the order became at the open.
+                    match order.status {
+                        Status::Executed => {
+                            metrics::counter!("zebrat_orders_executed_total", "when" => "at_open")
+                                .increment(1)
+                        }
+                        Status::Rejected => {
+                            metrics::counter!("zebrat_orders_rejected_total", "stage" => "at_open")
+                                .increment(1)
+                        }
+                        _ => {}
+                    }
                     self.after_change(&order).await;
                 }
             }
@@ -128,6 +140,16 @@ impl Trading {
         };
         txn.commit().await?;
         Ok(Some(order))
+    }
+}
+
+impl Trading {
+    /// Orders waiting in the queue now (one count on the status index, for `/metrics`).
+    pub async fn queued_waiting(&self) -> Result<u64> {
+        Ok(orders::Entity::find()
+            .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+            .count(&self.db)
+            .await?)
     }
 }
 

@@ -22,7 +22,10 @@ use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast;
 
 use super::{Out, SubStream};
-use crate::graphql::{AppSchema, Caller, feeds::PUBLIC_FEEDS};
+use crate::graphql::{
+    AppSchema, Caller,
+    feeds::{PUBLIC_FEEDS, SUBSCRIPTION_FIELDS},
+};
 
 /// Events a feed may run ahead of a slow subscriber; past that the subscriber skips to the
 /// newest event.
@@ -72,6 +75,7 @@ impl Feeds {
         running.insert(key.clone(), feed.clone());
         drop(running);
         let stream = schema.execute_stream(request.data(Caller::Anonymous));
+        metrics::counter!("zebrat_shared_feeds_started_total").increment(1);
         tokio::spawn(run(self.clone(), key, feed, stream));
         receive(None, rx)
     }
@@ -169,7 +173,11 @@ fn receive(latest: Option<(u64, Out)>, rx: broadcast::Receiver<(u64, Out)>) -> S
                 Ok((seq, _)) if seq <= seen => continue, // already replayed
                 Ok((_, out @ (Out::Error(_) | Out::Complete))) => return Some((out, None)),
                 Ok((_, out)) => return Some((out, Some((rx, seen)))),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    metrics::counter!("zebrat_events_dropped_total", "consumer" => "shared_feed")
+                        .increment(n);
+                    continue;
+                }
                 Err(broadcast::error::RecvError::Closed) => return Some((Out::Complete, None)),
             }
         }
@@ -197,6 +205,32 @@ pub fn individual(schema: &AppSchema, request: Request, data: async_graphql::Dat
                 std::future::ready(Some(out))
             }),
     )
+}
+
+/// The root fields of a subscription, as metric labels: the schema's own names, `other` for
+/// anything else (so a client's typos never become series). Empty for a query or mutation.
+pub fn root_fields(request: &Request) -> Vec<&'static str> {
+    let Ok(doc) = parse_query(&request.query) else {
+        return Vec::new();
+    };
+    let op = crate::http::graphql::operation(&doc, request.operation_name.as_deref());
+    let Some(op) = op.filter(|op| op.node.ty == OperationType::Subscription) else {
+        return Vec::new();
+    };
+    op.node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => SUBSCRIPTION_FIELDS
+                .iter()
+                .find(|known| **known == f.node.name.node.as_str())
+                .copied()
+                .unwrap_or("other"),
+            _ => "other",
+        })
+        .collect()
 }
 
 /// The feed key when `request` is a subscription made only of public feed fields.
@@ -253,6 +287,18 @@ mod tests {
             .is_none()
         );
         assert!(shareable(&Request::new("subscription {")).is_none());
+    }
+
+    #[test]
+    fn root_fields_are_bounded_labels() {
+        let fields = |q: &str| root_fields(&Request::new(q));
+        assert_eq!(
+            fields("subscription { ticks { at } p: portfolio { totalValue } }"),
+            ["ticks", "portfolio"]
+        );
+        assert_eq!(fields("subscription { nope }"), ["other"]);
+        assert!(fields("{ stocks { id } }").is_empty());
+        assert!(fields("subscription {").is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The composition root: `main` and the tests build the application through here.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -20,7 +20,12 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{db, lease::Lease, ratelimit::RateLimiter},
+    infra::{
+        backup::{self, BackupError},
+        db::{self, OpenError},
+        lease::Lease,
+        ratelimit::RateLimiter,
+    },
     services::Services,
 };
 
@@ -28,6 +33,10 @@ use crate::{
 pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     #[error("{0}")]
     Domain(#[from] crate::domain::Error),
     #[error("{0}")]
@@ -263,7 +272,7 @@ pub async fn migrate(
 /// Runs `zebrat seed`: reference data where missing, demo data into an empty database.
 /// Returns whether demo data was written.
 pub async fn seed(config: &Config) -> Result<bool, StartupError> {
-    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     db::migrate_up(&conn).await?;
     let clock = SystemClock;
     seed::reference_data(&conn, &clock, config.market_timezone).await?;
@@ -285,7 +294,7 @@ pub async fn override_market(
     config: &Config,
     action: MarketOverride,
 ) -> Result<crate::domain::market::MarketStatus, StartupError> {
-    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     let clock: SharedClock = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
     let bus: SharedBus = match &config.redis_url {
@@ -323,4 +332,16 @@ pub async fn override_market(
         .await;
     shutdown.cancel();
     Ok(status?)
+}
+
+/// Runs `zebrat backup --out FILE`: a consistent copy of the whole database, taken while
+/// servers run (`pg_dump` custom format on PostgreSQL, `VACUUM INTO` on SQLite).
+pub async fn backup(config: &Config, out: &Path) -> Result<(), StartupError> {
+    Ok(backup::backup(&config.database_url, out).await?)
+}
+
+/// Runs `zebrat restore FILE`: replaces the database with a backup. Refuses while a server
+/// (or any other session) is connected to it.
+pub async fn restore(config: &Config, file: &Path) -> Result<(), StartupError> {
+    Ok(backup::restore(&config.database_url, file).await?)
 }

@@ -73,6 +73,12 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let shutdown = CancellationToken::new();
+        if config.jwt_secret_generated {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random secret for this process only; \
+                 tokens will not survive a restart or work across instances"
+            );
+        }
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
         let (db, statements) =
             db::connect_counted(&config.database_url, config.database_pool_size).await?;

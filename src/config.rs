@@ -66,6 +66,8 @@ pub struct Config {
     /// Prefix of every Redis key and channel, so deployments (and tests) can share a server.
     pub redis_prefix: String,
     pub jwt_secret: String,
+    /// `JWT_SECRET` was unset and `jwt_secret` is random, for this process only.
+    pub jwt_secret_generated: bool,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub seed_demo_data: bool,
@@ -183,6 +185,7 @@ impl Config {
     /// Applies the profile's rules (the secret, the defaults that depend on the profile).
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let profile = s.profile;
+        let jwt_secret_generated = s.jwt_secret.as_deref().is_none_or(|v| v.trim().is_empty());
         let jwt_secret = match s.jwt_secret.filter(|v| !v.trim().is_empty()) {
             Some(secret) if profile == Profile::Production && secret.len() < MIN_JWT_SECRET_LEN => {
                 return Err(ConfigError(format!(
@@ -195,13 +198,9 @@ impl Config {
                     "JWT_SECRET is required in the production profile".into(),
                 ));
             }
-            None => {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using a random secret for this process only; \
-                     tokens will not survive a restart or work across instances"
-                );
-                generate_secret()
-            }
+            // Warned about by the server when it starts (`Application::build`), not here:
+            // CLI commands sign no tokens, and their output should not cry wolf.
+            None => generate_secret(),
         };
         let local = profile == Profile::Local;
         Ok(Self {
@@ -213,6 +212,7 @@ impl Config {
             redis_url: s.redis_url.filter(|v| !v.trim().is_empty()),
             redis_prefix: s.redis_prefix,
             jwt_secret,
+            jwt_secret_generated,
             access_token_ttl: Duration::from_secs(s.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(s.refresh_token_ttl_days * 86_400),
             seed_demo_data: s.seed_demo_data.unwrap_or(local),

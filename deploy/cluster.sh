@@ -189,10 +189,34 @@ EOF
 NGINX=(nginx -e "$WORK/nginx.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf")
 check=$("${NGINX[@]}" -t 2>&1) || die "nginx -t: $check"
 grep -q '\[warn\]\|\[emerg\]' <<<"$check" && die "nginx -t is not clean: $check"
+# The TLS site that ships (deploy/nginx/zebrat.conf) must pass `nginx -t` too: with a
+# throwaway self-signed certificate at its certbot paths and its snippet path.
+mkdir -p "$WORK/site"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=zebrat.example.com \
+  -keyout "$WORK/site/privkey.pem" -out "$WORK/site/fullchain.pem" >/dev/null 2>&1
+sed -e "s#/etc/letsencrypt/live/zebrat.example.com#$WORK/site#" \
+    -e "s#/etc/nginx/snippets/zebrat-proxy.conf#$REPO/deploy/nginx/zebrat-proxy.conf#" \
+    -e "s#/var/log/nginx/#$WORK/site/#" "$REPO/deploy/nginx/zebrat.conf" >"$WORK/site/zebrat.conf"
+cat >"$WORK/site/nginx.conf" <<EOF
+pid $WORK/site/nginx.pid;
+error_log $WORK/nginx.log warn;
+events { worker_connections 64; }
+http {
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    include $WORK/site/zebrat.conf;
+}
+EOF
+check=$(nginx -e "$WORK/nginx.log" -p "$WORK/nginx" -c "$WORK/site/nginx.conf" -t 2>&1) \
+  || die "nginx -t on deploy/nginx/zebrat.conf: $check"
+grep -q '\[warn\]\|\[emerg\]' <<<"$check" && die "nginx -t on deploy/nginx/zebrat.conf is not clean: $check"
 "${NGINX[@]}" -g 'daemon off;' &
 PIDS+=($!)
 wait_healthy "http://127.0.0.1:$NGINX_PORT/health" "nginx"
-say "nginx -t clean; NGINX on http://127.0.0.1:$NGINX_PORT balancing both api instances"
+say "nginx -t clean (the test config and the shipped TLS site); NGINX on http://127.0.0.1:$NGINX_PORT balancing both api instances"
 
 # --- An online backup, taken while the cluster runs ------------------------------------------
 "$ZEBRAT_BIN" backup --out "$WORK/zebrat.dump" >"$WORK/backup.log" 2>&1 || die "zebrat backup"

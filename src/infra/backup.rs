@@ -49,6 +49,8 @@ pub enum BackupError {
         status: std::process::ExitStatus,
         stderr: String,
     },
+    #[error("an in-memory SQLite database ({0}) has nothing to back up or restore")]
+    InMemory(String),
     #[error("{0} is not a usable backup for this database: {1}")]
     NotABackup(PathBuf, String),
     #[error(
@@ -64,6 +66,7 @@ pub async fn backup(url: &str, out: &Path) -> Result<(), BackupError> {
     if out.exists() {
         return Err(BackupError::Exists(out.to_path_buf()));
     }
+    in_memory_check(url)?;
     let partial = sibling(out, "partial");
     let written = match db::sqlite_path(url) {
         Some(path) => sqlite_backup(url, &path, &partial).await,
@@ -83,6 +86,7 @@ pub async fn backup(url: &str, out: &Path) -> Result<(), BackupError> {
 /// connected to the database: a running server would keep serving from caches of the old
 /// data, and on SQLite keep writing to a file no longer there.
 pub async fn restore(url: &str, file: &Path) -> Result<(), BackupError> {
+    in_memory_check(url)?;
     if !file.is_file() {
         return Err(BackupError::NotABackup(
             file.to_path_buf(),
@@ -93,6 +97,15 @@ pub async fn restore(url: &str, file: &Path) -> Result<(), BackupError> {
         Some(path) => sqlite_restore(&path, file).await,
         None => pg_restore(url, file).await,
     }
+}
+
+/// Every `sqlite:` URL without a file (`sqlite::memory:`) would otherwise be taken for
+/// PostgreSQL below.
+fn in_memory_check(url: &str) -> Result<(), BackupError> {
+    if url.starts_with("sqlite:") && db::sqlite_path(url).is_none() {
+        return Err(BackupError::InMemory(url.to_owned()));
+    }
+    Ok(())
 }
 
 /// `name.ext` → `name.ext.<tag>-<pid>` in the same folder, so a rename onto `name.ext` stays

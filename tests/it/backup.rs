@@ -251,3 +251,27 @@ async fn a_backup_taken_while_trading_restores_every_row() {
     peer.stopped().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn commands_other_than_serve_and_migrate_never_create_a_sqlite_database() {
+    let path = std::env::temp_dir().join(format!("zebrat-missing-{}.db", uuid::Uuid::new_v4()));
+    // The default URL's `mode=rwc` asks SQLite to create the file: these commands must not.
+    let config = cli_config(&format!("sqlite://{}?mode=rwc", path.display()));
+    let market = app::override_market(&config, app::MarketOverride::Close(None)).await;
+    let seed = app::seed(&config).await;
+    let backup = app::backup(&config, &path.with_extension("backup")).await;
+    for (command, result) in [
+        ("market", market.err().map(|e| e.to_string())),
+        ("seed", seed.err().map(|e| e.to_string())),
+        ("backup", backup.err().map(|e| e.to_string())),
+    ] {
+        let message = result.unwrap_or_else(|| panic!("{command} ran without a database"));
+        assert!(
+            message.contains(&format!("no SQLite database at {}", path.display()))
+                && message.contains("DATABASE_URL="),
+            "{command}: {message}"
+        );
+    }
+    assert!(!path.exists(), "a database file was created");
+    assert!(!path.with_extension("backup").exists());
+}

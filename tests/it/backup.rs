@@ -195,9 +195,8 @@ async fn a_backup_taken_while_trading_restores_every_row() {
 
     // Online: taken while the server holds the database.
     let config = cli_config(&url);
-    let dir = std::env::temp_dir().join(format!("zebrat-backup-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("backup dir");
-    let file = dir.join("zebrat.backup");
+    let dir = TempDir::new();
+    let file = dir.0.join("zebrat.backup");
     app::backup(&config, &file).await.expect("backup written");
     let again = app::backup(&config, &file).await;
     assert!(
@@ -249,7 +248,23 @@ async fn a_backup_taken_while_trading_restores_every_row() {
     assert_eq!(balance, rust_decimal::Decimal::new(demo_row.cash_cents, 2));
     assert_eq!(r["data"]["portfolio"]["positions"][0]["quantity"], 6, "{r}");
     peer.stopped().await;
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A folder for the backup, removed however the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("zebrat-backup-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("backup dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The composition root: `main` and the tests build the application through here.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -20,7 +20,14 @@ use crate::{
     engine,
     graphql::{self, live::LiveCounters},
     http::{self, AppState},
-    infra::{self, db, lease::Lease, local_secret, ratelimit::RateLimiter},
+    infra::{
+        self,
+        backup::{self, BackupError},
+        db::{self, OpenError},
+        lease::Lease,
+        local_secret,
+        ratelimit::RateLimiter,
+    },
     services::Services,
 };
 
@@ -28,6 +35,10 @@ use crate::{
 pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     #[error("{0}")]
     Domain(#[from] crate::domain::Error),
     #[error("{0}")]
@@ -106,7 +117,9 @@ impl Application {
             ),
             None => None,
         };
-        let services = wire_services(Arc::new(config), db.clone(), clock, bus, redis).await?;
+        let secret = jwt_secret(&config)?;
+        let services =
+            wire_services(Arc::new(config), db.clone(), clock, bus, redis, &secret).await?;
         let live = Arc::<LiveCounters>::default();
         let schema = graphql::build_schema(services.clone(), live.clone());
         let (leader, leader_rx) = watch::channel(false);
@@ -250,12 +263,13 @@ async fn wire_services(
     clock: SharedClock,
     bus: SharedBus,
     redis: Option<fred::clients::Client>,
+    jwt_secret: &str,
 ) -> Result<Services, StartupError> {
     let auth = AuthService::new(
         db.clone(),
         clock.clone(),
         bus.clone(),
-        &jwt_secret(&config)?,
+        jwt_secret,
         config.access_token_ttl,
         config.refresh_token_ttl,
     )
@@ -348,7 +362,7 @@ pub async fn migrate(
 /// Runs `zebrat seed`: reference data where missing, demo data into an empty database.
 /// Returns whether demo data was written.
 pub async fn seed(config: &Config) -> Result<bool, StartupError> {
-    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     db::migrate_up(&conn).await?;
     let clock = SystemClock;
     seed::reference_data(&conn, &clock, config.market_timezone).await?;
@@ -370,13 +384,16 @@ pub async fn override_market(
     config: &Config,
     action: MarketOverride,
 ) -> Result<crate::domain::market::MarketStatus, StartupError> {
-    let conn = db::connect(&config.database_url, config.database_pool_size).await?;
+    let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     let shutdown = CancellationToken::new();
     // Without Redis nobody hears the event in this process; running servers re-read the
     // state on their own within seconds.
     let (bus, redis) = connect_bus(config, &shutdown).await?;
     let clock: SharedClock = Arc::new(SystemClock);
-    let services = wire_services(Arc::new(config.clone()), conn, clock, bus, redis).await?;
+    // The command signs no tokens: any secret will do, and none is read or written.
+    let secret = local_secret::generate();
+    let services =
+        wire_services(Arc::new(config.clone()), conn, clock, bus, redis, &secret).await?;
     let (open, reason) = match action {
         MarketOverride::Open(reason) => (Some(true), reason),
         MarketOverride::Close(reason) => (Some(false), reason),
@@ -390,4 +407,16 @@ pub async fn override_market(
     services.bus.flush().await;
     shutdown.cancel();
     Ok(status?)
+}
+
+/// Runs `zebrat backup --out FILE`: a consistent copy of the whole database, taken while
+/// servers run (`pg_dump` custom format on PostgreSQL, `VACUUM INTO` on SQLite).
+pub async fn backup(config: &Config, out: &Path) -> Result<(), StartupError> {
+    Ok(backup::backup(&config.database_url, out).await?)
+}
+
+/// Runs `zebrat restore FILE`: replaces the database with a backup. Refuses while a server
+/// (or any other session) is connected to it.
+pub async fn restore(config: &Config, file: &Path) -> Result<(), StartupError> {
+    Ok(backup::restore(&config.database_url, file).await?)
 }

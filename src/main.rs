@@ -1,4 +1,5 @@
-//! The `zebrat` command: serve (default), migrate, seed, export-schema.
+//! The `zebrat` command: serve (default), migrate, seed, market, backup, restore,
+//! export-schema.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -40,6 +41,15 @@ enum Command {
         #[command(subcommand)]
         action: MarketAction,
     },
+    /// Write a consistent copy of the whole database to a new file, safe while servers run
+    /// (PostgreSQL: a `pg_dump` custom-format archive; SQLite: a database file).
+    Backup {
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Replace the database with a backup. Stop the servers first: it refuses while anything
+    /// is connected to the database.
+    Restore { file: PathBuf },
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema {
         #[arg(long, short)]
@@ -142,6 +152,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let status = app::override_market(&Config::from_env()?, action).await?;
             tracing::info!(open = status.is_open, emergency = status.emergency, reason = ?status.reason, "market state");
+        }
+        Command::Backup { out } => {
+            app::backup(&Config::from_env()?, &out).await?;
+            tracing::info!(file = %out.display(), "backup written");
+        }
+        Command::Restore { file } => {
+            app::restore(&Config::from_env()?, &file).await?;
+            tracing::info!(file = %file.display(), "database restored; start the servers (they migrate it up to this version)");
         }
         Command::Seed => {
             let seeded = app::seed(&Config::from_env()?).await?;

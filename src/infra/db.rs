@@ -1,6 +1,7 @@
 //! Connecting to the database and moving its schema.
 
 use std::{
+    path::{Path, PathBuf},
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -83,6 +84,60 @@ pub fn pool_connections(db: &DatabaseConnection) -> (u32, u32) {
     (size - idle, idle)
 }
 
+/// Why a command that needs an existing database could not open one.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "no SQLite database at {path} (DATABASE_URL={url}); run the command where the server's \
+         database is, or point DATABASE_URL at it (e.g. DATABASE_URL=sqlite:///var/lib/zebrat/zebrat.db); \
+         `zebrat migrate up` creates a new one"
+    )]
+    Missing { path: PathBuf, url: String },
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// The file a `sqlite:` URL names, made absolute against the current folder; `None` for other
+/// databases and for in-memory SQLite.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let file = rest.split('?').next().unwrap_or_default();
+    if file.is_empty() || file == ":memory:" {
+        return None;
+    }
+    let file = Path::new(file);
+    Some(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()))
+}
+
+/// Opens a database that must already exist, never creating one: every command but `serve`
+/// and `migrate` connects through here, so running one from the wrong folder names the
+/// missing file instead of leaving an empty `zebrat.db` behind (the default URL says
+/// `mode=rwc`, which would create it).
+pub async fn connect_existing(url: &str, pool_size: u32) -> Result<DatabaseConnection, OpenError> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(connect(url, pool_size).await?);
+    };
+    if !path.is_file() {
+        return Err(OpenError::Missing {
+            path,
+            url: crate::config::redact_url(url),
+        });
+    }
+    Ok(connect(&without_create(url), pool_size).await?)
+}
+
+/// The SQLite URL with `mode=rw` in place of any `mode=`: the file must exist.
+fn without_create(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .chain(["mode=rw"])
+        .collect();
+    format!("{base}?{}", params.join("&"))
+}
+
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
@@ -103,4 +158,38 @@ pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bo
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        assert_eq!(
+            sqlite_path("sqlite://zebrat.db?mode=rwc"),
+            Some(cwd.join("zebrat.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/zebrat/z.db"),
+            Some(PathBuf::from("/var/lib/zebrat/z.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:z.db"), Some(cwd.join("z.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u:p@h/db"), None);
+    }
+
+    #[test]
+    fn opening_never_asks_to_create() {
+        assert_eq!(
+            without_create("sqlite://zebrat.db?mode=rwc"),
+            "sqlite://zebrat.db?mode=rw"
+        );
+        assert_eq!(
+            without_create("sqlite:///a.db?cache=shared&mode=rwc"),
+            "sqlite:///a.db?cache=shared&mode=rw"
+        );
+        assert_eq!(without_create("sqlite:///a.db"), "sqlite:///a.db?mode=rw");
+    }
 }

@@ -2,6 +2,7 @@
 //! rate limits, retrying failed steps, the local secret file and the metrics recorder. Knows
 //! no transport and no business rule.
 
+pub mod backup;
 pub mod db;
 pub mod lease;
 pub mod local_secret;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod backup;
 mod client_examples;
 mod faults;
 mod feeds;

@@ -1,0 +1,143 @@
+//! Abuse found by attacking a running server (issue #19): numbers that overflowed, slow and
+//! silent connections, hashing floods, targeted lockouts, idle sockets, and the smaller gaps.
+//! Tests that need many clients use loopback source addresses (127.0.0.N).
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpSocket, TcpStream},
+};
+use tokio_tungstenite::{
+    WebSocketStream, client_async,
+    tungstenite::{self, Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+use crate::helpers::{TestApp, code, spawn_app, spawn_app_with};
+
+const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+/// Beyond `Decimal`'s range once multiplied into cents.
+const HUGE: &str = "1000000000000000000000000000";
+
+/// A TCP connection to `app` from 127.0.0.`n`.
+async fn connect_from(app: &TestApp, n: u8) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from(([127, 0, 0, n], 0))).unwrap();
+    socket.connect(app.addr).await.unwrap()
+}
+
+/// An HTTP client whose connections come from 127.0.0.`n`.
+fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+        .build()
+        .unwrap()
+}
+
+async fn gql_from(app: &TestApp, client: &reqwest::Client, query: &str, vars: Value) -> Value {
+    client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": vars }))
+        .send()
+        .await
+        .expect("an answer, not a dropped connection")
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn login_from(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> Value {
+    let vars = json!({ "i": { "email": email, "password": password } });
+    gql_from(app, client, LOGIN, vars).await
+}
+
+/// Whether the server closes `stream` (EOF or reset) within `wait`; anything it sends before
+/// (a 408, say) is skipped.
+async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Sends a bare `GET /health` on `stream` and returns the response head.
+async fn get_health(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer within 10 s")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// A `graphql-transport-ws` socket from 127.0.0.`n` (not initialised).
+async fn ws_from(
+    app: &TestApp,
+    n: u8,
+) -> Result<WebSocketStream<TcpStream>, tungstenite::Error> {
+    let stream = connect_from(app, n).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    client_async(request, stream).await.map(|(ws, _)| ws)
+}
+
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+// Finding 4: a number too big for the cents conversion panicked the handler.
+#[tokio::test]
+async fn huge_amounts_are_out_of_range_on_http_and_websocket() {
+    let app = spawn_app().await;
+    let demo = app.demo().await;
+    for field in ["deposit", "withdraw"] {
+        let query = format!("mutation($a: Decimal!) {{ {field}(amount: $a) {{ balance }} }}");
+        let r = app.gql_as(&demo.access, &query, json!({ "a": HUGE })).await;
+        assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{field}: {r}");
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("out of range"), "{field}: {r}");
+    }
+    let admin = app.admin().await;
+    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { id } }";
+    let input = json!({ "i": { "symbol": "BIG", "name": "Big", "initialPrice": HUGE } });
+    let r = app.gql_as(&admin.access, create, input).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+
+    let mut ws = app.ws_session(Some(&demo.access)).await;
+    ws.subscribe(
+        "1",
+        "mutation($a: Decimal!) { deposit(amount: $a) { balance } }",
+        json!({ "a": HUGE }),
+    )
+    .await;
+    let msg = ws.next_for("1").await;
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{msg}"
+    );
+    // The socket survived: it still answers.
+    ws.subscribe("2", "{ marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(ws.next_for("2").await["type"], "next");
+}

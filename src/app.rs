@@ -222,14 +222,10 @@ impl Application {
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
+        let config = services.config.clone();
         let router = http::router(self.state);
-        let shutdown = self.shutdown.clone();
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+        let served =
+            http::serve::serve(self.listener, router, &config, self.shutdown.clone()).await;
         self.shutdown.cancel();
         while tasks.join_next().await.is_some() {}
         served

@@ -100,6 +100,18 @@ pub struct Config {
     pub max_subscriptions_per_connection: usize,
     /// Most logged-in WebSockets of one user on one instance.
     pub max_connections_per_user: usize,
+    pub http: HttpLimits,
+}
+
+/// Bounds on what one TCP connection may hold, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A request's head (request line and headers) must arrive within this.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Most open connections from one client address (trusted proxies are not counted).
+    pub max_connections_per_client: usize,
 }
 
 /// Bounds on what one GraphQL request may ask for.
@@ -253,6 +265,11 @@ impl Config {
             hsts: s.hsts,
             max_subscriptions_per_connection: s.ws_max_subscriptions,
             max_connections_per_user: s.ws_max_connections_per_user,
+            http: HttpLimits {
+                header_timeout: s.http_header_timeout_secs,
+                idle_timeout: s.http_idle_timeout_secs,
+                max_connections_per_client: s.http_max_connections_per_client,
+            },
         })
     }
 

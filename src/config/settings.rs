@@ -350,6 +350,33 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) ws_max_connections_per_user: usize,
+    /// Seconds a client has to send a request's head (request line and headers).
+    #[arg(
+        long,
+        env = "HTTP_HEADER_TIMEOUT_SECS",
+        default_value = "10",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) http_header_timeout_secs: Duration,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(
+        long,
+        env = "HTTP_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) http_idle_timeout_secs: Duration,
+    /// Most open connections from one client address (trusted proxies excepted).
+    #[arg(
+        long,
+        env = "HTTP_MAX_CONNECTIONS_PER_CLIENT",
+        default_value = "128",
+        value_parser = positive_count,
+        help_heading = "Limits"
+    )]
+    pub(super) http_max_connections_per_client: usize,
 }
 
 /// A command holding only the settings (what `from_env` and `from_lookup` parse).
@@ -518,6 +545,13 @@ fn positive_secs(raw: &str) -> Result<Duration, String> {
     match trimmed::<f64>(raw)? {
         secs if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
         _ => Err("must be a positive number of seconds".into()),
+    }
+}
+
+fn positive_count(raw: &str) -> Result<usize, String> {
+    match trimmed::<usize>(raw)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
     }
 }
 

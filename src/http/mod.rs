@@ -4,6 +4,8 @@ pub mod client_addr;
 mod edge;
 pub mod graphql;
 mod health;
+mod per_client;
+pub mod serve;
 mod state;
 pub mod ws;
 

@@ -84,10 +84,7 @@ async fn get_health(stream: &mut TcpStream) -> String {
 }
 
 /// A `graphql-transport-ws` socket from 127.0.0.`n` (not initialised).
-async fn ws_from(
-    app: &TestApp,
-    n: u8,
-) -> Result<WebSocketStream<TcpStream>, tungstenite::Error> {
+async fn ws_from(app: &TestApp, n: u8) -> Result<WebSocketStream<TcpStream>, tungstenite::Error> {
     let stream = connect_from(app, n).await;
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
@@ -140,4 +137,88 @@ async fn huge_amounts_are_out_of_range_on_http_and_websocket() {
     ws.subscribe("2", "{ marketState { isOpen } }", json!({}))
         .await;
     assert_eq!(ws.next_for("2").await["type"], "next");
+}
+
+// Finding 2: slowloris.
+#[tokio::test]
+async fn slow_and_silent_connections_are_closed() {
+    let app = spawn_app_with(&[
+        ("HTTP_HEADER_TIMEOUT_SECS", "1"),
+        ("HTTP_IDLE_TIMEOUT_SECS", "1"),
+    ])
+    .await;
+    let mut silent = connect_from(&app, 40).await;
+    let mut slow = connect_from(&app, 41).await;
+    let started = Instant::now();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n")
+        .await
+        .unwrap();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(8) {
+        // One header line every 300 ms, never the blank line that ends the head.
+        if slow.write_all(b"X-Slow: 1\r\n").await.is_err()
+            || closed_within(&mut slow, Duration::from_millis(300)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a trickling connection was still open after 8 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3)).await,
+        "a silent connection is closed"
+    );
+    // Ordinary clients are not affected.
+    let mut normal = connect_from(&app, 42).await;
+    assert!(get_health(&mut normal).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn connections_per_client_address_are_capped() {
+    let app = spawn_app_with(&[("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4")]).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(connect_from(&app, 50).await);
+    }
+    let mut extra = connect_from(&app, 50).await;
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(3)).await,
+        "a fifth connection from one address is closed"
+    );
+    assert!(get_health(&mut held[0]).await.starts_with("HTTP/1.1 200"));
+    let other = client_from(51)
+        .get(app.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        other.status().is_success(),
+        "another address is not affected"
+    );
+    // A closed connection frees its place.
+    drop(held.pop());
+    let mut served = false;
+    for _ in 0..40 {
+        let mut again = connect_from(&app, 50).await;
+        let _ = again
+            .write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n\r\n")
+            .await;
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), again.read(&mut buf)).await
+            && buf[..n].starts_with(b"HTTP/1.1 200")
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        served,
+        "a place freed by a closed connection is given again"
+    );
 }

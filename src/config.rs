@@ -242,6 +242,7 @@ impl Config {
             sim_seed: s.sim_seed,
             rate_limits: RateLimits {
                 login: s.rate_limit_login.0,
+                login_global: s.rate_limit_login_global.0,
                 register: s.rate_limit_register.0,
                 orders: s.rate_limit_orders.0,
             },

@@ -216,7 +216,8 @@ pub struct Settings {
     #[arg(long, env = "SIM_SEED", value_parser = trimmed::<u64>, help_heading = "Market")]
     pub(super) sim_seed: Option<u64>,
 
-    /// Login attempts per client address, and separately per email: `max/seconds` or `off`.
+    /// Login attempts per client address, and per email from one address: `max/seconds` or
+    /// `off`.
     #[arg(
         long,
         env = "RATE_LIMIT_LOGIN",
@@ -225,6 +226,15 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) rate_limit_login: RateSetting,
+    /// Login attempts on the whole service (all instances with Redis): `max/seconds` or `off`.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_LOGIN_GLOBAL",
+        default_value = "1200/60",
+        value_parser = rate,
+        help_heading = "Security"
+    )]
+    pub(super) rate_limit_login_global: RateSetting,
     /// Registrations per client address: `max/seconds` or `off`.
     #[arg(
         long,

@@ -87,6 +87,7 @@ const VARIABLES: &[&str] = &[
     "TICK_RETENTION_HOURS",
     "SIM_SEED",
     "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_LOGIN_GLOBAL",
     "RATE_LIMIT_REGISTER",
     "RATE_LIMIT_ORDERS",
     "TRUSTED_PROXIES",
@@ -177,6 +178,7 @@ fn every_variable_is_read() {
         ("TICK_RETENTION_HOURS", "0"),
         ("SIM_SEED", "7"),
         ("RATE_LIMIT_LOGIN", "off"),
+        ("RATE_LIMIT_LOGIN_GLOBAL", "9/10"),
         ("RATE_LIMIT_REGISTER", "1/2"),
         ("RATE_LIMIT_ORDERS", " 3 / 4 "),
         ("TRUSTED_PROXIES", "10.0.0.1,"),
@@ -195,6 +197,9 @@ fn every_variable_is_read() {
         ("GRAPHQL_MAX_BATCH", "1"),
         ("WS_MAX_SUBSCRIPTIONS", "5"),
         ("WS_MAX_CONNECTIONS_PER_USER", "6"),
+        ("HTTP_HEADER_TIMEOUT_SECS", "2"),
+        ("HTTP_IDLE_TIMEOUT_SECS", "3"),
+        ("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4"),
     ])
     .unwrap();
     assert_eq!(c.profile, Profile::Production);
@@ -230,6 +235,7 @@ fn every_variable_is_read() {
         c.rate_limits,
         RateLimits {
             login: None,
+            login_global: rate(9, 10),
             register: rate(1, 2),
             orders: rate(3, 4),
         }
@@ -256,6 +262,14 @@ fn every_variable_is_read() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 5);
     assert_eq!(c.max_connections_per_user, 6);
+    assert_eq!(
+        c.http,
+        HttpLimits {
+            header_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(3),
+            max_connections_per_client: 4,
+        }
+    );
 }
 
 #[test]
@@ -289,6 +303,7 @@ fn defaults_match_the_documentation() {
         c.rate_limits,
         RateLimits {
             login: rate(5, 60),
+            login_global: rate(1200, 60),
             register: rate(10, 3600),
             orders: rate(10, 60),
         }
@@ -309,6 +324,14 @@ fn defaults_match_the_documentation() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 100);
     assert_eq!(c.max_connections_per_user, 10);
+    assert_eq!(
+        c.http,
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections_per_client: 128,
+        }
+    );
 
     let production = config(&[
         ("ZEBRAT_PROFILE", "production"),

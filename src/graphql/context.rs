@@ -30,6 +30,7 @@ pub struct ClientAddr(pub String);
 #[derive(Debug, Clone, Copy)]
 pub enum Limited {
     Login,
+    LoginGlobal,
     Register,
     Order,
 }
@@ -55,6 +56,7 @@ pub trait ContextExt {
         let limits = &services.config.rate_limits;
         let rate = match action {
             Limited::Login => limits.login,
+            Limited::LoginGlobal => limits.login_global,
             Limited::Register => limits.register,
             Limited::Order => limits.orders,
         };

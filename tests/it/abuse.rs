@@ -222,3 +222,93 @@ async fn connections_per_client_address_are_capped() {
         "a place freed by a closed connection is given again"
     );
 }
+
+// Finding 3: 100 concurrent hashes took 1.9 GB, and it stayed.
+#[tokio::test]
+async fn bursts_of_logins_keep_memory_bounded() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "5/60")]).await;
+    let warm = login_from(&app, &client_from(59), "demo@example.com", "wrong password").await;
+    assert_eq!(code(&warm), Some("UNAUTHENTICATED"), "{warm}");
+    let baseline = resident_bytes();
+    let first = login_burst(&app, 60).await;
+    let settled = resident_bytes();
+    let second = login_burst(&app, 120).await;
+    let mib = |bytes: u64| bytes / (1024 * 1024);
+    let (growth, kept, again) = (
+        mib(first.saturating_sub(baseline)),
+        mib(settled.saturating_sub(baseline)),
+        mib(second.saturating_sub(settled)),
+    );
+    eprintln!("100 logins: +{growth} MiB at peak, +{kept} MiB kept; again: +{again} MiB");
+    assert!(
+        growth < 300,
+        "resident memory grew by {growth} MiB during a burst"
+    );
+    // What a burst keeps (the allocator's arenas) is reused by the next one, not added to.
+    assert!(again < 50, "a second burst added {again} MiB");
+}
+
+/// 100 concurrent logins with wrong passwords from 20 addresses from 127.0.0.`first` on, five
+/// each (every address within its own limit); returns the peak resident memory meanwhile.
+async fn login_burst(app: &TestApp, first: u8) -> u64 {
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let sampling = sampling.clone();
+        async move {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(resident_bytes());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            peak
+        }
+    });
+    let clients: Vec<_> = (first..first + 20).map(client_from).collect();
+    let logins = (0..100).map(|i| {
+        let client = &clients[i % 20];
+        async move {
+            let email = format!("user{i}@example.com");
+            login_from(app, client, &email, "wrong password").await
+        }
+    });
+    let answers = futures_util::future::join_all(logins).await;
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.await.unwrap();
+    for r in &answers {
+        assert_eq!(code(r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    peak.max(resident_bytes())
+}
+
+#[tokio::test]
+async fn logins_have_a_global_rate() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_GLOBAL", "3/60")]).await;
+    for n in 61..64 {
+        let r = login_from(&app, &client_from(n), "demo@example.com", "nope").await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    let r = login_from(&app, &client_from(64), "demo@example.com", "demo123").await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+}
+
+// Finding 5: five wrong passwords from anywhere locked the owner out.
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "5/60")]).await;
+    let attacker = client_from(90);
+    for _ in 0..5 {
+        let r = login_from(&app, &attacker, "demo@example.com", "guess").await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    let r = login_from(&app, &attacker, "demo@example.com", "guess").await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+    let r = login_from(&app, &attacker, "admin@example.com", "guess").await;
+    assert_eq!(
+        code(&r),
+        Some("RATE_LIMITED"),
+        "the per-address limit holds: {r}"
+    );
+    let owner = client_from(91);
+    let r = login_from(&app, &owner, "demo@example.com", "demo123").await;
+    assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
+}

@@ -147,6 +147,7 @@ impl Application {
                 database: db.clone(),
                 feeds: Default::default(),
                 sessions: Default::default(),
+                ws_clients: Default::default(),
                 live,
                 leader: leader_rx,
                 shutdown: shutdown.clone(),

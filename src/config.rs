@@ -100,6 +100,10 @@ pub struct Config {
     pub max_subscriptions_per_connection: usize,
     /// Most logged-in WebSockets of one user on one instance.
     pub max_connections_per_user: usize,
+    /// Most WebSockets from one client address on one instance.
+    pub ws_max_connections_per_client: usize,
+    /// A WebSocket without a subscription for this long is closed.
+    pub ws_idle_timeout: Duration,
     pub http: HttpLimits,
 }
 
@@ -245,6 +249,7 @@ impl Config {
                 login_global: s.rate_limit_login_global.0,
                 register: s.rate_limit_register.0,
                 orders: s.rate_limit_orders.0,
+                deposits: s.rate_limit_deposits.0,
             },
             trusted_proxies: s.trusted_proxies.map(|p| p.0).unwrap_or_default(),
             graphql: GraphqlLimits {
@@ -263,9 +268,11 @@ impl Config {
                 None if local => None,
                 None => Some(Vec::new()),
             },
-            hsts: s.hsts,
+            hsts: s.hsts.unwrap_or(!local),
             max_subscriptions_per_connection: s.ws_max_subscriptions,
             max_connections_per_user: s.ws_max_connections_per_user,
+            ws_max_connections_per_client: s.ws_max_connections_per_client,
+            ws_idle_timeout: s.ws_idle_timeout_secs,
             http: HttpLimits {
                 header_timeout: s.http_header_timeout_secs,
                 idle_timeout: s.http_idle_timeout_secs,

@@ -253,6 +253,15 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) rate_limit_orders: RateSetting,
+    /// Deposits per user: `max/seconds` or `off`.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_DEPOSITS",
+        default_value = "10/60",
+        value_parser = rate,
+        help_heading = "Security"
+    )]
+    pub(super) rate_limit_deposits: RateSetting,
     /// Proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks, comma-separated
     /// (default: none).
     #[arg(long, env = "TRUSTED_PROXIES", value_parser = trusted_proxies, help_heading = "Security")]
@@ -266,16 +275,10 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) cors_allowed_origins: Option<CorsOrigins>,
-    /// Send `Strict-Transport-Security` (when clients reach the service over TLS).
-    #[arg(
-        long,
-        env = "HSTS",
-        default_value = "false",
-        action = ArgAction::Set,
-        value_parser = trimmed::<bool>,
-        help_heading = "Security"
-    )]
-    pub(super) hsts: bool,
+    /// Send `Strict-Transport-Security` (default: false locally, true in production, which is
+    /// meant to be reached over TLS).
+    #[arg(long, env = "HSTS", value_parser = trimmed::<bool>, help_heading = "Security")]
+    pub(super) hsts: Option<bool>,
     /// Answer schema introspection (default: true locally, false in production).
     #[arg(
         long,
@@ -360,6 +363,24 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) ws_max_connections_per_user: usize,
+    /// Most WebSockets from one client address on one instance, logged in or not.
+    #[arg(
+        long,
+        env = "WS_MAX_CONNECTIONS_PER_CLIENT",
+        default_value = "32",
+        value_parser = positive_count,
+        help_heading = "Limits"
+    )]
+    pub(super) ws_max_connections_per_client: usize,
+    /// Seconds a WebSocket may stay open without a subscription.
+    #[arg(
+        long,
+        env = "WS_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) ws_idle_timeout_secs: Duration,
     /// Seconds a client has to send a request's head (request line and headers).
     #[arg(
         long,

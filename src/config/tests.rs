@@ -90,6 +90,7 @@ const VARIABLES: &[&str] = &[
     "RATE_LIMIT_LOGIN_GLOBAL",
     "RATE_LIMIT_REGISTER",
     "RATE_LIMIT_ORDERS",
+    "RATE_LIMIT_DEPOSITS",
     "TRUSTED_PROXIES",
     "CORS_ALLOWED_ORIGINS",
     "HSTS",
@@ -103,6 +104,8 @@ const VARIABLES: &[&str] = &[
     "GRAPHQL_MAX_BATCH",
     "WS_MAX_SUBSCRIPTIONS",
     "WS_MAX_CONNECTIONS_PER_USER",
+    "WS_MAX_CONNECTIONS_PER_CLIENT",
+    "WS_IDLE_TIMEOUT_SECS",
     "HTTP_HEADER_TIMEOUT_SECS",
     "HTTP_IDLE_TIMEOUT_SECS",
     "HTTP_MAX_CONNECTIONS_PER_CLIENT",
@@ -181,6 +184,7 @@ fn every_variable_is_read() {
         ("RATE_LIMIT_LOGIN_GLOBAL", "9/10"),
         ("RATE_LIMIT_REGISTER", "1/2"),
         ("RATE_LIMIT_ORDERS", " 3 / 4 "),
+        ("RATE_LIMIT_DEPOSITS", "5/6"),
         ("TRUSTED_PROXIES", "10.0.0.1,"),
         (
             "CORS_ALLOWED_ORIGINS",
@@ -197,6 +201,8 @@ fn every_variable_is_read() {
         ("GRAPHQL_MAX_BATCH", "1"),
         ("WS_MAX_SUBSCRIPTIONS", "5"),
         ("WS_MAX_CONNECTIONS_PER_USER", "6"),
+        ("WS_MAX_CONNECTIONS_PER_CLIENT", "7"),
+        ("WS_IDLE_TIMEOUT_SECS", "8"),
         ("HTTP_HEADER_TIMEOUT_SECS", "2"),
         ("HTTP_IDLE_TIMEOUT_SECS", "3"),
         ("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4"),
@@ -238,6 +244,7 @@ fn every_variable_is_read() {
             login_global: rate(9, 10),
             register: rate(1, 2),
             orders: rate(3, 4),
+            deposits: rate(5, 6),
         }
     );
     assert_eq!(
@@ -262,6 +269,8 @@ fn every_variable_is_read() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 5);
     assert_eq!(c.max_connections_per_user, 6);
+    assert_eq!(c.ws_max_connections_per_client, 7);
+    assert_eq!(c.ws_idle_timeout, Duration::from_secs(8));
     assert_eq!(
         c.http,
         HttpLimits {
@@ -306,6 +315,7 @@ fn defaults_match_the_documentation() {
             login_global: rate(1200, 60),
             register: rate(10, 3600),
             orders: rate(10, 60),
+            deposits: rate(10, 60),
         }
     );
     assert!(c.trusted_proxies.is_empty());
@@ -324,6 +334,8 @@ fn defaults_match_the_documentation() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 100);
     assert_eq!(c.max_connections_per_user, 10);
+    assert_eq!(c.ws_max_connections_per_client, 32);
+    assert_eq!(c.ws_idle_timeout, Duration::from_secs(60));
     assert_eq!(
         c.http,
         HttpLimits {
@@ -340,6 +352,10 @@ fn defaults_match_the_documentation() {
     .unwrap();
     assert!(!production.introspection && !production.graphiql);
     assert_eq!(production.cors_origins, Some(Vec::new()));
+    assert!(
+        production.hsts,
+        "production is meant to be reached over TLS"
+    );
     assert_eq!(
         config(&[("CORS_ALLOWED_ORIGINS", " * ")])
             .unwrap()
@@ -423,7 +439,8 @@ fn environment_probe() {
     assert_eq!(env.profile, Profile::Production);
     assert_eq!(env.tick_interval, Duration::from_secs(7));
     assert_eq!(env.graphql.max_batch, 3);
-    assert!(!env.hsts && !env.seed_demo_data);
+    // Blank HSTS and SEED_DEMO_DATA are unset: the production defaults (on, off).
+    assert!(env.hsts && !env.seed_demo_data);
     assert_eq!(env.redis_prefix, "zebrat");
 }
 

@@ -33,6 +33,7 @@ pub enum Limited {
     LoginGlobal,
     Register,
     Order,
+    Deposit,
 }
 
 #[allow(async_fn_in_trait)]
@@ -59,6 +60,7 @@ pub trait ContextExt {
             Limited::LoginGlobal => limits.login_global,
             Limited::Register => limits.register,
             Limited::Order => limits.orders,
+            Limited::Deposit => limits.deposits,
         };
         Ok(services.limiter.hit(rate, keys).await?)
     }

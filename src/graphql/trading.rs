@@ -543,10 +543,13 @@ impl TradingMutation {
     /// Adds play money (positive, at most 2 decimals, capped per operation).
     #[graphql(guard = "RoleGuard::user()")]
     async fn deposit(&self, ctx: &Context<'_>, amount: Decimal) -> ApiResult<Cash> {
+        let user_id = ctx.viewer()?.user_id;
+        ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
+            .await?;
         Ok(ctx
             .services()
             .trading
-            .deposit(ctx.viewer()?.user_id, amount)
+            .deposit(user_id, amount)
             .await?
             .into())
     }

@@ -7,6 +7,8 @@ use axum::{
     Router,
     body::Body,
     http::{HeaderName, HeaderValue, Request, Response, StatusCode, header},
+    middleware::{self, Next},
+    response::IntoResponse,
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -18,10 +20,13 @@ use tower_http::{
 use crate::config::Config;
 
 /// Wraps `routes` in the edge layers (outermost first): a request id, tracing, the security
-/// headers, then panic catching, so a 500 from a panic carries the id and the headers too.
+/// headers, the header limits, then panic catching, so a 431 or a 500 from a panic carries the
+/// id and the headers too.
 pub fn harden<S: Clone + Send + Sync + 'static>(routes: Router<S>, config: &Config) -> Router<S> {
     let request_id = HeaderName::from_static("x-request-id");
-    let routes = routes.layer(CatchPanicLayer::custom(panic_response));
+    let routes = routes
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(header_limits));
     security_headers(routes, config)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -35,6 +40,28 @@ pub fn harden<S: Clone + Send + Sync + 'static>(routes: Router<S>, config: &Conf
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Most request headers, and their total size, answered normally. Past them the answer is 431
+/// from here, with the security headers; hyper's own limit (`serve::HYPER_MAX_HEADERS`, and
+/// its ~400 KiB read buffer) is set higher, as a backstop, because hyper's 431 carries none.
+const MAX_HEADERS: usize = 100;
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+async fn header_limits(request: Request<Body>, next: Next) -> Response<Body> {
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("at most {MAX_HEADERS} request headers, {MAX_HEADER_BYTES} bytes in all"),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// The answer to a request whose handler panicked: 500 with a GraphQL `INTERNAL` error and no

@@ -60,6 +60,8 @@ pub struct RateLimits {
     pub register: Option<Rate>,
     /// Order placements per user.
     pub orders: Option<Rate>,
+    /// Deposits per user.
+    pub deposits: Option<Rate>,
 }
 
 /// Counts hits; cheap to clone.

@@ -312,3 +312,104 @@ async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
     let r = login_from(&app, &owner, "demo@example.com", "demo123").await;
     assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
 }
+
+// Finding 6: anonymous sockets were unlimited per client and never idled out.
+#[tokio::test]
+async fn sockets_per_client_address_are_capped() {
+    let app = spawn_app_with(&[("WS_MAX_CONNECTIONS_PER_CLIENT", "3")]).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(ws_from(&app, 100).await.expect("within the cap"));
+    }
+    match ws_from(&app, 100).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("a fourth socket from one address: {:?}", other.map(|_| ())),
+    }
+    ws_from(&app, 101)
+        .await
+        .expect("another address is not affected");
+    drop(open.pop());
+    app.eventually("a freed place", || async {
+        ws_from(&app, 100).await.is_ok()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sockets_without_a_subscription_idle_out() {
+    let app = spawn_app_with(&[("WS_IDLE_TIMEOUT_SECS", "1")]).await;
+    let mut idle = app.ws_session(None).await;
+    let mut busy = app.ws_session(None).await;
+    busy.subscribe("m", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(busy.next_for("m").await["type"], "next");
+    let started = Instant::now();
+    assert_eq!(idle.closed_with().await, Some(4408));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // A socket with a subscription stays.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    busy.send(json!({ "type": "ping" })).await;
+    loop {
+        let msg = busy.next_within_raw().await;
+        if msg["type"] == "pong" {
+            break;
+        }
+    }
+}
+
+// Finding 8: the smaller ones.
+#[tokio::test]
+async fn hsts_is_on_by_default_in_production() {
+    let app = spawn_app_with(&[("ZEBRAT_PROFILE", "production")]).await;
+    let r = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let off = spawn_app_with(&[("ZEBRAT_PROFILE", "production"), ("HSTS", "false")]).await;
+    let r = off.http.get(off.url("/health")).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn header_floods_get_431_with_the_security_headers() {
+    let app = spawn_app().await;
+    let mut stream = connect_from(&app, 110).await;
+    let mut request = String::from("GET /health HTTP/1.1\r\nHost: zebrat\r\n");
+    for i in 0..150 {
+        request.push_str(&format!("X-Flood-{i}: 1\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut head)).await;
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 431"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(head.contains("content-security-policy:"), "{head}");
+}
+
+#[tokio::test]
+async fn deposits_are_rate_limited_per_user() {
+    let app = spawn_app_with(&[("RATE_LIMIT_DEPOSITS", "2/60")]).await;
+    let demo = app.demo().await;
+    let deposit = "mutation { deposit(amount: \"1\") { balance } }";
+    for _ in 0..2 {
+        let r = app.gql_as(&demo.access, deposit, json!({})).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let r = app.gql_as(&demo.access, deposit, json!({})).await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+}
+
+#[tokio::test]
+async fn an_oversized_socket_message_closes_with_1009() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.send_raw(Message::text("x".repeat(100 * 1024))).await;
+    assert_eq!(ws.closed_with().await, Some(1009));
+}

@@ -1,6 +1,6 @@
 //! The composition root: `main` and the tests build the application through here.
 
-use std::{net::SocketAddr, path::Path, sync::Arc};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -27,6 +27,7 @@ use crate::{
         lease::Lease,
         local_secret,
         ratelimit::RateLimiter,
+        retry::Backoff,
     },
     services::Services,
 };
@@ -132,6 +133,7 @@ impl Application {
                 database: db.clone(),
                 feeds: Default::default(),
                 sessions: Default::default(),
+                ws_clients: Default::default(),
                 live,
                 leader: leader_rx,
                 shutdown: shutdown.clone(),
@@ -225,14 +227,10 @@ impl Application {
                 }
             });
         }
+        let config = services.config.clone();
         let router = http::router(self.state);
-        let shutdown = self.shutdown.clone();
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+        let served =
+            http::serve::serve(self.listener, router, &config, self.shutdown.clone()).await;
         self.shutdown.cancel();
         while tasks.join_next().await.is_some() {}
         served
@@ -399,10 +397,22 @@ pub async fn override_market(
         MarketOverride::Close(reason) => (Some(false), reason),
         MarketOverride::Auto => (None, None),
     };
-    let status = services
-        .admin
-        .set_override(&Admin::command_line(), open, reason)
-        .await;
+    // A running server on the same SQLite file may hold the write lock at that moment (SQLite
+    // refuses a read transaction's upgrade to a write at once, without waiting): try again.
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+    let mut attempts = 0;
+    let status = loop {
+        match services
+            .admin
+            .set_override(&Admin::command_line(), open, reason.clone())
+            .await
+        {
+            Err(e) if e.is_busy() && attempts < 10 && backoff.wait(&shutdown).await => {
+                attempts += 1;
+            }
+            done => break done,
+        }
+    };
     // Events go out to Redis in the background: let them leave before this process does.
     services.bus.flush().await;
     shutdown.cancel();

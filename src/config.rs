@@ -106,6 +106,22 @@ pub struct Config {
     /// The bearer token `/metrics` requires, if any.
     pub metrics_token: Option<String>,
     pub log_format: crate::telemetry::LogFormat,
+    /// Most WebSockets from one client address on one instance.
+    pub ws_max_connections_per_client: usize,
+    /// A WebSocket without a subscription for this long is closed.
+    pub ws_idle_timeout: Duration,
+    pub http: HttpLimits,
+}
+
+/// Bounds on what one TCP connection may hold, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A request's head (request line and headers) must arrive within this.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Most open connections from one client address (trusted proxies are not counted).
+    pub max_connections_per_client: usize,
 }
 
 /// Bounds on what one GraphQL request may ask for.
@@ -233,8 +249,10 @@ impl Config {
             sim_seed: s.sim_seed,
             rate_limits: RateLimits {
                 login: s.rate_limit_login.0,
+                login_global: s.rate_limit_login_global.0,
                 register: s.rate_limit_register.0,
                 orders: s.rate_limit_orders.0,
+                deposits: s.rate_limit_deposits.0,
             },
             trusted_proxies: s.trusted_proxies.map(|p| p.0).unwrap_or_default(),
             graphql: GraphqlLimits {
@@ -253,12 +271,19 @@ impl Config {
                 None if local => None,
                 None => Some(Vec::new()),
             },
-            hsts: s.hsts,
+            hsts: s.hsts.unwrap_or(!local),
             max_subscriptions_per_connection: s.ws_max_subscriptions,
             max_connections_per_user: s.ws_max_connections_per_user,
             metrics_addr: s.metrics_addr,
             metrics_token: s.metrics_token.filter(|t| !t.trim().is_empty()),
             log_format: s.log_format,
+            ws_max_connections_per_client: s.ws_max_connections_per_client,
+            ws_idle_timeout: s.ws_idle_timeout_secs,
+            http: HttpLimits {
+                header_timeout: s.http_header_timeout_secs,
+                idle_timeout: s.http_idle_timeout_secs,
+                max_connections_per_client: s.http_max_connections_per_client,
+            },
         })
     }
 

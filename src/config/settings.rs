@@ -4,14 +4,17 @@
 use std::{net::SocketAddr, time::Duration};
 
 use chrono_tz::Tz;
-use clap::{
-    ArgAction, Args, Command,
-    builder::{EnumValueParser, TypedValueParser},
-};
-use ipnet::IpNet;
+use clap::{ArgAction, Args, Command, builder::EnumValueParser};
 
+mod parse;
+
+pub(super) use self::parse::{CorsOrigins, RateSetting, TrustedProxies};
+use self::parse::{
+    Trimmed, cors_origins, fraction, non_negative, positive_count, positive_secs, rate, trimmed,
+    trusted_proxies,
+};
 use super::{ConfigError, Profile, Role};
-use crate::{infra::ratelimit::Rate, telemetry::LogFormat};
+use crate::telemetry::LogFormat;
 
 #[derive(Clone, clap::Args)]
 pub struct Settings {
@@ -216,7 +219,8 @@ pub struct Settings {
     #[arg(long, env = "SIM_SEED", value_parser = trimmed::<u64>, help_heading = "Market")]
     pub(super) sim_seed: Option<u64>,
 
-    /// Login attempts per client address, and separately per email: `max/seconds` or `off`.
+    /// Login attempts per client address, and per email from one address: `max/seconds` or
+    /// `off`.
     #[arg(
         long,
         env = "RATE_LIMIT_LOGIN",
@@ -225,6 +229,15 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) rate_limit_login: RateSetting,
+    /// Login attempts on the whole service (all instances with Redis): `max/seconds` or `off`.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_LOGIN_GLOBAL",
+        default_value = "1200/60",
+        value_parser = rate,
+        help_heading = "Security"
+    )]
+    pub(super) rate_limit_login_global: RateSetting,
     /// Registrations per client address: `max/seconds` or `off`.
     #[arg(
         long,
@@ -243,6 +256,15 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) rate_limit_orders: RateSetting,
+    /// Deposits per user: `max/seconds` or `off`.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_DEPOSITS",
+        default_value = "10/60",
+        value_parser = rate,
+        help_heading = "Security"
+    )]
+    pub(super) rate_limit_deposits: RateSetting,
     /// Proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks, comma-separated
     /// (default: none).
     #[arg(long, env = "TRUSTED_PROXIES", value_parser = trusted_proxies, help_heading = "Security")]
@@ -256,16 +278,10 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) cors_allowed_origins: Option<CorsOrigins>,
-    /// Send `Strict-Transport-Security` (when clients reach the service over TLS).
-    #[arg(
-        long,
-        env = "HSTS",
-        default_value = "false",
-        action = ArgAction::Set,
-        value_parser = trimmed::<bool>,
-        help_heading = "Security"
-    )]
-    pub(super) hsts: bool,
+    /// Send `Strict-Transport-Security` (default: false locally, true in production, which is
+    /// meant to be reached over TLS).
+    #[arg(long, env = "HSTS", value_parser = trimmed::<bool>, help_heading = "Security")]
+    pub(super) hsts: Option<bool>,
     /// Answer schema introspection (default: true locally, false in production).
     #[arg(
         long,
@@ -350,6 +366,51 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) ws_max_connections_per_user: usize,
+    /// Most WebSockets from one client address on one instance, logged in or not.
+    #[arg(
+        long,
+        env = "WS_MAX_CONNECTIONS_PER_CLIENT",
+        default_value = "32",
+        value_parser = positive_count,
+        help_heading = "Limits"
+    )]
+    pub(super) ws_max_connections_per_client: usize,
+    /// Seconds a WebSocket may stay open without a subscription.
+    #[arg(
+        long,
+        env = "WS_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) ws_idle_timeout_secs: Duration,
+    /// Seconds a client has to send a request's head (request line and headers).
+    #[arg(
+        long,
+        env = "HTTP_HEADER_TIMEOUT_SECS",
+        default_value = "10",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) http_header_timeout_secs: Duration,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(
+        long,
+        env = "HTTP_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) http_idle_timeout_secs: Duration,
+    /// Most open connections from one client address (trusted proxies excepted).
+    #[arg(
+        long,
+        env = "HTTP_MAX_CONNECTIONS_PER_CLIENT",
+        default_value = "128",
+        value_parser = positive_count,
+        help_heading = "Limits"
+    )]
+    pub(super) http_max_connections_per_client: usize,
 
     /// Serve `/metrics` on this address, a listener of its own (unset: on `BIND_ADDR`).
     #[arg(
@@ -456,116 +517,4 @@ pub(super) fn clap_error(err: &clap::Error, names: &[(String, String)]) -> Confi
 pub(super) fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     (cores * 4).clamp(4, 32)
-}
-
-/// Any `FromStr` value, surrounding whitespace ignored.
-fn trimmed<T: std::str::FromStr>(raw: &str) -> Result<T, String>
-where
-    T::Err: std::fmt::Display,
-{
-    raw.trim().parse().map_err(|e: T::Err| e.to_string())
-}
-
-/// Trims the value before another parser sees it (keeps that parser's possible values).
-#[derive(Clone)]
-struct Trimmed<P>(P);
-
-impl<P: TypedValueParser> TypedValueParser for Trimmed<P> {
-    type Value = P::Value;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Self::Value, clap::Error> {
-        match value.to_str() {
-            Some(s) => self.0.parse_ref(cmd, arg, std::ffi::OsStr::new(s.trim())),
-            None => self.0.parse_ref(cmd, arg, value),
-        }
-    }
-
-    fn possible_values(
-        &self,
-    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        self.0.possible_values()
-    }
-}
-
-/// A rate such as `5/60`, or `off` (`None`).
-#[derive(Clone, Copy)]
-pub(super) struct RateSetting(pub(super) Option<Rate>);
-
-fn rate(raw: &str) -> Result<RateSetting, String> {
-    match raw.trim() {
-        "off" => Ok(RateSetting(None)),
-        raw => raw.parse().map(|rate| RateSetting(Some(rate))),
-    }
-}
-
-/// A comma-separated list; blank entries are skipped.
-fn list<T: std::str::FromStr>(raw: &str) -> Result<Vec<T>, String> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| item.parse().map_err(|_| format!("invalid entry `{item}`")))
-        .collect()
-}
-
-/// `TRUSTED_PROXIES`: CIDR blocks (`10.0.0.0/8`) or single addresses (`::1`).
-#[derive(Clone)]
-pub(super) struct TrustedProxies(pub(super) Vec<IpNet>);
-
-fn trusted_proxies(raw: &str) -> Result<TrustedProxies, String> {
-    let proxies = list::<TrustedProxy>(raw)?;
-    Ok(TrustedProxies(proxies.into_iter().map(|p| p.0).collect()))
-}
-
-/// A `TRUSTED_PROXIES` entry: a CIDR block (`10.0.0.0/8`) or one address (`::1`).
-struct TrustedProxy(IpNet);
-
-impl std::str::FromStr for TrustedProxy {
-    type Err = ipnet::AddrParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.parse::<std::net::IpAddr>() {
-            Ok(addr) => Ok(TrustedProxy(IpNet::from(addr))),
-            Err(_) => s.parse().map(TrustedProxy),
-        }
-    }
-}
-
-/// `CORS_ALLOWED_ORIGINS`: `*`, or a list of origins.
-#[derive(Clone)]
-pub(super) enum CorsOrigins {
-    Any,
-    List(Vec<String>),
-}
-
-fn cors_origins(raw: &str) -> Result<CorsOrigins, String> {
-    match raw.trim() {
-        "*" => Ok(CorsOrigins::Any),
-        raw => list(raw).map(CorsOrigins::List),
-    }
-}
-
-fn positive_secs(raw: &str) -> Result<Duration, String> {
-    match trimmed::<f64>(raw)? {
-        secs if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
-        _ => Err("must be a positive number of seconds".into()),
-    }
-}
-
-fn non_negative(raw: &str) -> Result<f64, String> {
-    match trimmed::<f64>(raw)? {
-        value if value.is_finite() && value >= 0.0 => Ok(value),
-        _ => Err("must be zero or more".into()),
-    }
-}
-
-fn fraction(raw: &str) -> Result<f64, String> {
-    match trimmed::<f64>(raw)? {
-        value if value.is_finite() && value > 0.0 && value < 1.0 => Ok(value),
-        _ => Err("must be between 0 and 1".into()),
-    }
 }

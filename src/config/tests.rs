@@ -87,8 +87,10 @@ const VARIABLES: &[&str] = &[
     "TICK_RETENTION_HOURS",
     "SIM_SEED",
     "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_LOGIN_GLOBAL",
     "RATE_LIMIT_REGISTER",
     "RATE_LIMIT_ORDERS",
+    "RATE_LIMIT_DEPOSITS",
     "TRUSTED_PROXIES",
     "CORS_ALLOWED_ORIGINS",
     "HSTS",
@@ -105,6 +107,11 @@ const VARIABLES: &[&str] = &[
     "METRICS_ADDR",
     "METRICS_TOKEN",
     "LOG_FORMAT",
+    "WS_MAX_CONNECTIONS_PER_CLIENT",
+    "WS_IDLE_TIMEOUT_SECS",
+    "HTTP_HEADER_TIMEOUT_SECS",
+    "HTTP_IDLE_TIMEOUT_SECS",
+    "HTTP_MAX_CONNECTIONS_PER_CLIENT",
 ];
 
 fn known() -> Vec<String> {
@@ -177,8 +184,10 @@ fn every_variable_is_read() {
         ("TICK_RETENTION_HOURS", "0"),
         ("SIM_SEED", "7"),
         ("RATE_LIMIT_LOGIN", "off"),
+        ("RATE_LIMIT_LOGIN_GLOBAL", "9/10"),
         ("RATE_LIMIT_REGISTER", "1/2"),
         ("RATE_LIMIT_ORDERS", " 3 / 4 "),
+        ("RATE_LIMIT_DEPOSITS", "5/6"),
         ("TRUSTED_PROXIES", "10.0.0.1,"),
         (
             "CORS_ALLOWED_ORIGINS",
@@ -198,6 +207,11 @@ fn every_variable_is_read() {
         ("METRICS_ADDR", "127.0.0.1:9100"),
         ("METRICS_TOKEN", "scrape-me"),
         ("LOG_FORMAT", " JSON "),
+        ("WS_MAX_CONNECTIONS_PER_CLIENT", "7"),
+        ("WS_IDLE_TIMEOUT_SECS", "8"),
+        ("HTTP_HEADER_TIMEOUT_SECS", "2"),
+        ("HTTP_IDLE_TIMEOUT_SECS", "3"),
+        ("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4"),
     ])
     .unwrap();
     assert_eq!(c.profile, Profile::Production);
@@ -233,8 +247,10 @@ fn every_variable_is_read() {
         c.rate_limits,
         RateLimits {
             login: None,
+            login_global: rate(9, 10),
             register: rate(1, 2),
             orders: rate(3, 4),
+            deposits: rate(5, 6),
         }
     );
     assert_eq!(
@@ -259,6 +275,16 @@ fn every_variable_is_read() {
     );
     assert_eq!(c.max_subscriptions_per_connection, 5);
     assert_eq!(c.max_connections_per_user, 6);
+    assert_eq!(c.ws_max_connections_per_client, 7);
+    assert_eq!(c.ws_idle_timeout, Duration::from_secs(8));
+    assert_eq!(
+        c.http,
+        HttpLimits {
+            header_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(3),
+            max_connections_per_client: 4,
+        }
+    );
     assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
     assert_eq!(c.metrics_token.as_deref(), Some("scrape-me"));
     assert_eq!(c.log_format, crate::telemetry::LogFormat::Json);
@@ -325,8 +351,10 @@ fn defaults_match_the_documentation() {
         c.rate_limits,
         RateLimits {
             login: rate(5, 60),
+            login_global: rate(1200, 60),
             register: rate(10, 3600),
             orders: rate(10, 60),
+            deposits: rate(10, 60),
         }
     );
     assert!(c.trusted_proxies.is_empty());
@@ -347,6 +375,16 @@ fn defaults_match_the_documentation() {
     assert_eq!(c.max_connections_per_user, 10);
     assert_eq!((c.metrics_addr, c.metrics_token.as_deref()), (None, None));
     assert_eq!(c.log_format, crate::telemetry::LogFormat::Text);
+    assert_eq!(c.ws_max_connections_per_client, 32);
+    assert_eq!(c.ws_idle_timeout, Duration::from_secs(60));
+    assert_eq!(
+        c.http,
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections_per_client: 128,
+        }
+    );
 
     let production = config(&[
         ("ZEBRAT_PROFILE", "production"),
@@ -355,6 +393,10 @@ fn defaults_match_the_documentation() {
     .unwrap();
     assert!(!production.introspection && !production.graphiql);
     assert_eq!(production.cors_origins, Some(Vec::new()));
+    assert!(
+        production.hsts,
+        "production is meant to be reached over TLS"
+    );
     assert_eq!(
         config(&[("CORS_ALLOWED_ORIGINS", " * ")])
             .unwrap()
@@ -438,7 +480,8 @@ fn environment_probe() {
     assert_eq!(env.profile, Profile::Production);
     assert_eq!(env.tick_interval, Duration::from_secs(7));
     assert_eq!(env.graphql.max_batch, 3);
-    assert!(!env.hsts && !env.seed_demo_data);
+    // Blank HSTS and SEED_DEMO_DATA are unset: the production defaults (on, off).
+    assert!(env.hsts && !env.seed_demo_data);
     assert_eq!(env.redis_prefix, "zebrat");
 }
 

@@ -7,13 +7,10 @@
 //! older epoch is refused, so the change reaches tokens already handed out, not only new ones.
 
 mod epochs;
+mod password;
 
 use std::sync::Arc;
 
-use argon2::{
-    Argon2,
-    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
-};
 use chrono::{DateTime, Utc};
 use entity::{refresh_tokens, users};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -27,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use self::epochs::{Current, Epochs};
+use self::password::verify_password;
+pub use self::password::{MIN_PASSWORD_LEN, hash_password, validate_password};
 use super::{Error, Result};
 use crate::{
     bus::{Event, SharedBus},
@@ -128,43 +127,6 @@ impl Email {
     }
 }
 
-/// Shortest password accepted at registration.
-pub const MIN_PASSWORD_LEN: usize = 8;
-const MAX_PASSWORD_LEN: usize = 128;
-
-/// Checks a new password; the error never echoes the password.
-pub fn validate_password(password: &str) -> Result<()> {
-    let len = password.chars().count();
-    if len < MIN_PASSWORD_LEN {
-        return Err(Error::bad_input(
-            "password",
-            format!("password must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
-    }
-    if len > MAX_PASSWORD_LEN {
-        return Err(Error::bad_input(
-            "password",
-            format!("password must be at most {MAX_PASSWORD_LEN} characters"),
-        ));
-    }
-    if is_common_password(password) {
-        return Err(Error::bad_input(
-            "password",
-            "this password is one of the most common ones; choose another",
-        ));
-    }
-    Ok(())
-}
-
-/// Whether `password` is on the list of most-used passwords (ignoring case).
-fn is_common_password(password: &str) -> bool {
-    const LIST: &str = include_str!("common_passwords.txt");
-    let candidate = password.trim().to_lowercase();
-    LIST.lines()
-        .filter(|line| !line.starts_with('#'))
-        .any(|line| line == candidate)
-}
-
 /// Checks and trims a display name.
 pub fn validate_name(raw: &str) -> Result<String> {
     let name = raw.trim();
@@ -175,29 +137,6 @@ pub fn validate_name(raw: &str) -> Result<String> {
         ));
     }
     Ok(name.to_string())
-}
-
-/// Hashes with argon2id (19 MiB, 2 passes, 1 lane) off the async threads.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(Error::internal)
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
-async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(Error::internal)?
 }
 
 #[derive(Debug, Serialize, Deserialize)]

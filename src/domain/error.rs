@@ -56,6 +56,14 @@ impl Error {
         }
     }
 
+    /// True for a database that was busy (SQLite's write lock held by another connection): the
+    /// same command may succeed when tried again.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Internal(m) if m.contains("database is locked")
+            || m.contains("(code: 5)")
+            || m.contains("(code: 517)"))
+    }
+
     pub fn internal(source: impl std::fmt::Display) -> Self {
         Error::Internal(source.to_string())
     }
@@ -86,5 +94,20 @@ impl From<crate::infra::lease::LeaseError> for Error {
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         Error::Internal(format!("database: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_database_is_busy_and_other_failures_are_not() {
+        let locked = Error::from(DbErr::Custom(
+            "error returned from database: (code: 5) database is locked".into(),
+        ));
+        assert!(locked.is_busy());
+        assert!(!Error::from(DbErr::Custom("no such table: users".into())).is_busy());
+        assert!(!Error::Conflict("database is locked".into()).is_busy());
     }
 }

@@ -18,10 +18,14 @@ pub fn to_cents(amount: Decimal, field: &'static str) -> Result<i64> {
             format!("{field} must have at most 2 decimal places"),
         ));
     }
-    (normalized * Decimal::ONE_HUNDRED)
+    let out_of_range = || Error::bad_input(field, format!("{field} is out of range"));
+    // `Decimal`'s `*` panics past 28 digits: a client can send that many.
+    normalized
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .ok_or_else(out_of_range)?
         .trunc()
         .try_into()
-        .map_err(|_| Error::bad_input(field, format!("{field} is out of range")))
+        .map_err(|_| out_of_range())
 }
 
 #[cfg(test)]
@@ -54,5 +58,11 @@ mod tests {
     fn refuses_sub_cent_and_overflow() {
         assert!(to_cents(Decimal::from_str("0.001").unwrap(), "amount").is_err());
         assert!(to_cents(Decimal::from_str("1e20").unwrap(), "amount").is_err());
+        // Past Decimal's own range once multiplied by 100: an error, not a panic.
+        let huge = Decimal::from_str("1000000000000000000000000000").unwrap();
+        let err = to_cents(huge, "amount").unwrap_err();
+        assert!(err.to_string().contains("amount is out of range"), "{err}");
+        assert!(to_cents(Decimal::MAX, "amount").is_err());
+        assert!(to_cents(Decimal::MIN, "amount").is_err());
     }
 }

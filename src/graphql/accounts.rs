@@ -137,11 +137,18 @@ impl AccountMutation {
             .chars()
             .take(254)
             .collect();
+        // The email's count is per address too: counted alone, five wrong guesses from anyone
+        // locked the owner out. Guessing one account from many addresses meets the global
+        // rate, counted last so that a client blocked by its own limits does not use it up.
         ctx.rate_limit(
             Limited::Login,
-            &[&format!("login:ip:{addr}"), &format!("login:email:{email}")],
+            &[
+                &format!("login:ip:{addr}"),
+                &format!("login:email:{email}:ip:{addr}"),
+            ],
         )
         .await?;
+        ctx.rate_limit(Limited::LoginGlobal, &["login:all"]).await?;
         let auth = &ctx.services().auth;
         Ok(auth.login(&input.email, &input.password).await?.into())
     }

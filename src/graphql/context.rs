@@ -30,8 +30,10 @@ pub struct ClientAddr(pub String);
 #[derive(Debug, Clone, Copy)]
 pub enum Limited {
     Login,
+    LoginGlobal,
     Register,
     Order,
+    Deposit,
 }
 
 #[allow(async_fn_in_trait)]
@@ -55,8 +57,10 @@ pub trait ContextExt {
         let limits = &services.config.rate_limits;
         let (rule, rate) = match action {
             Limited::Login => ("login", limits.login),
+            Limited::LoginGlobal => ("login_global", limits.login_global),
             Limited::Register => ("register", limits.register),
             Limited::Order => ("orders", limits.orders),
+            Limited::Deposit => ("deposits", limits.deposits),
         };
         Ok(services.limiter.hit(rule, rate, keys).await?)
     }

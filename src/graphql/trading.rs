@@ -552,10 +552,13 @@ impl TradingMutation {
         )]
         idempotency_key: Option<String>,
     ) -> ApiResult<Cash> {
+        let user_id = ctx.viewer()?.user_id;
+        ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
+            .await?;
         Ok(ctx
             .services()
             .trading
-            .deposit(ctx.viewer()?.user_id, amount, idempotency_key)
+            .deposit(user_id, amount, idempotency_key)
             .await?
             .into())
     }

@@ -7,7 +7,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::ws::{Feeds, Sessions};
+use super::{
+    per_client::PerClient,
+    ws::{Feeds, Sessions},
+};
 use crate::{
     graphql::{AppSchema, live::LiveCounters},
     services::Services,
@@ -27,6 +30,8 @@ pub struct AppState {
     pub live: Arc<LiveCounters>,
     /// True while this instance holds the engine lease and runs the engine.
     pub leader: watch::Receiver<bool>,
+    /// Open WebSockets per client address.
+    pub ws_clients: PerClient,
     /// Cancelled when the server stops: open WebSockets close with 1001.
     pub shutdown: CancellationToken,
 }

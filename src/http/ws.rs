@@ -22,7 +22,7 @@ use std::{
     pin::Pin,
     str::FromStr,
     sync::Arc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use async_graphql::{Data, http::WebSocketProtocols};
@@ -38,11 +38,12 @@ use futures_util::{
     SinkExt, Stream, StreamExt,
     stream::{AbortHandle, Abortable, SelectAll},
 };
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use self::protocol::{ClientMessage, Protocol};
 pub use self::{feeds::Feeds, sessions::Sessions};
-use super::client_addr::client_ip;
+use super::{client_addr::client_ip, per_client::Slot};
 use crate::{
     clock::Sleep,
     domain::Error,
@@ -85,6 +86,16 @@ pub async fn upgrade(
     let peer = client_ip(peer.ip(), &headers, &config.trusted_proxies);
     // The session's log lines, its end line included, carry the upgrade request's id.
     let span = tracing::Span::current();
+    let Some(slot) = state
+        .ws_clients
+        .take(peer, config.ws_max_connections_per_client)
+    else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many WebSockets from this address",
+        )
+            .into_response();
+    };
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -93,7 +104,7 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .protocols(["graphql-transport-ws", "graphql-ws"])
         .on_upgrade(move |socket| {
-            Connection::new(state, Protocol::from(protocol), peer)
+            Connection::new(state, Protocol::from(protocol), peer, slot)
                 .serve(socket)
                 .instrument(span)
         })
@@ -116,7 +127,11 @@ fn origin_allowed(headers: &HeaderMap, allowed: Option<&[String]>) -> bool {
     same_origin || list.iter().any(|a| a.eq_ignore_ascii_case(origin))
 }
 
-/// The first subprotocol the client offers that we speak.
+/// The first subprotocol the client offers that we speak. async-graphql-axum's
+/// `GraphQLProtocol` extractor does the same but keeps the protocol it found private (only
+/// its own `GraphQLWebSocket` can read it, and that handler cannot share feed executions),
+/// and it reads only the first `Sec-WebSocket-Protocol` header line where a client may send
+/// several.
 fn negotiate(headers: &HeaderMap) -> Option<WebSocketProtocols> {
     headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
@@ -172,13 +187,19 @@ struct Connection {
     sent: u64,
     /// The client's address, for the audit log of admin mutations sent over the socket.
     peer: ClientAddr,
+    /// This socket's place in its address's count.
+    _slot: Slot,
+    /// Since when the socket has had no subscription (`None` while it has one).
+    idle_since: Option<Instant>,
     streams: SelectAll<TaggedStream>,
 }
 
 impl Connection {
-    fn new(state: AppState, protocol: Protocol, peer: IpAddr) -> Self {
+    fn new(state: AppState, protocol: Protocol, peer: IpAddr, slot: Slot) -> Self {
         Connection {
             peer: ClientAddr(peer.to_string()),
+            _slot: slot,
+            idle_since: Some(Instant::now()),
             _connection: Counted::new(&state.live, |l| &l.connections),
             _connection_gauge: GaugeGuard::new(metrics::gauge!("zebrat_websocket_connections")),
             received: 0,
@@ -219,7 +240,15 @@ impl Connection {
         let (mut sink, mut incoming) = socket.split();
         let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
         let mut keep_alive = tokio::time::interval_at(init_deadline, KEEP_ALIVE);
+        let idle_timeout = self.state.services.config.ws_idle_timeout;
         let close = loop {
+            // Pings do not count as activity: a socket is kept for its subscriptions.
+            match (self.active.is_empty(), self.idle_since) {
+                (true, None) => self.idle_since = Some(Instant::now()),
+                (false, Some(_)) => self.idle_since = None,
+                _ => {}
+            }
+            let idle_deadline = self.idle_since.map(|since| since + idle_timeout);
             let result = tokio::select! {
                 msg = incoming.next() => match msg {
                     Some(Ok(Message::Text(text))) => {
@@ -233,6 +262,7 @@ impl Connection {
                     Some(Ok(Message::Close(frame))) => {
                         return frame.map_or(1005, |f| f.code);
                     }
+                    Some(Err(e)) if too_big(&e) => Err(Close(1009, "Message too big")),
                     None | Some(Err(_)) => return 1006,
                     Some(Ok(_)) => Ok(Vec::new()), // ping/pong frames: axum answers pings
                 },
@@ -241,6 +271,9 @@ impl Connection {
                 }
                 _ = tokio::time::sleep_until(init_deadline), if self.caller.is_none() => {
                     Err(Close(4408, "Connection initialisation timeout"))
+                }
+                _ = sleep_until_some(idle_deadline), if self.caller.is_some() => {
+                    Err(Close(4408, "Idle timeout: no subscription"))
                 }
                 _ = keep_alive.tick(), if self.protocol == Protocol::Legacy && self.caller.is_some() => {
                     Ok(vec![protocol::keep_alive()])
@@ -394,6 +427,22 @@ impl Connection {
             handle.abort();
         }
         protocol::frames(self.protocol, &sub.json, out)
+    }
+}
+
+/// Whether a read failed because the client's message or frame exceeded `MAX_MESSAGE`: the
+/// socket library refuses it, and the client is told so with 1009 rather than a silent drop.
+fn too_big(e: &axum::Error) -> bool {
+    std::error::Error::source(e)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// Completes at `deadline`, or never without one.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -57,12 +57,16 @@ impl std::str::FromStr for Rate {
 /// What is limited, and how much (`None`: not limited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
-    /// Login attempts, per client address and per email.
+    /// Login attempts per client address, and per email from one client address.
     pub login: Option<Rate>,
+    /// Login attempts on the whole service, whoever makes them.
+    pub login_global: Option<Rate>,
     /// Registrations per client address.
     pub register: Option<Rate>,
     /// Order placements per user.
     pub orders: Option<Rate>,
+    /// Deposits per user.
+    pub deposits: Option<Rate>,
 }
 
 /// Counts hits; cheap to clone.

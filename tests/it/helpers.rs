@@ -81,6 +81,8 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
         "RATE_LIMIT_LOGIN",
         "RATE_LIMIT_REGISTER",
         "RATE_LIMIT_ORDERS",
+        "RATE_LIMIT_LOGIN_GLOBAL",
+        "RATE_LIMIT_DEPOSITS",
     ] {
         vars.insert(limit.into(), "off".into());
     }
@@ -312,6 +314,8 @@ impl TestApp {
             "RATE_LIMIT_LOGIN",
             "RATE_LIMIT_REGISTER",
             "RATE_LIMIT_ORDERS",
+            "RATE_LIMIT_LOGIN_GLOBAL",
+            "RATE_LIMIT_DEPOSITS",
         ] {
             vars.insert(limit.into(), "off".into());
         }

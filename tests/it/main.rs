@@ -1,5 +1,6 @@
 //! Integration tests: the real server, talked to like a client would.
 
+mod abuse;
 mod accounts;
 mod admin;
 mod backup;

@@ -7,7 +7,9 @@
 //! ends.
 
 use std::{
+    any::Any,
     collections::HashMap,
+    panic::AssertUnwindSafe,
     sync::{Arc, Mutex},
 };
 
@@ -115,13 +117,19 @@ async fn run(
     feed: Feed,
     responses: impl Stream<Item = Response> + Send + 'static,
 ) {
+    // A panicking execution ends the feed with an error for its subscribers, instead of
+    // ending this task silently and leaving them, and the registry entry, waiting forever.
+    let responses = AssertUnwindSafe(responses).catch_unwind();
     futures_util::pin_mut!(responses);
     let mut seq = 0;
     while let Some(response) = responses.next().await {
         if feeds.retire_if_idle(&key, &feed.tx) {
             return;
         }
-        let out = to_out(response, seq == 0);
+        let out = match response {
+            Ok(response) => to_out(response, seq == 0),
+            Err(panic) => panicked(panic.as_ref()),
+        };
         seq += 1;
         let terminal = matches!(out, Out::Error(_));
         if terminal {
@@ -162,6 +170,24 @@ pub fn to_out(response: Response, first: bool) -> Out {
     }
 }
 
+/// The error that ends an execution which panicked (logged; the client learns nothing more).
+fn panicked(panic: &(dyn Any + Send)) -> Out {
+    tracing::error!(
+        panic = crate::http::edge::panic_message(panic),
+        "a subscription execution panicked"
+    );
+    Out::Error(super::protocol::errors_json("internal error", "INTERNAL").into())
+}
+
+/// Ends the stream with an `INTERNAL` error when polling it panics. Executions are polled by
+/// the socket's own task: unguarded, a panic in one would unwind through it and drop the
+/// socket and all its subscriptions without a close frame.
+fn catch_panics(outs: impl Stream<Item = Out> + Send + 'static) -> impl Stream<Item = Out> + Send {
+    AssertUnwindSafe(outs)
+        .catch_unwind()
+        .map(|out| out.unwrap_or_else(|panic| panicked(panic.as_ref())))
+}
+
 /// A subscriber's stream: the feed's latest response (if it has one), then what follows it.
 fn receive(latest: Option<(u64, Out)>, rx: broadcast::Receiver<(u64, Out)>) -> SubStream {
     let seen = latest.as_ref().map_or(0, |(seq, _)| *seq);
@@ -195,7 +221,8 @@ pub fn individual(schema: &AppSchema, request: Request, data: async_graphql::Dat
         out
     });
     Box::pin(
-        outs.chain(stream::once(async { Out::Complete }))
+        catch_panics(outs)
+            .chain(stream::once(async { Out::Complete }))
             .scan(false, |done, out| {
                 // Nothing after an error or the first completion.
                 if *done {
@@ -287,6 +314,18 @@ mod tests {
             .is_none()
         );
         assert!(shareable(&Request::new("subscription {")).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_execution_ends_with_internal_and_nothing_after() {
+        let outs = stream::iter([1, 2, 3]).map(|i| {
+            assert!(i < 2, "boom");
+            Out::Next("{}".into())
+        });
+        let got: Vec<Out> = catch_panics(outs).collect().await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(matches!(got[0], Out::Next(_)));
+        assert!(matches!(&got[1], Out::Error(e) if e.contains("INTERNAL")));
     }
 
     #[test]

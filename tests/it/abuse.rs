@@ -1,0 +1,415 @@
+//! Abuse found by attacking a running server (issue #19): numbers that overflowed, slow and
+//! silent connections, hashing floods, targeted lockouts, idle sockets, and the smaller gaps.
+//! Tests that need many clients use loopback source addresses (127.0.0.N).
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpSocket, TcpStream},
+};
+use tokio_tungstenite::{
+    WebSocketStream, client_async,
+    tungstenite::{self, Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+use crate::helpers::{TestApp, code, spawn_app, spawn_app_with};
+
+const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+/// Beyond `Decimal`'s range once multiplied into cents.
+const HUGE: &str = "1000000000000000000000000000";
+
+/// A TCP connection to `app` from 127.0.0.`n`.
+async fn connect_from(app: &TestApp, n: u8) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from(([127, 0, 0, n], 0))).unwrap();
+    socket.connect(app.addr).await.unwrap()
+}
+
+/// An HTTP client whose connections come from 127.0.0.`n`.
+fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+        .build()
+        .unwrap()
+}
+
+async fn gql_from(app: &TestApp, client: &reqwest::Client, query: &str, vars: Value) -> Value {
+    client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query, "variables": vars }))
+        .send()
+        .await
+        .expect("an answer, not a dropped connection")
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn login_from(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> Value {
+    let vars = json!({ "i": { "email": email, "password": password } });
+    gql_from(app, client, LOGIN, vars).await
+}
+
+/// Whether the server closes `stream` (EOF or reset) within `wait`; anything it sends before
+/// (a 408, say) is skipped.
+async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Sends a bare `GET /health` on `stream` and returns the response head.
+async fn get_health(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer within 10 s")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// A `graphql-transport-ws` socket from 127.0.0.`n` (not initialised).
+async fn ws_from(app: &TestApp, n: u8) -> Result<WebSocketStream<TcpStream>, tungstenite::Error> {
+    let stream = connect_from(app, n).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    client_async(request, stream).await.map(|(ws, _)| ws)
+}
+
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+// Finding 4: a number too big for the cents conversion panicked the handler.
+#[tokio::test]
+async fn huge_amounts_are_out_of_range_on_http_and_websocket() {
+    let app = spawn_app().await;
+    let demo = app.demo().await;
+    for field in ["deposit", "withdraw"] {
+        let query = format!("mutation($a: Decimal!) {{ {field}(amount: $a) {{ balance }} }}");
+        let r = app.gql_as(&demo.access, &query, json!({ "a": HUGE })).await;
+        assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{field}: {r}");
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("out of range"), "{field}: {r}");
+    }
+    let admin = app.admin().await;
+    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { id } }";
+    let input = json!({ "i": { "symbol": "BIG", "name": "Big", "initialPrice": HUGE } });
+    let r = app.gql_as(&admin.access, create, input).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+
+    let mut ws = app.ws_session(Some(&demo.access)).await;
+    ws.subscribe(
+        "1",
+        "mutation($a: Decimal!) { deposit(amount: $a) { balance } }",
+        json!({ "a": HUGE }),
+    )
+    .await;
+    let msg = ws.next_for("1").await;
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{msg}"
+    );
+    // The socket survived: it still answers.
+    ws.subscribe("2", "{ marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(ws.next_for("2").await["type"], "next");
+}
+
+// Finding 2: slowloris.
+#[tokio::test]
+async fn slow_and_silent_connections_are_closed() {
+    let app = spawn_app_with(&[
+        ("HTTP_HEADER_TIMEOUT_SECS", "1"),
+        ("HTTP_IDLE_TIMEOUT_SECS", "1"),
+    ])
+    .await;
+    let mut silent = connect_from(&app, 40).await;
+    let mut slow = connect_from(&app, 41).await;
+    let started = Instant::now();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n")
+        .await
+        .unwrap();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(8) {
+        // One header line every 300 ms, never the blank line that ends the head.
+        if slow.write_all(b"X-Slow: 1\r\n").await.is_err()
+            || closed_within(&mut slow, Duration::from_millis(300)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a trickling connection was still open after 8 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3)).await,
+        "a silent connection is closed"
+    );
+    // Ordinary clients are not affected.
+    let mut normal = connect_from(&app, 42).await;
+    assert!(get_health(&mut normal).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn connections_per_client_address_are_capped() {
+    let app = spawn_app_with(&[("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4")]).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(connect_from(&app, 50).await);
+    }
+    let mut extra = connect_from(&app, 50).await;
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(3)).await,
+        "a fifth connection from one address is closed"
+    );
+    assert!(get_health(&mut held[0]).await.starts_with("HTTP/1.1 200"));
+    let other = client_from(51)
+        .get(app.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        other.status().is_success(),
+        "another address is not affected"
+    );
+    // A closed connection frees its place.
+    drop(held.pop());
+    let mut served = false;
+    for _ in 0..40 {
+        let mut again = connect_from(&app, 50).await;
+        let _ = again
+            .write_all(b"GET /health HTTP/1.1\r\nHost: zebrat\r\n\r\n")
+            .await;
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), again.read(&mut buf)).await
+            && buf[..n].starts_with(b"HTTP/1.1 200")
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        served,
+        "a place freed by a closed connection is given again"
+    );
+}
+
+// Finding 3: 100 concurrent hashes took 1.9 GB, and it stayed.
+#[tokio::test]
+async fn bursts_of_logins_keep_memory_bounded() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "5/60")]).await;
+    let warm = login_from(&app, &client_from(59), "demo@example.com", "wrong password").await;
+    assert_eq!(code(&warm), Some("UNAUTHENTICATED"), "{warm}");
+    let baseline = resident_bytes();
+    let first = login_burst(&app, 60).await;
+    let settled = resident_bytes();
+    let second = login_burst(&app, 120).await;
+    let mib = |bytes: u64| bytes / (1024 * 1024);
+    let (growth, kept, again) = (
+        mib(first.saturating_sub(baseline)),
+        mib(settled.saturating_sub(baseline)),
+        mib(second.saturating_sub(settled)),
+    );
+    eprintln!("100 logins: +{growth} MiB at peak, +{kept} MiB kept; again: +{again} MiB");
+    assert!(
+        growth < 300,
+        "resident memory grew by {growth} MiB during a burst"
+    );
+    // What a burst keeps (the allocator's arenas) is reused by the next one, not added to.
+    assert!(again < 50, "a second burst added {again} MiB");
+}
+
+/// 100 concurrent logins with wrong passwords from 20 addresses from 127.0.0.`first` on, five
+/// each (every address within its own limit); returns the peak resident memory meanwhile.
+async fn login_burst(app: &TestApp, first: u8) -> u64 {
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let sampling = sampling.clone();
+        async move {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(resident_bytes());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            peak
+        }
+    });
+    let clients: Vec<_> = (first..first + 20).map(client_from).collect();
+    let logins = (0..100).map(|i| {
+        let client = &clients[i % 20];
+        async move {
+            let email = format!("user{i}@example.com");
+            login_from(app, client, &email, "wrong password").await
+        }
+    });
+    let answers = futures_util::future::join_all(logins).await;
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.await.unwrap();
+    for r in &answers {
+        assert_eq!(code(r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    peak.max(resident_bytes())
+}
+
+#[tokio::test]
+async fn logins_have_a_global_rate() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_GLOBAL", "3/60")]).await;
+    for n in 61..64 {
+        let r = login_from(&app, &client_from(n), "demo@example.com", "nope").await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    let r = login_from(&app, &client_from(64), "demo@example.com", "demo123").await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+}
+
+// Finding 5: five wrong passwords from anywhere locked the owner out.
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "5/60")]).await;
+    let attacker = client_from(90);
+    for _ in 0..5 {
+        let r = login_from(&app, &attacker, "demo@example.com", "guess").await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+    }
+    let r = login_from(&app, &attacker, "demo@example.com", "guess").await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+    let r = login_from(&app, &attacker, "admin@example.com", "guess").await;
+    assert_eq!(
+        code(&r),
+        Some("RATE_LIMITED"),
+        "the per-address limit holds: {r}"
+    );
+    let owner = client_from(91);
+    let r = login_from(&app, &owner, "demo@example.com", "demo123").await;
+    assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
+}
+
+// Finding 6: anonymous sockets were unlimited per client and never idled out.
+#[tokio::test]
+async fn sockets_per_client_address_are_capped() {
+    let app = spawn_app_with(&[("WS_MAX_CONNECTIONS_PER_CLIENT", "3")]).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(ws_from(&app, 100).await.expect("within the cap"));
+    }
+    match ws_from(&app, 100).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("a fourth socket from one address: {:?}", other.map(|_| ())),
+    }
+    ws_from(&app, 101)
+        .await
+        .expect("another address is not affected");
+    drop(open.pop());
+    app.eventually("a freed place", || async {
+        ws_from(&app, 100).await.is_ok()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sockets_without_a_subscription_idle_out() {
+    let app = spawn_app_with(&[("WS_IDLE_TIMEOUT_SECS", "1")]).await;
+    let mut idle = app.ws_session(None).await;
+    let mut busy = app.ws_session(None).await;
+    busy.subscribe("m", "subscription { marketState { isOpen } }", json!({}))
+        .await;
+    assert_eq!(busy.next_for("m").await["type"], "next");
+    let started = Instant::now();
+    assert_eq!(idle.closed_with().await, Some(4408));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // A socket with a subscription stays.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    busy.send(json!({ "type": "ping" })).await;
+    loop {
+        let msg = busy.next_within_raw().await;
+        if msg["type"] == "pong" {
+            break;
+        }
+    }
+}
+
+// Finding 8: the smaller ones.
+#[tokio::test]
+async fn hsts_is_on_by_default_in_production() {
+    let app = spawn_app_with(&[("ZEBRAT_PROFILE", "production")]).await;
+    let r = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let off = spawn_app_with(&[("ZEBRAT_PROFILE", "production"), ("HSTS", "false")]).await;
+    let r = off.http.get(off.url("/health")).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn header_floods_get_431_with_the_security_headers() {
+    let app = spawn_app().await;
+    let mut stream = connect_from(&app, 110).await;
+    let mut request = String::from("GET /health HTTP/1.1\r\nHost: zebrat\r\n");
+    for i in 0..150 {
+        request.push_str(&format!("X-Flood-{i}: 1\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut head)).await;
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 431"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(head.contains("content-security-policy:"), "{head}");
+}
+
+#[tokio::test]
+async fn deposits_are_rate_limited_per_user() {
+    let app = spawn_app_with(&[("RATE_LIMIT_DEPOSITS", "2/60")]).await;
+    let demo = app.demo().await;
+    let deposit = "mutation { deposit(amount: \"1\") { balance } }";
+    for _ in 0..2 {
+        let r = app.gql_as(&demo.access, deposit, json!({})).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let r = app.gql_as(&demo.access, deposit, json!({})).await;
+    assert_eq!(code(&r), Some("RATE_LIMITED"), "{r}");
+}
+
+#[tokio::test]
+async fn an_oversized_socket_message_closes_with_1009() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.send_raw(Message::text("x".repeat(100 * 1024))).await;
+    assert_eq!(ws.closed_with().await, Some(1009));
+}

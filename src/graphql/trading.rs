@@ -27,7 +27,7 @@ use crate::{
             cash::{self, LedgerEntry},
             orders::{self, PlaceOrder, Side, Status},
             portfolio,
-            units::Shares,
+            units::{OrderId, Shares, StockId, UserId},
         },
     },
     services::Services,
@@ -480,8 +480,8 @@ impl TradingQuery {
             .services()
             .trading
             .quote(
-                ctx.viewer()?.user_id,
-                stock_id,
+                UserId(ctx.viewer()?.user_id),
+                StockId(stock_id),
                 input.side.into(),
                 Shares(input.quantity.into()),
             )
@@ -508,7 +508,7 @@ impl TradingQuery {
         Ok(ctx
             .services()
             .trading
-            .order(ctx.viewer()?.user_id, id)
+            .order(UserId(ctx.viewer()?.user_id), OrderId(id))
             .await?
             .into())
     }
@@ -613,7 +613,7 @@ impl TradingMutation {
         Ok(ctx
             .services()
             .trading
-            .cancel_order(ctx.viewer()?.user_id, id)
+            .cancel_order(UserId(ctx.viewer()?.user_id), OrderId(id))
             .await?
             .into())
     }

@@ -412,6 +412,15 @@ async fn requests_do_not_stall_when_redis_dies() {
     ])
     .await;
     let demo = app.demo().await;
+    // Fast requests place thousands of orders in the measured seconds: never run out of cash.
+    let funded = app
+        .gql_as(
+            &demo.access,
+            "mutation { deposit(amount: \"900000\") { balance } }",
+            json!({}),
+        )
+        .await;
+    assert!(funded["errors"].is_null(), "{funded}");
     let aapl = stock_id(&app, "AAPL").await;
     let timed = || async {
         let started = Instant::now();

@@ -5,7 +5,7 @@ use entity::{cash_ledger, cash_requests, users};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
-use super::{LedgerKind, Trading, lock_user, move_cash};
+use super::{LedgerKind, Trading, lock_user, move_cash, units::Cents};
 use crate::domain::{
     Error, Result, money,
     page::{self, Page, PageRequest},
@@ -141,7 +141,16 @@ impl Trading {
             )));
         }
         let now = self.clock.now();
-        let updated = move_cash(&txn, &user, kind, cents, user.reserved_cents, None, now).await?;
+        let updated = move_cash(
+            &txn,
+            &user,
+            kind,
+            Cents(cents),
+            Cents(user.reserved_cents),
+            None,
+            now,
+        )
+        .await?;
         let cash = Cash::from(&updated);
         if let Some(key) = key {
             cash_requests::Entity::insert(cash_requests::ActiveModel {

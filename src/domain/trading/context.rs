@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::{
     plan::{Funds, Holding},
-    units::{Cents, Shares},
+    units::{Cents, Shares, StockId, UserId},
 };
 use crate::domain::{Error, Result};
 
@@ -37,9 +37,10 @@ struct OrderContextRow {
 /// applied, and `user_id`'s position in it.
 pub(super) async fn order_context(
     conn: &impl ConnectionTrait,
-    user_id: i64,
-    stock_id: i64,
+    user: UserId,
+    stock: StockId,
 ) -> Result<OrderContext> {
+    let (user_id, stock_id) = (user.0, stock.0);
     use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query};
     let (s, p, m, pos) = (
         stock_rows::Entity,
@@ -135,12 +136,12 @@ pub(super) async fn market_open(conn: &impl ConnectionTrait) -> Result<bool> {
 
 pub(super) async fn position(
     conn: &impl ConnectionTrait,
-    user_id: i64,
-    stock_id: i64,
+    user: UserId,
+    stock: StockId,
 ) -> Result<Option<positions::Model>> {
     Ok(positions::Entity::find()
-        .filter(positions::Column::UserId.eq(user_id))
-        .filter(positions::Column::StockId.eq(stock_id))
+        .filter(positions::Column::UserId.eq(user.0))
+        .filter(positions::Column::StockId.eq(stock.0))
         .one(conn)
         .await?)
 }

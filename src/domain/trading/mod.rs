@@ -29,6 +29,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
+use self::units::Cents;
 use super::{Error, Result};
 use crate::{bus::SharedBus, clock::SharedClock};
 
@@ -112,11 +113,12 @@ pub(crate) async fn move_cash(
     conn: &impl ConnectionTrait,
     user: &users::Model,
     kind: LedgerKind,
-    amount_cents: i64,
-    reserved_cents: i64,
+    amount: Cents,
+    reserved: Cents,
     reference: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<users::Model> {
+    let (amount_cents, reserved_cents) = (amount.0, reserved.0);
     let balance = user
         .cash_cents
         .checked_add(amount_cents)

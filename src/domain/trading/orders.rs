@@ -12,7 +12,7 @@ use super::{
     context::{funds, holding, order_context},
     lock_user, plan, queue,
     store::{self, NewOrder},
-    units::{Cents, Shares},
+    units::{Cents, OrderId, Shares, StockId, UserId},
 };
 use crate::domain::{
     Error, Result,
@@ -105,21 +105,21 @@ impl Trading {
     /// the order could not be covered (`problem` says why).
     pub async fn quote(
         &self,
-        user_id: i64,
-        stock_id: i64,
+        user: UserId,
+        stock: StockId,
         side: Side,
         quantity: Shares,
     ) -> Result<OrderQuote> {
         self.validate(quantity, None)?;
-        let context = order_context(&self.db, user_id, stock_id).await?;
-        let user = users::Entity::find_by_id(user_id)
+        let context = order_context(&self.db, user, stock).await?;
+        let user = users::Entity::find_by_id(user.0)
             .one(&self.db)
             .await?
             .ok_or_else(|| Error::Unauthenticated("account not found".into()))?;
         let held = holding(context.position.as_ref());
         let preview = plan::preview(side, quantity, context.price, funds(&user), held)?;
         Ok(OrderQuote {
-            stock_id,
+            stock_id: stock.0,
             side,
             quantity,
             price: context.price,
@@ -145,7 +145,7 @@ impl Trading {
             return Ok(existing);
         }
         let now = self.clock.now();
-        let context = order_context(&txn, user_id, cmd.stock_id).await?;
+        let context = order_context(&txn, UserId(user_id), StockId(cmd.stock_id)).await?;
         let order = if context.market_open {
             let held = context.position.as_ref();
             let fill = plan::fill(
@@ -170,7 +170,8 @@ impl Trading {
 
     /// Cancels the caller's own queued order and releases what it reserved.
     #[tracing::instrument(skip(self))]
-    pub async fn cancel_order(&self, user_id: i64, order_id: i64) -> Result<Order> {
+    pub async fn cancel_order(&self, user: UserId, order: OrderId) -> Result<Order> {
+        let (user_id, order_id) = (user.0, order.0);
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
         let order = orders::Entity::find_by_id(order_id)
@@ -205,11 +206,11 @@ impl Trading {
         page::fetch(&self.db, rows, orders::Column::Id, page, Order::try_from).await
     }
 
-    pub async fn order(&self, user_id: i64, order_id: i64) -> Result<Order> {
-        orders::Entity::find_by_id(order_id)
+    pub async fn order(&self, user: UserId, order: OrderId) -> Result<Order> {
+        orders::Entity::find_by_id(order.0)
             .one(&self.db)
             .await?
-            .filter(|o| o.user_id == user_id)
+            .filter(|o| o.user_id == user.0)
             .ok_or_else(|| Error::NotFound("order".into()))
             .and_then(Order::try_from)
     }

@@ -15,7 +15,7 @@ use super::{
     order::{Order, PlaceOrder, Status},
     plan::{self, AtOpen},
     store::{self, NewOrder},
-    units::Shares,
+    units::{Shares, StockId, UserId},
 };
 use crate::{
     domain::{Error, Result, market::stocks},
@@ -122,7 +122,7 @@ impl Trading {
         // Release the reservation, then check the order against what is really there now.
         let order = store::claim_queued(&txn, &user, order, Status::Executed, None, now).await?;
         let user = lock_user(&txn, user.id).await?;
-        let held = position(&txn, user.id, order.stock_id).await?;
+        let held = position(&txn, UserId(user.id), StockId(order.stock_id)).await?;
         let planned = plan::fill(
             order.side,
             Shares(order.quantity),

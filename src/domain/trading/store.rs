@@ -13,6 +13,7 @@ use super::{
     move_cash,
     order::{Order, PlaceOrder, Side, Status},
     plan::{Fill, Reservation},
+    units::{Cents, StockId, UserId},
 };
 use crate::domain::{Error, Result};
 
@@ -94,13 +95,21 @@ pub(super) async fn apply_fill(
         conn,
         user,
         kind,
-        cash_delta,
-        user.reserved_cents,
+        Cents(cash_delta),
+        Cents(user.reserved_cents),
         reference,
         now,
     )
     .await?;
-    save_position(conn, user.id, order.stock_id, held, fill, now).await?;
+    save_position(
+        conn,
+        UserId(user.id),
+        StockId(order.stock_id),
+        held,
+        fill,
+        now,
+    )
+    .await?;
     trades::Entity::insert(trades::ActiveModel {
         order_id: Set(order.id),
         user_id: Set(user.id),
@@ -121,8 +130,8 @@ pub(super) async fn apply_fill(
 /// Writes the position after `fill` (creating it on a first buy).
 async fn save_position(
     conn: &impl ConnectionTrait,
-    user_id: i64,
-    stock_id: i64,
+    user: UserId,
+    stock: StockId,
     existing: Option<&positions::Model>,
     fill: &Fill,
     now: DateTime<Utc>,
@@ -150,8 +159,8 @@ async fn save_position(
         }
         None => {
             positions::Entity::insert(positions::ActiveModel {
-                user_id: Set(user_id),
-                stock_id: Set(stock_id),
+                user_id: Set(user.0),
+                stock_id: Set(stock.0),
                 quantity: Set(fill.quantity_after.0),
                 reserved_quantity: Set(0),
                 cost_basis_cents: Set(fill.basis_after.0),
@@ -286,7 +295,7 @@ pub(super) async fn claim_queued(
             .await?;
         }
         Side::Sell => {
-            if let Some(p) = position(conn, user.id, order.stock_id).await? {
+            if let Some(p) = position(conn, UserId(user.id), StockId(order.stock_id)).await? {
                 positions::ActiveModel {
                     id: Set(p.id),
                     reserved_quantity: Set((p.reserved_quantity - order.quantity).max(0)),

@@ -1,6 +1,7 @@
-//! The units of an order: cents and whole shares, as distinct types so that a quantity can
-//! never be passed where an amount is expected (both are `i64` underneath). Conversions to and
-//! from plain numbers happen at the edges: rows, GraphQL inputs and outputs.
+//! The units of an order: cents and whole shares, and the ids of users, stocks and orders, as
+//! distinct types so that a quantity can never be passed where an amount is expected, nor one
+//! id where another is (all are `i64` underneath). Conversions to and from plain numbers
+//! happen at the edges: rows, GraphQL inputs and outputs.
 
 use std::fmt;
 
@@ -13,6 +14,18 @@ pub struct Cents(pub i64);
 /// A number of shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Shares(pub i64);
+
+/// A user's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub i64);
+
+/// A stock's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StockId(pub i64);
+
+/// An order's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderId(pub i64);
 
 impl Cents {
     pub fn checked_add(self, other: Cents) -> Option<Cents> {

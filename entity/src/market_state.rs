@@ -13,6 +13,8 @@ pub struct Model {
     pub override_by: Option<i64>,
     pub override_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The number of the last tick round (0 before the first).
+    pub round_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261125_000004_audit;
 mod m20261126_000001_session_epoch;
 mod m20261126_000002_audit_actor;
 mod m20261127_000001_cash_requests;
+mod m20261130_000001_round_seq;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_session_epoch::Migration),
             Box::new(m20261126_000002_audit_actor::Migration),
             Box::new(m20261127_000001_cash_requests::Migration),
+            Box::new(m20261130_000001_round_seq::Migration),
         ]
     }
 }

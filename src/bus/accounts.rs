@@ -156,6 +156,7 @@ mod tests {
                 prev_close_cents: 99,
             }],
             candles: vec![],
+            seq: 1,
         };
         bus.publish(Event::TickRound(round)).await.unwrap();
         let got = alice.recv().await.unwrap();

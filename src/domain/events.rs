@@ -49,6 +49,11 @@ pub struct TickRound {
     pub at: DateTime<Utc>,
     pub ticks: Vec<Tick>,
     pub candles: Vec<CandleUpdate>,
+    /// Rises by exactly one per round across the deployment, leader changes and restarts
+    /// (stored with the round): a jump tells a subscriber that rounds were missed. Rounds
+    /// from the previous release lack it and read as 0.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,7 +123,18 @@ mod tests {
             panic!("a tick round: {event:?}")
         };
         assert_eq!(r.candles[0].interval, Interval::H4);
-        assert_eq!(serde_json::to_value(&event).unwrap(), round);
+        assert_eq!(r.seq, 0, "a round without a number reads as 0");
+        // Written back with its number; the previous release ignores the field.
+        let mut numbered = round.clone();
+        numbered["seq"] = json!(0);
+        assert_eq!(serde_json::to_value(&event).unwrap(), numbered);
+        numbered["seq"] = json!(42);
+        let event: Event = serde_json::from_value(numbered.clone()).unwrap();
+        assert!(
+            matches!(&event, Event::TickRound(r) if r.seq == 42),
+            "{event:?}"
+        );
+        assert_eq!(serde_json::to_value(&event).unwrap(), numbered);
 
         let unknown_status = json!({
             "type": "order_updated", "user_id": 7, "order_id": 42, "stock_id": 3,

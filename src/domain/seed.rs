@@ -77,6 +77,7 @@ pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) 
             override_by: Set(None),
             override_at: Set(None),
             updated_at: Set(now),
+            round_seq: Set(0),
         }
         .insert(&txn)
         .await?;

@@ -36,6 +36,9 @@ pub const SUBSCRIPTION_FIELDS: &[&str] = &[
 /// One tick round.
 #[derive(SimpleObject, Clone)]
 pub struct TickBatch {
+    /// Increases by one per tick round; a jump tells a subscriber that rounds were missed,
+    /// e.g. during a Redis outage.
+    pub seq: u64,
     pub at: DateTime<Utc>,
     pub ticks: Vec<TickQuote>,
 }
@@ -138,6 +141,7 @@ async fn tick_stream(
             })
             .collect();
         let batch = (!ticks.is_empty()).then_some(TickBatch {
+            seq: round.seq,
             at: round.at,
             ticks,
         });

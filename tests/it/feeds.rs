@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::helpers::{spawn_app, spawn_app_at, spawn_app_with};
@@ -312,4 +313,54 @@ async fn portfolio_subscribers_cost_no_queries_per_round() {
         }
     }
     assert!(moved, "tick rounds revalue the portfolios");
+}
+
+const NUMBERED_TICKS: &str = "subscription { ticks { seq at } }";
+
+/// The round number of a `ticks` message.
+fn seq(msg: &serde_json::Value) -> u64 {
+    msg["payload"]["data"]["ticks"]["seq"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a numbered tick batch: {msg}"))
+}
+
+#[tokio::test]
+async fn tick_rounds_are_numbered_consecutively_across_restarts() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", NUMBERED_TICKS, json!({})).await;
+    let first = seq(&app.tick_until_message(&mut ws, "t").await);
+    assert!(first >= 1, "the first round is number 1 or later: {first}");
+    let mut last = first;
+    for _ in 0..3 {
+        let next = seq(&app.tick_until_message(&mut ws, "t").await);
+        assert_eq!(next, last + 1, "one more per round");
+        last = next;
+    }
+    drop(ws);
+    app.stopped().await;
+    let stored = entity::market_state::Entity::find_by_id(1)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .round_seq;
+    assert_eq!(
+        stored,
+        i64::try_from(last).unwrap(),
+        "the last number is stored"
+    );
+
+    // The same database, a new process: numbering continues where it stopped.
+    let again = app.spawn_peer(&[]).await;
+    let mut ws = again.ws_session(None).await;
+    ws.subscribe("t", NUMBERED_TICKS, json!({})).await;
+    let resumed = seq(&again.tick_until_message(&mut ws, "t").await);
+    assert!(
+        resumed > last,
+        "numbering restarted: {resumed} after {last}"
+    );
+    let next = seq(&again.tick_until_message(&mut ws, "t").await);
+    assert_eq!(next, resumed + 1);
+    again.stopped().await;
 }

@@ -483,3 +483,79 @@ async fn an_unreachable_redis_at_start_degrades_instead_of_failing() {
     );
     app.stopped().await;
 }
+
+/// Rounds published while Redis is down never reach other instances; the round numbers tell
+/// their subscribers so.
+#[tokio::test]
+#[ignore = "needs redis-server: run with -- --ignored"]
+async fn a_subscriber_sees_a_jump_in_round_numbers_after_a_redis_outage() {
+    require_multi_instance_backends();
+    const NUMBERED: &str = "subscription { ticks { seq } }";
+    let seq = |msg: &Value| {
+        msg["payload"]["data"]["ticks"]["seq"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("a numbered tick batch: {msg}"))
+    };
+    let stored = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            entity::market_state::Entity::find_by_id(1)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .round_seq
+        }
+    };
+    let mut redis = OwnRedis::start().await;
+    let url = redis.url();
+    let a = spawn_app_with(&[("REDIS_URL", &url), ("REDIS_PREFIX", "round-gap")]).await;
+    becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    assert_eq!(health(&b).await["redis"]["status"], "ok");
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", NUMBERED, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = seq(&a.tick_until_message(&mut ws, "t").await);
+
+    redis.stop().await;
+    for app in [&a, &b] {
+        app.eventually("health to report Redis degraded", || async {
+            health(app).await["redis"]["status"] == "degraded"
+        })
+        .await;
+    }
+    // A, the leader, ticks twice; neither round reaches B.
+    for _ in 0..2 {
+        let was = stored(&a).await;
+        a.tick();
+        a.eventually("the round to be written", || async {
+            stored(&a).await > was
+        })
+        .await;
+    }
+    assert!(a.is_leader(), "A kept the engine");
+    assert!(
+        stored(&a).await >= i64::try_from(before + 2).unwrap(),
+        "two rounds were made"
+    );
+
+    assert!(redis.restart().await, "redis-server restarts");
+    for app in [&a, &b] {
+        app.eventually("health to report Redis ok", || async {
+            health(app).await["redis"]["status"] == "ok"
+        })
+        .await;
+    }
+    let after = seq(&a.tick_until_message(&mut ws, "t").await);
+    assert!(
+        after > before + 1,
+        "the next round B's subscriber sees ({after}) tells it rounds were missed since {before}"
+    );
+    assert!(
+        after >= before + 3,
+        "at least the two outage rounds: {after} after {before}"
+    );
+    a.stopped().await;
+    b.stopped().await;
+}

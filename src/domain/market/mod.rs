@@ -13,7 +13,10 @@ pub mod tick;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{market_calendar, market_hours, market_state};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
+};
 
 pub use self::calendar::{Calendar, DayHours};
 pub use self::service::{CandleWindow, Market};
@@ -204,6 +207,28 @@ pub async fn record_applied(
     .update(conn)
     .await?;
     Ok(())
+}
+
+/// Numbers the next tick round: increments the stored sequence in `conn`'s transaction (one
+/// atomic update, so the row stays locked until it commits) and returns the new value.
+pub(in crate::domain) async fn next_round_seq(conn: &impl ConnectionTrait) -> Result<u64> {
+    let updated = market_state::Entity::update_many()
+        .col_expr(
+            market_state::Column::RoundSeq,
+            Expr::col(market_state::Column::RoundSeq).add(1),
+        )
+        .filter(market_state::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(Error::internal("the market state row is missing"));
+    }
+    let seq = market_state::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .map(|m| m.round_seq)
+        .ok_or_else(|| Error::internal("the market state row is missing"))?;
+    u64::try_from(seq).map_err(Error::internal)
 }
 
 pub async fn holidays(conn: &impl ConnectionTrait) -> Result<Vec<Holiday>> {

@@ -76,12 +76,14 @@ impl Market {
         let stored = candles::current(&txn, &ids, &buckets).await?;
         let live = tick::live_candles(stored, &plan.ticks, &buckets);
         candles::upsert(&txn, &live, now).await?;
+        let seq = super::next_round_seq(&txn).await?;
         txn.commit().await?;
         sim.remember(plan.exact);
         Ok(Some(TickRound {
             at: now,
             ticks: plan.ticks,
             candles: live.into_iter().map(candles::Candle::to_update).collect(),
+            seq,
         }))
     }
 

@@ -551,6 +551,7 @@ impl AdminQuery {
         guard = "RoleGuard::admin()",
         complexity = "super::connection::cost(first, last, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -323,3 +323,43 @@ async fn ids_are_distinct_across_types_and_typed() {
         );
     }
 }
+
+#[tokio::test]
+async fn nodes_reads_all_its_stocks_in_one_query() {
+    let app = crate::helpers::spawn_app().await;
+    let stocks = app.gql("{ stocks { id } }", json!({})).await["data"]["stocks"].clone();
+    let all: Vec<Value> = stocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    assert!(all.len() >= 5, "{stocks}");
+    let q = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    // The start-up work (candle backfill) runs statements of its own: wait until it is done.
+    app.eventually("a quiet database", || async {
+        let before = app.statements.count();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.statements.count() == before
+    })
+    .await;
+    // The fewest statements `ids` cost over three tries (background work may still add some
+    // to any one of them).
+    let cost = async |ids: &[Value]| {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.statements.count();
+            let r = app.gql(q, json!({ "ids": ids })).await;
+            assert_eq!(
+                r["data"]["nodes"].as_array().map(Vec::len),
+                Some(ids.len()),
+                "{r}"
+            );
+            fewest = fewest.min(app.statements.count() - before);
+        }
+        fewest
+    };
+    let one = cost(&all[..1]).await;
+    let every = cost(&all).await;
+    assert_eq!(one, every, "{} stocks cost as much as one", all.len());
+}

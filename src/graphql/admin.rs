@@ -246,16 +246,15 @@ impl AuditEntry {
 
     /// The object changed as it is now; null when it no longer exists.
     async fn target(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
-        let key = self.target_id.clone().unwrap_or_default();
-        let kind = match self.target_type.as_str() {
-            "stock" => Kind::Stock,
-            "user" => Kind::User,
-            "holiday" => Kind::Holiday,
-            "market_hours" => Kind::MarketDay,
-            "market" => return super::resolve::by_key(ctx, Kind::MarketState, "market").await,
+        let (kind, key) = match (self.target_type.as_str(), self.target_id.as_deref()) {
+            ("market", _) => (Kind::MarketState, "market"),
+            ("stock", Some(key)) => (Kind::Stock, key),
+            ("user", Some(key)) => (Kind::User, key),
+            ("holiday", Some(key)) => (Kind::Holiday, key),
+            ("market_hours", Some(key)) => (Kind::MarketDay, key),
             _ => return Ok(None),
         };
-        super::resolve::by_key(ctx, kind, &key).await
+        super::resolve::by_key(ctx, kind, key).await
     }
 }
 

@@ -13,6 +13,7 @@ mod http;
 mod market;
 mod metrics;
 mod migrations;
+mod operations;
 mod scale_out;
 mod security;
 mod trading;

@@ -14,6 +14,7 @@ mod market;
 mod metrics;
 mod migrations;
 mod scale_out;
+mod schema_docs;
 mod security;
 mod trading;
 mod websocket;

@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod backup;
 mod client_examples;
+mod cost;
 mod faults;
 mod feeds;
 mod helpers;

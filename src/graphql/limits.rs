@@ -15,11 +15,12 @@ use std::{
 };
 
 use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    Response, ServerError, ServerResult, ValidationResult, Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
     },
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
+    value,
 };
 
 use super::error::coded_error;
@@ -179,24 +180,14 @@ impl Extension for DocumentLimitsCheck {
                 .filter(|_| kind != Some(OperationType::Subscription))
         };
         if let Some(requested) = cost {
+            let limit = self.limits.max_complexity;
             response.extensions.insert(
                 "cost".to_string(),
-                cost_value(requested, self.limits.max_complexity),
+                value!({ "requested": requested, "limit": limit }),
             );
         }
         response
     }
-}
-
-/// `{ requested, limit }`: what the operation cost and the most one may cost.
-fn cost_value(requested: usize, limit: usize) -> Value {
-    let mut cost = async_graphql::indexmap::IndexMap::new();
-    cost.insert(
-        async_graphql::Name::new("requested"),
-        Value::from(requested),
-    );
-    cost.insert(async_graphql::Name::new("limit"), Value::from(limit));
-    Value::Object(cost)
 }
 
 /// Whether an operation asks for `__schema` or `__type` (root fields, fragments included).

@@ -9,18 +9,14 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 import { schemaFacts } from './schema.mjs';
-import { httpUrl, wsUrl } from './server.mjs';
+import { httpUrl, operationNameOf, wsUrl } from './server.mjs';
 
 export function makeApollo(token) {
   const { possibleTypes } = schemaFacts();
   const network = [];
 
-  const countingFetch = async (url, init) => {
-    let name = '?';
-    try {
-      name = JSON.parse(init.body).operationName ?? '?';
-    } catch {}
-    network.push({ transport: 'http', operation: name });
+  const countingFetch = async (url, init = {}) => {
+    network.push({ transport: 'http', operation: operationNameOf(url, init) });
     return fetch(url, init);
   };
   const http = new HttpLink({

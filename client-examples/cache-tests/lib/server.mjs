@@ -98,10 +98,13 @@ export async function depositCash(token, amount) {
 /** Forces the market open (admin), so orders execute and tick rounds run. */
 export async function openMarket(adminToken) {
   const data = await gql(
-    `mutation Open($input: MarketOverrideInput!) {
-       setMarketOverride(input: $input) { marketState { id isOpen } userErrors { code message } }
+    `mutation Open {
+       setMarketOverride(input: { open: true, reason: "test" }) {
+         marketState { id isOpen }
+         userErrors { code message }
+       }
      }`,
-    { input: { open: true, reason: 'test' } },
+    {},
     adminToken,
   );
   const p = ok(data.setMarketOverride, 'setMarketOverride');
@@ -121,6 +124,16 @@ export async function buy(token, symbol, quantity) {
   const p = ok(data.placeOrder, `buy ${quantity} ${symbol}`);
   if (p.order.status !== 'EXECUTED') throw new Error(`order not executed: ${JSON.stringify(p)}`);
   return p.order;
+}
+
+/** The operation name of a GraphQL request over HTTP: from a POST body or a GET query string. */
+export function operationNameOf(url, init = {}) {
+  try {
+    if (typeof init.body === 'string') return JSON.parse(init.body).operationName ?? '?';
+    return new URL(String(url)).searchParams.get('operationName') ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -11,19 +11,15 @@ import WebSocket from 'ws';
 
 import { ORDERS_Q } from './operations.mjs';
 import { schemaFacts } from './schema.mjs';
-import { httpUrl, wsUrl } from './server.mjs';
+import { httpUrl, operationNameOf, wsUrl } from './server.mjs';
 
 export function makeUrql(token) {
   const { introspection, keylessTypes } = schemaFacts();
   const network = [];
   const warnings = [];
 
-  const countingFetch = async (url, init) => {
-    let name = '?';
-    try {
-      name = JSON.parse(init.body).operationName ?? '?';
-    } catch {}
-    network.push({ transport: 'http', operation: name });
+  const countingFetch = async (url, init = {}) => {
+    network.push({ transport: 'http', operation: operationNameOf(url, init) });
     return fetch(url, init);
   };
 

@@ -30,7 +30,10 @@ async fn run(program: &str, args: &[&str], envs: &[(&str, String)]) -> (bool, St
         cmd.env(k, v);
     }
     let out = match tokio::time::timeout(NODE_TIMEOUT, cmd.output()).await {
-        Err(_) => panic!("`{program} {}` took longer than {NODE_TIMEOUT:?}", args.join(" ")),
+        Err(_) => panic!(
+            "`{program} {}` took longer than {NODE_TIMEOUT:?}",
+            args.join(" ")
+        ),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => panic!(
             "`{program}` is not installed: the client-cache tests (client-examples/cache-tests) \
              need Node.js 20+ with npm on PATH"

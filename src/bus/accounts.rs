@@ -154,6 +154,7 @@ mod tests {
                 symbol: "AAPL".into(),
                 price_cents: 101,
                 prev_close_cents: 99,
+                day: None,
             }],
             candles: vec![],
             seq: 1,

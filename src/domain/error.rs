@@ -25,6 +25,9 @@ pub enum Error {
     InsufficientFunds(String),
     #[error("{0}")]
     InsufficientShares(String),
+    /// The stock is inactive: no ticks, no new orders.
+    #[error("{0}")]
+    StockHalted(String),
     /// Anything the client cannot fix; the detail is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -45,6 +48,7 @@ impl Error {
             Error::MarketClosed(_) => "MARKET_CLOSED",
             Error::InsufficientFunds(_) => "INSUFFICIENT_FUNDS",
             Error::InsufficientShares(_) => "INSUFFICIENT_SHARES",
+            Error::StockHalted(_) => "STOCK_HALTED",
             Error::Internal(_) => "INTERNAL",
         }
     }

@@ -62,6 +62,19 @@ pub struct Tick {
     pub symbol: String,
     pub price_cents: i64,
     pub prev_close_cents: i64,
+    /// The stock's name and its trading day so far, so that a tick can update every view of
+    /// the stock. Rounds from the previous release lack them: they read as absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<TickDay>,
+}
+
+/// A stock's name and trading day at a tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TickDay {
+    pub name: String,
+    pub open_cents: i64,
+    pub high_cents: i64,
+    pub low_cents: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,10 @@
-//! Keyset pagination, newest first. Cursors are opaque to clients (they are row ids here).
+//! Keyset pagination, newest first, both ways (Relay's `first`/`after` and `last`/`before`),
+//! with the list's total. Cursors are opaque to clients and unlike the row ids they carry.
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, sea_query::ValueType,
+    ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, sea_query::ValueType,
 };
 
 use crate::domain::{Error, Result};
@@ -11,55 +13,130 @@ use crate::domain::{Error, Result};
 pub const MAX_PAGE: u64 = 100;
 pub const DEFAULT_PAGE: u64 = 20;
 
+/// Which way a page reads from its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `first` (after `after`): newer to older.
+    Forward,
+    /// `last` (before `before`): the older end of the list, still shown newest first.
+    Backward,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
-    pub first: u64,
-    /// Only rows with a smaller id (older) than this.
-    pub before_id: Option<i64>,
+    /// Page size.
+    pub size: u64,
+    pub direction: Direction,
+    /// Forward: only rows older (smaller id) than this; backward: only rows newer.
+    pub cursor: Option<i64>,
 }
 
 impl PageRequest {
-    pub fn parse(first: Option<i32>, after: Option<&str>) -> Result<Self> {
-        let first = match first {
+    /// From Relay's arguments: `first`/`after` or `last`/`before`, not a mix.
+    pub fn parse(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+    ) -> Result<Self> {
+        let (size, direction, cursor, size_field, cursor_field) = match (first, last) {
+            (Some(_), Some(_)) => {
+                return Err(Error::bad_input("last", "pass first or last, not both"));
+            }
+            (_, Some(n)) => (Some(n), Direction::Backward, before, "last", "before"),
+            (n, None) => {
+                if before.is_some() {
+                    return Err(Error::bad_input("before", "before goes with last"));
+                }
+                (n, Direction::Forward, after, "first", "after")
+            }
+        };
+        if direction == Direction::Backward && after.is_some() {
+            return Err(Error::bad_input("after", "after goes with first"));
+        }
+        let size = match size {
             None => DEFAULT_PAGE,
             Some(n) if n >= 1 && n as u64 <= MAX_PAGE => n as u64,
             Some(_) => {
                 return Err(Error::bad_input(
-                    "first",
-                    format!("first must be between 1 and {MAX_PAGE}"),
+                    size_field,
+                    format!("{size_field} must be between 1 and {MAX_PAGE}"),
                 ));
             }
         };
-        let before_id = after
+        let cursor = cursor
             .map(|c| {
-                c.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-                    Error::bad_input("after", "after is not a cursor from this list")
+                decode_cursor(c).ok_or_else(|| {
+                    Error::bad_input(
+                        cursor_field,
+                        format!("{cursor_field} is not a cursor from this list"),
+                    )
                 })
             })
             .transpose()?;
-        Ok(PageRequest { first, before_id })
+        Ok(PageRequest {
+            size,
+            direction,
+            cursor,
+        })
+    }
+
+    /// The first page of `size`, newest first.
+    pub fn first(size: u64) -> Self {
+        PageRequest {
+            size,
+            direction: Direction::Forward,
+            cursor: None,
+        }
     }
 }
 
-/// One page of items, each with its cursor.
+/// Cursors are opaque to clients and deliberately unlike ids: `base64("cursor:<row id>")`.
+fn encode_cursor(id: i64) -> String {
+    STANDARD.encode(format!("cursor:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    let raw = STANDARD.decode(cursor.trim()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    text.strip_prefix("cursor:")?
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+}
+
+/// One page of items, newest first, each with its cursor.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<(String, T)>,
     pub has_next_page: bool,
+    pub has_previous_page: bool,
+    /// How many items the whole list holds (every page of it).
+    pub total_count: u64,
 }
 
 impl<T> Page<T> {
-    /// Builds a page from up to `first + 1` (id, item) pairs fetched newest first: the extra
-    /// row only tells that there is a next page.
-    fn from_rows(mut rows: Vec<(i64, T)>, request: PageRequest) -> Self {
-        let has_next_page = rows.len() as u64 > request.first;
-        rows.truncate(request.first as usize);
+    /// Builds a page from up to `size + 1` (id, item) pairs in reading order (newest first
+    /// forward, oldest first backward): the extra row only tells that there is more.
+    fn from_rows(mut rows: Vec<(i64, T)>, request: PageRequest, total_count: u64) -> Self {
+        let more = rows.len() as u64 > request.size;
+        rows.truncate(request.size as usize);
+        let from_cursor = request.cursor.is_some();
+        let (has_next_page, has_previous_page) = match request.direction {
+            Direction::Forward => (more, from_cursor),
+            Direction::Backward => {
+                rows.reverse();
+                (from_cursor, more)
+            }
+        };
         Page {
             items: rows
                 .into_iter()
-                .map(|(id, item)| (id.to_string(), item))
+                .map(|(id, item)| (encode_cursor(id), item))
                 .collect(),
             has_next_page,
+            has_previous_page,
+            total_count,
         }
     }
 
@@ -68,9 +145,9 @@ impl<T> Page<T> {
     }
 }
 
-/// Fetches one page of `select` (already filtered) ordered by `id` descending, older than the
-/// request's cursor, mapping each row with `map`. The cursor is the row's `id`, so it stays
-/// valid however `map` shapes the item.
+/// Fetches one page of `select` (already filtered) in `id` order, newest first, from the
+/// request's cursor, mapping each row with `map`; and counts the whole list. The cursor is the
+/// row's `id`, so it stays valid however `map` shapes the item.
 pub async fn fetch<E, T>(
     conn: &impl ConnectionTrait,
     select: Select<E>,
@@ -80,10 +157,19 @@ pub async fn fetch<E, T>(
 ) -> Result<Page<T>>
 where
     E: EntityTrait,
+    E::Model: Sync,
 {
-    let mut select = select.order_by_desc(id).limit(page.first + 1);
-    if let Some(before) = page.before_id {
-        select = select.filter(id.lt(before));
+    let total_count = select.clone().count(conn).await?;
+    let mut select = match page.direction {
+        Direction::Forward => select.order_by_desc(id),
+        Direction::Backward => select.order_by_asc(id),
+    }
+    .limit(page.size + 1);
+    if let Some(cursor) = page.cursor {
+        select = match page.direction {
+            Direction::Forward => select.filter(id.lt(cursor)),
+            Direction::Backward => select.filter(id.gt(cursor)),
+        };
     }
     let rows = select
         .all(conn)
@@ -95,57 +181,84 @@ where
             Ok((cursor, map(row)?))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, page))
+    Ok(Page::from_rows(rows, page, total_count))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn request(first: u64) -> PageRequest {
-        PageRequest {
-            first,
-            before_id: None,
-        }
+    fn cursor(id: i64) -> String {
+        encode_cursor(id)
     }
 
     #[test]
     fn the_extra_row_only_says_there_is_more() {
-        let page = Page::from_rows(vec![(9, 'a'), (7, 'b'), (4, 'c')], request(2));
-        assert!(page.has_next_page);
-        assert_eq!(
-            page.items,
-            vec![("9".to_string(), 'a'), ("7".to_string(), 'b')]
-        );
-        assert_eq!(page.end_cursor().as_deref(), Some("7"));
+        let page = Page::from_rows(vec![(9, 'a'), (7, 'b'), (4, 'c')], PageRequest::first(2), 3);
+        assert!(page.has_next_page && !page.has_previous_page);
+        assert_eq!(page.items, vec![(cursor(9), 'a'), (cursor(7), 'b')]);
+        assert_eq!(page.end_cursor(), Some(cursor(7)));
+        assert_eq!(page.total_count, 3);
 
-        let last = Page::from_rows(vec![(3, 'd')], request(2));
+        let last = Page::from_rows(vec![(3, 'd')], PageRequest::first(2), 1);
         assert!(!last.has_next_page);
-        assert_eq!(last.end_cursor().as_deref(), Some("3"));
 
-        let empty = Page::<char>::from_rows(vec![], request(2));
+        let empty = Page::<char>::from_rows(vec![], PageRequest::first(2), 0);
         assert!(!empty.has_next_page && empty.end_cursor().is_none());
+    }
+
+    #[test]
+    fn a_backward_page_reads_oldest_first_and_shows_newest_first() {
+        let request = PageRequest::parse(None, None, Some(2), None).unwrap();
+        // Fetched ascending: 1, 2, and the extra 3.
+        let page = Page::from_rows(vec![(1, 'a'), (2, 'b'), (3, 'c')], request, 3);
+        assert_eq!(page.items, vec![(cursor(2), 'b'), (cursor(1), 'a')]);
+        assert!(page.has_previous_page && !page.has_next_page);
     }
 
     #[test]
     fn requests_are_bounded_and_cursors_checked() {
         assert_eq!(
-            PageRequest::parse(None, None).unwrap(),
-            request(DEFAULT_PAGE)
+            PageRequest::parse(None, None, None, None).unwrap(),
+            PageRequest::first(DEFAULT_PAGE)
         );
+        let after = cursor(42);
         assert_eq!(
-            PageRequest::parse(Some(5), Some("42")).unwrap(),
+            PageRequest::parse(Some(5), Some(&after), None, None).unwrap(),
             PageRequest {
-                first: 5,
-                before_id: Some(42)
+                size: 5,
+                direction: Direction::Forward,
+                cursor: Some(42)
             }
         );
-        assert!(PageRequest::parse(Some(100), None).is_ok());
+        assert_eq!(
+            PageRequest::parse(None, None, Some(3), Some(&after)).unwrap(),
+            PageRequest {
+                size: 3,
+                direction: Direction::Backward,
+                cursor: Some(42)
+            }
+        );
+        assert!(PageRequest::parse(Some(100), None, None, None).is_ok());
         for first in [0, -1, 101] {
-            assert!(PageRequest::parse(Some(first), None).is_err(), "{first}");
+            assert!(
+                PageRequest::parse(Some(first), None, None, None).is_err(),
+                "{first}"
+            );
+            assert!(
+                PageRequest::parse(None, None, Some(first), None).is_err(),
+                "{first}"
+            );
         }
-        for cursor in ["", "x", "0", "-3"] {
-            assert!(PageRequest::parse(None, Some(cursor)).is_err(), "{cursor}");
+        // A row id is not a cursor: clients cannot build cursors from ids.
+        for bad in ["", "x", "0", "42", "-3", &cursor(0)] {
+            assert!(
+                PageRequest::parse(None, Some(bad), None, None).is_err(),
+                "{bad}"
+            );
         }
+        assert!(PageRequest::parse(Some(1), None, Some(1), None).is_err());
+        assert!(PageRequest::parse(Some(1), None, None, Some(&after)).is_err());
+        assert!(PageRequest::parse(None, Some(&after), Some(1), None).is_err());
     }
 }

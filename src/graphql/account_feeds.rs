@@ -10,7 +10,7 @@ use super::{
     context::ContextExt,
     feeds::events,
     guards::RoleGuard,
-    trading::{Order, Portfolio},
+    trading::{Order, OrderEvent, Portfolio},
 };
 use crate::{
     bus::{Event, accounts::RoundPrices},
@@ -23,18 +23,22 @@ pub struct AccountFeedSubscription;
 
 #[Subscription]
 impl AccountFeedSubscription {
-    /// The caller's orders as they change status.
+    /// The caller's orders as they change status (placed, executed, canceled, rejected),
+    /// each with what it changed: its trade, the caller's cash and position. Needs a
+    /// logged-in user.
     #[graphql(guard = "RoleGuard::user()")]
     async fn order_updates(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<impl Stream<Item = Order> + use<>> {
+    ) -> async_graphql::Result<impl Stream<Item = OrderEvent> + use<>> {
         let user_id = ctx.viewer().map_err(super::error::ApiError::from)?.user_id;
         // Only this user's events reach this channel (see `bus::accounts`).
         Ok(
             events(ctx.services().accounts.user(user_id)).filter_map(move |e| {
                 let order = match &*e {
-                    Event::OrderUpdated(order) => Some(Order::from(order.clone())),
+                    Event::OrderUpdated(order) => Some(OrderEvent {
+                        order: Order::from(order.clone()),
+                    }),
                     _ => None,
                 };
                 std::future::ready(order)
@@ -42,8 +46,9 @@ impl AccountFeedSubscription {
         )
     }
 
-    /// The caller's valuation: now, then after each of their trades and each tick round that
-    /// moves one of their positions.
+    /// The caller's valuation: now, then after each of their trades, deposits, withdrawals and
+    /// reservations, and each tick round that moves one of their positions. Needs a logged-in
+    /// user.
     // The positions are read once and again only after the caller's own trades; a tick round
     // revalues them in memory at the round's prices, so the database work per round does not
     // grow with the number of subscribers.

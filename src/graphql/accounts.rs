@@ -1,18 +1,31 @@
 //! Registration, login, tokens and the caller's own account.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::{
+    connection::{Conn, PageArgs},
     context::{ContextExt, Limited},
     error::ApiResult,
     guards::RoleGuard,
+    node::{Kind, global_id},
+    payload::{UserError, split},
+    scalars::DateTime,
+    trading::{
+        Cash, CashTransaction, Order, OrderStatus, Portfolio, Trade, cash_transactions_of,
+        orders_of, trades_of,
+    },
 };
-use crate::domain::auth::{self, RegisterInput as DomainRegister};
+use crate::domain::{
+    admin::users::UserRecord,
+    auth::{self, RegisterInput as DomainRegister},
+};
 
+/// What an account may do. New values may be added: clients must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum Role {
+    /// Trades with its own money and sees only its own records.
     Customer,
+    /// Also manages stocks, users, market hours and holidays, and sees every account.
     Admin,
 }
 
@@ -34,61 +47,212 @@ impl From<auth::Role> for Role {
     }
 }
 
-/// An account.
+/// An account. A customer sees only themselves; an admin sees every account. The money and
+/// activity fields answer only the account itself or an admin (FORBIDDEN otherwise).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct User {
+    /// Global id.
     pub id: ID,
+    /// The account's row number.
+    pub database_id: i64,
+    /// Login email, lower case.
     pub email: String,
+    /// Display name.
     pub name: String,
+    /// What the account may do.
     pub role: Role,
+    /// False when deactivated: no login, no sessions.
     pub active: bool,
-    pub created_at: DateTime<Utc>,
+    /// When the account was created.
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub user_id: i64,
+    /// Known when read through the admin API; otherwise read on demand.
+    #[graphql(skip)]
+    pub last_seen: Option<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl From<auth::User> for User {
     fn from(u: auth::User) -> Self {
         User {
-            id: ID(u.id.to_string()),
+            id: global_id(Kind::User, u.id),
+            database_id: u.id,
             email: u.email,
             name: u.name,
             role: u.role.into(),
             active: u.active,
-            created_at: u.created_at,
+            created_at: u.created_at.into(),
+            user_id: u.id,
+            last_seen: None,
         }
     }
 }
 
-/// Tokens for a session: send `accessToken` as `Authorization: Bearer …`; trade `refreshToken`
-/// for a new pair with `refreshToken(token:)` before the access token expires.
-#[derive(SimpleObject)]
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> Self {
+        User {
+            last_seen: Some(r.last_seen_at),
+            ..User::from(r.user)
+        }
+    }
+}
+
+#[ComplexObject]
+impl User {
+    /// Last login, token refresh or WebSocket connection; null when never. ADMIN only.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn last_seen_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime>> {
+        let seen = match self.last_seen {
+            Some(seen) => seen,
+            None => {
+                let s = ctx.services();
+                let admin = s.admin.verify(ctx.viewer()?, ctx.client_addr()).await?;
+                s.admin.user(&admin, self.user_id).await?.last_seen_at
+            }
+        };
+        Ok(seen.map(Into::into))
+    }
+
+    /// The account's cash. The account itself or an admin; null when it could not be read.
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
+        ctx.owner_or_admin(self.user_id)?;
+        let cash = ctx.services().trading.cash(self.user_id).await?;
+        Ok(Some(Cash::of(self.user_id, cash)))
+    }
+
+    /// The account's valuation at live prices. The account itself or an admin.
+    async fn portfolio(&self, ctx: &Context<'_>) -> ApiResult<Option<Portfolio>> {
+        ctx.owner_or_admin(self.user_id)?;
+        let s = ctx.services();
+        let portfolio = s.trading.portfolio(self.user_id).await?;
+        Ok(Some(Portfolio::new(portfolio, s.clock.now())))
+    }
+
+    /// The account's orders, newest first. The account itself or an admin.
+    #[graphql(complexity = "super::connection::cost(first, last, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only orders with this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Orders after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Orders before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<Order>> {
+        ctx.owner_or_admin(self.user_id)?;
+        let page = PageArgs::new(first, after, last, before);
+        orders_of(ctx, self.user_id, status, page).await
+    }
+
+    /// The account's fills, newest first. The account itself or an admin.
+    #[graphql(complexity = "super::connection::cost(first, last, child_complexity)")]
+    async fn trades(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Trades after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Trades before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<Trade>> {
+        ctx.owner_or_admin(self.user_id)?;
+        trades_of(ctx, self.user_id, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// The account's cash ledger, newest first. The account itself or an admin.
+    #[graphql(complexity = "super::connection::cost(first, last, child_complexity)")]
+    async fn cash_transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Entries after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Entries before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<CashTransaction>> {
+        ctx.owner_or_admin(self.user_id)?;
+        let page = PageArgs::new(first, after, last, before);
+        cash_transactions_of(ctx, self.user_id, page).await
+    }
+}
+
+/// A session, or why none was made. Send `accessToken` as `Authorization: Bearer …`; trade
+/// `refreshToken` for a new pair with `refreshToken` before the access token expires.
+#[derive(SimpleObject, Default)]
 pub struct AuthPayload {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub user: User,
+    /// A short-lived JWT; null when refused.
+    pub access_token: Option<String>,
+    /// Single use: `refreshToken` returns a new one and retires it; null when refused.
+    pub refresh_token: Option<String>,
+    /// The account logged in; null when refused.
+    pub user: Option<User>,
+    /// Expected failures (BAD_USER_INPUT, CONFLICT for a taken email). Wrong credentials
+    /// and expired tokens are a top-level UNAUTHENTICATED error instead.
+    pub user_errors: Vec<UserError>,
 }
 
-impl From<auth::Session> for AuthPayload {
-    fn from(s: auth::Session) -> Self {
-        AuthPayload {
-            access_token: s.access_token,
-            refresh_token: s.refresh_token,
-            user: s.user.into(),
-        }
-    }
+fn auth_payload(result: Result<auth::Session, crate::domain::Error>) -> ApiResult<AuthPayload> {
+    let (session, user_errors) = split(result)?;
+    Ok(match session {
+        Some(s) => AuthPayload {
+            access_token: Some(s.access_token),
+            refresh_token: Some(s.refresh_token),
+            user: Some(s.user.into()),
+            user_errors,
+        },
+        None => AuthPayload {
+            user_errors,
+            ..AuthPayload::default()
+        },
+    })
 }
 
+/// A new customer account.
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// A valid email address; stored lower case. CONFLICT when taken.
     pub email: String,
     /// At least 8 characters.
     pub password: String,
+    /// Display name, 1–100 characters.
     pub name: String,
 }
 
+/// Credentials.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// The account's email (any case).
     pub email: String,
+    /// The account's password.
     pub password: String,
+}
+
+/// A refresh token to trade for a new pair.
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    /// The `refreshToken` of the current session.
+    pub token: String,
+}
+
+/// Which sessions to end.
+#[derive(InputObject, Default)]
+pub struct LogoutInput {
+    /// End only this session; null ends every session of the caller.
+    pub refresh_token: Option<String>,
+}
+
+/// What `logout` did.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// True once the sessions are revoked.
+    pub revoked: bool,
+    /// Always empty today; here so failures can be added without a breaking change.
+    pub user_errors: Vec<UserError>,
 }
 
 #[derive(Default)]
@@ -96,11 +260,22 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
-    /// The logged-in user.
+    /// The logged-in user; UNAUTHENTICATED without a valid token. See `viewer` for a field
+    /// that is null instead.
     #[graphql(guard = "RoleGuard::user()")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let viewer = ctx.viewer()?;
         Ok(ctx.services().auth.user(viewer.user_id).await?.into())
+    }
+
+    /// The logged-in user, or null for an anonymous caller (no error). An invalid or
+    /// expired token is still UNAUTHENTICATED, so a client knows to refresh it.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        if matches!(ctx.caller(), super::Caller::Anonymous) {
+            return Ok(None);
+        }
+        let viewer = ctx.viewer()?;
+        Ok(Some(ctx.services().auth.user(viewer.user_id).await?.into()))
     }
 }
 
@@ -109,12 +284,12 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates a customer account and logs it in.
+    /// Creates a customer account and logs it in. Rate limited per client address.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
         let addr = ctx.client_addr().unwrap_or_default();
         ctx.rate_limit(Limited::Register, &[&format!("register:ip:{addr}")])
             .await?;
-        let session = ctx
+        let result = ctx
             .services()
             .auth
             .register(DomainRegister {
@@ -122,11 +297,12 @@ impl AccountMutation {
                 password: input.password,
                 name: input.name,
             })
-            .await?;
-        Ok(session.into())
+            .await;
+        auth_payload(result)
     }
 
-    /// Logs in. A wrong password and an unknown email give the same UNAUTHENTICATED error.
+    /// Logs in. A wrong password and an unknown email give the same top-level
+    /// UNAUTHENTICATED error. Rate limited per address and per account.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
         let addr = ctx.client_addr().unwrap_or_default();
         // Bounded: an email is at most 254 characters, whatever a client sends.
@@ -150,19 +326,33 @@ impl AccountMutation {
         .await?;
         ctx.rate_limit(Limited::LoginGlobal, &["login:all"]).await?;
         let auth = &ctx.services().auth;
-        Ok(auth.login(&input.email, &input.password).await?.into())
+        auth_payload(auth.login(&input.email, &input.password).await)
     }
 
-    /// Trades a refresh token for a new pair; the old refresh token stops working.
-    async fn refresh_token(&self, ctx: &Context<'_>, token: String) -> ApiResult<AuthPayload> {
-        Ok(ctx.services().auth.refresh(&token).await?.into())
+    /// Trades a refresh token for a new pair; the old refresh token stops working. An unknown,
+    /// used or expired token is a top-level UNAUTHENTICATED error.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> ApiResult<AuthPayload> {
+        auth_payload(ctx.services().auth.refresh(&input.token).await)
     }
 
     /// Revokes the session of `refreshToken`, or, without it, every session of the caller.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: Option<String>) -> ApiResult<bool> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] input: LogoutInput,
+    ) -> ApiResult<LogoutPayload> {
         let auth = &ctx.services().auth;
-        auth.logout(ctx.maybe_viewer(), refresh_token.as_deref())
-            .await?;
-        Ok(true)
+        let result = auth
+            .logout(ctx.maybe_viewer(), input.refresh_token.as_deref())
+            .await;
+        let (done, user_errors) = split(result)?;
+        Ok(LogoutPayload {
+            revoked: done.is_some(),
+            user_errors,
+        })
     }
 }

@@ -1,47 +1,48 @@
-//! The admin API: stocks, market hours and holidays, the override, the audit log.
+//! The admin API: stocks, users, market hours and holidays, the override, the audit log.
 //! Every field needs the ADMIN role (anonymous: UNAUTHENTICATED, customers: FORBIDDEN).
 
 use std::sync::Arc;
 
 use async_graphql::{
-    ComplexObject, Context, ID, InputObject, Json, Object, SimpleObject, Subscription,
-    connection::Connection,
+    ComplexObject, Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{Stream, StreamExt};
-use rust_decimal::Decimal;
 
 use super::{
-    accounts::Role,
+    accounts::{Role, User},
+    connection::{Conn, PageArgs, connection},
     context::ContextExt,
-    error::{ApiResult, parse_id},
+    error::ApiResult,
     guards::RoleGuard,
     live::LiveCounters,
     market::{CandleInterval, Holiday, MarketDay, MarketState, Stock},
-    trading::{
-        Cash, Order, OrderStatus, Portfolio, Trade, connection, load_stock, orders_of, trades_of,
-    },
+    node::{Kind, Node, global_id, row_id},
+    payload::{UserError, split},
+    scalars::{Date, DateTime, Decimal, money},
+    trading::load_stock,
 };
 use crate::{
     domain::{
+        Error,
         admin::{
-            Admin, AuditEntry as DomainAuditEntry,
+            Actor, Admin, AuditEntry as DomainAuditEntry,
             market::HoursInput,
-            stats::Stats,
+            stats::{CandleCoverage, Stats},
             stocks::{NewStock, StockChanges},
-            users::{UserChanges, UserFilter, UserRecord},
+            users::{UserChanges, UserFilter},
         },
-        money::from_cents,
-        page::PageRequest,
     },
     services::Services,
 };
 
+/// A stock to list.
 #[derive(InputObject)]
 pub struct CreateStockInput {
-    /// 1–10 letters, digits or dots; stored upper-case.
+    /// 1–10 letters, digits or dots; stored upper-case. CONFLICT when taken.
     pub symbol: String,
+    /// Company name, 1–100 characters.
     pub name: String,
+    /// The first price, positive, at most two decimals, e.g. `"150.00"`.
     pub initial_price: Decimal,
     /// Expected log return per trading day (default `DEFAULT_DRIFT`).
     pub drift: Option<f64>,
@@ -49,17 +50,26 @@ pub struct CreateStockInput {
     pub volatility: Option<f64>,
 }
 
+/// Changes to a stock; fields left null stay as they are.
 #[derive(InputObject)]
 pub struct UpdateStockInput {
+    /// The stock's global id.
+    pub id: ID,
+    /// New company name.
     pub name: Option<String>,
+    /// New expected log return per trading day.
     pub drift: Option<f64>,
+    /// New standard deviation of log returns per trading day.
     pub volatility: Option<f64>,
     /// `false` halts the stock: no ticks, no new orders, its queued orders are rejected.
     pub active: Option<bool>,
 }
 
+/// The hours of one weekday.
 #[derive(InputObject)]
 pub struct MarketHoursInput {
+    /// Monday = 0 … Sunday = 6.
+    pub day: i32,
     /// `HH:MM` in the market time zone.
     pub open: String,
     /// `HH:MM`, after `open`.
@@ -68,126 +78,254 @@ pub struct MarketHoursInput {
     pub closed: bool,
 }
 
+/// A day to close the market.
 #[derive(InputObject)]
 pub struct HolidayInput {
-    pub date: NaiveDate,
+    /// The day, in the market time zone. CONFLICT when already a holiday.
+    pub date: Date,
+    /// E.g. `"Christmas Day"`, 1–100 characters.
     pub name: String,
 }
 
-/// One audited admin action. `before` and `after` are JSON snapshots of what changed.
-#[derive(SimpleObject)]
-pub struct AuditEntry {
+/// A holiday to remove.
+#[derive(InputObject)]
+pub struct DeleteHolidayInput {
+    /// The holiday's global id.
     pub id: ID,
-    pub actor_id: ID,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Option<String>,
-    pub before: Option<Json<serde_json::Value>>,
-    pub after: Option<Json<serde_json::Value>>,
-    pub client_addr: Option<String>,
-    pub created_at: DateTime<Utc>,
 }
 
-impl From<DomainAuditEntry> for AuditEntry {
-    fn from(e: DomainAuditEntry) -> Self {
-        AuditEntry {
-            id: ID(e.id.to_string()),
-            actor_id: ID(e.actor_id.to_string()),
-            action: e.action,
-            target_type: e.target_type,
-            target_id: e.target_id,
-            before: e.before.map(Json),
-            after: e.after.map(Json),
-            client_addr: e.client_addr,
-            created_at: e.created_at,
-        }
-    }
+/// An emergency override.
+#[derive(InputObject)]
+pub struct MarketOverrideInput {
+    /// True holds the market open, false holds it closed.
+    pub open: bool,
+    /// Shown to users in `MarketState.reason`, e.g. `"exchange outage"`.
+    pub reason: Option<String>,
 }
 
-/// An account as admins see it, with its money and activity.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct AdminUser {
-    pub id: ID,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    /// Last login, token refresh or WebSocket connection.
-    pub last_seen_at: Option<DateTime<Utc>>,
-    #[graphql(skip)]
-    pub user_id: i64,
-}
-
-impl From<UserRecord> for AdminUser {
-    fn from(r: UserRecord) -> Self {
-        AdminUser {
-            id: ID(r.user.id.to_string()),
-            email: r.user.email,
-            name: r.user.name,
-            role: r.user.role.into(),
-            active: r.user.active,
-            created_at: r.user.created_at,
-            last_seen_at: r.last_seen_at,
-            user_id: r.user.id,
-        }
-    }
-}
-
-#[ComplexObject]
-impl AdminUser {
-    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Cash> {
-        Ok(ctx.services().trading.cash(self.user_id).await?.into())
-    }
-
-    async fn portfolio(&self, ctx: &Context<'_>) -> ApiResult<Portfolio> {
-        let s = ctx.services();
-        Ok(Portfolio::new(
-            s.trading.portfolio(self.user_id).await?,
-            s.clock.now(),
-        ))
-    }
-
-    async fn orders(
-        &self,
-        ctx: &Context<'_>,
-        status: Option<OrderStatus>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Connection<String, Order>> {
-        orders_of(ctx, self.user_id, status, first, after).await
-    }
-
-    async fn trades(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Connection<String, Trade>> {
-        trades_of(ctx, self.user_id, first, after).await
-    }
-}
-
+/// Changes to an account; fields left null stay as they are.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
+    /// The account's global id.
+    pub id: ID,
+    /// New display name.
     pub name: Option<String>,
+    /// New login email. CONFLICT when taken.
     pub email: Option<String>,
+    /// New role. The last active admin cannot be demoted (CONFLICT).
     pub role: Option<Role>,
     /// `false` deactivates: no login, refresh tokens revoked, open sockets closed.
     pub active: Option<bool>,
 }
 
-/// A password reset. `temporaryPassword` is shown once, when the server generated it.
-#[derive(SimpleObject)]
-pub struct ResetPasswordPayload {
-    pub user: AdminUser,
-    pub temporary_password: Option<String>,
+/// A password reset.
+#[derive(InputObject)]
+pub struct ResetUserPasswordInput {
+    /// The account's global id.
+    pub id: ID,
+    /// The new password (at least 8 characters); null generates a temporary one.
+    pub new_password: Option<String>,
 }
 
-/// Live figures for the dashboard.
+/// An admin action recorded in the audit log. New values may be added: clients must treat
+/// this enum as open (see `AuditEntry.actionName`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AuditAction {
+    /// `createStock`.
+    StockCreate,
+    /// `updateStock`.
+    StockUpdate,
+    /// `updateUser`.
+    UserUpdate,
+    /// `resetUserPassword`.
+    UserResetPassword,
+    /// `updateMarketHours`.
+    MarketHoursUpdate,
+    /// `addHoliday`.
+    MarketHolidayAdd,
+    /// `deleteHoliday`.
+    MarketHolidayDelete,
+    /// `setMarketOverride`.
+    MarketOverrideSet,
+    /// `clearMarketOverride`.
+    MarketOverrideClear,
+}
+
+impl AuditAction {
+    const ALL: [(AuditAction, &'static str); 9] = [
+        (AuditAction::StockCreate, "stock.create"),
+        (AuditAction::StockUpdate, "stock.update"),
+        (AuditAction::UserUpdate, "user.update"),
+        (AuditAction::UserResetPassword, "user.reset_password"),
+        (AuditAction::MarketHoursUpdate, "market.hours.update"),
+        (AuditAction::MarketHolidayAdd, "market.holiday.add"),
+        (AuditAction::MarketHolidayDelete, "market.holiday.delete"),
+        (AuditAction::MarketOverrideSet, "market.override.set"),
+        (AuditAction::MarketOverrideClear, "market.override.clear"),
+    ];
+
+    /// The name stored in the log.
+    fn stored(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("", |(_, name)| name)
+    }
+
+    fn parse(stored: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, name)| *name == stored)
+            .map(|(a, _)| *a)
+    }
+}
+
+/// One audited admin action. `before` and `after` are JSON snapshots of what changed.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AuditEntry {
+    /// Global id.
+    pub id: ID,
+    /// The entry's row number.
+    pub database_id: i64,
+    /// The action; null for one this server version does not know (see `actionName`).
+    pub action: Option<AuditAction>,
+    /// The action as stored, e.g. `"stock.update"`.
+    pub action_name: String,
+    /// Who acted: a user's database id, or `cli` for the server's command line. See `actor`.
+    pub actor_id: String,
+    /// What kind of object changed: `stock`, `user`, `holiday`, `market_hours` or `market`.
+    pub target_type: String,
+    /// The changed object's key within `targetType` (a row id or weekday); see `target`.
+    pub target_id: Option<String>,
+    /// The changed fields before the action; null when it created something.
+    pub before: Option<Json<serde_json::Value>>,
+    /// The changed fields after the action; null when it deleted something.
+    pub after: Option<Json<serde_json::Value>>,
+    /// The admin's address as the server saw it.
+    pub client_addr: Option<String>,
+    /// When it happened.
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub actor: Actor,
+}
+
+impl From<DomainAuditEntry> for AuditEntry {
+    fn from(e: DomainAuditEntry) -> Self {
+        AuditEntry {
+            id: global_id(Kind::AuditEntry, e.id),
+            database_id: e.id,
+            action: AuditAction::parse(&e.action),
+            action_name: e.action,
+            actor_id: e.actor_id.to_string(),
+            target_type: e.target_type,
+            target_id: e.target_id,
+            before: e.before.map(Json),
+            after: e.after.map(Json),
+            client_addr: e.client_addr,
+            created_at: e.created_at.into(),
+            actor: e.actor_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl AuditEntry {
+    /// The admin who acted; null for the server's command line (or a deleted account).
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Actor::User(id) = self.actor else {
+            return Ok(None);
+        };
+        let admin = admin(ctx).await?;
+        match ctx.services().admin.user(&admin, id).await {
+            Ok(record) => Ok(Some(record.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The object changed as it is now; null when it no longer exists.
+    async fn target(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
+        let key = self.target_id.clone().unwrap_or_default();
+        let kind = match self.target_type.as_str() {
+            "stock" => Kind::Stock,
+            "user" => Kind::User,
+            "holiday" => Kind::Holiday,
+            "market_hours" => Kind::MarketDay,
+            "market" => return super::resolve::by_key(ctx, Kind::MarketState, "market").await,
+            _ => return Ok(None),
+        };
+        super::resolve::by_key(ctx, kind, &key).await
+    }
+}
+
+/// What `updateUser` did.
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    /// The account after the change; null when refused.
+    pub user: Option<User>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (email taken, last admin).
+    pub user_errors: Vec<UserError>,
+}
+
+/// A password reset. `temporaryPassword` is shown once, when the server generated it.
+#[derive(SimpleObject, Default)]
+pub struct ResetPasswordPayload {
+    /// The account; null when refused.
+    pub user: Option<User>,
+    /// The generated password, shown only here; null when `newPassword` was given.
+    pub temporary_password: Option<String>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND.
+    pub user_errors: Vec<UserError>,
+}
+
+/// What `createStock` or `updateStock` did.
+#[derive(SimpleObject)]
+pub struct StockPayload {
+    /// The stock after the change; null when refused.
+    pub stock: Option<Stock>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (symbol taken).
+    pub user_errors: Vec<UserError>,
+}
+
+/// What `updateMarketHours` did.
+#[derive(SimpleObject)]
+pub struct MarketHoursPayload {
+    /// The weekday's hours after the change; null when refused.
+    pub market_day: Option<MarketDay>,
+    /// The market state the change leads to.
+    pub market_state: Option<MarketState>,
+    /// Expected failures: BAD_USER_INPUT.
+    pub user_errors: Vec<UserError>,
+}
+
+/// What `addHoliday` or `deleteHoliday` did.
+#[derive(SimpleObject)]
+pub struct HolidayPayload {
+    /// The holiday added or deleted; null when refused.
+    pub holiday: Option<Holiday>,
+    /// The market state the change leads to (a holiday today closes the market at once).
+    pub market_state: Option<MarketState>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (already a holiday).
+    pub user_errors: Vec<UserError>,
+}
+
+/// What `setMarketOverride` or `clearMarketOverride` did.
+#[derive(SimpleObject)]
+pub struct MarketStatePayload {
+    /// The market state now; null when refused.
+    pub market_state: Option<MarketState>,
+    /// Expected failures: BAD_USER_INPUT.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Live figures for the dashboard. Its id is constant: the query and the subscription update
+/// one cache record.
 #[derive(SimpleObject, Clone)]
 pub struct AdminStats {
+    /// Global id (constant).
+    pub id: ID,
+    /// Every account, deactivated ones included.
     pub total_users: u64,
     /// Users seen (login, token refresh, socket) in the last 15 minutes.
     pub active_users: u64,
@@ -197,35 +335,45 @@ pub struct AdminStats {
     pub open_connections: u64,
     /// Orders placed since the start of today's trading day (market time zone).
     pub orders_today: u64,
+    /// Value of today's executed orders.
     pub traded_value_today: Decimal,
+    /// Orders waiting for the open.
     pub queued_orders: u64,
-    pub at: DateTime<Utc>,
+    /// When these figures were read.
+    pub at: DateTime,
 }
 
 impl AdminStats {
-    fn new(s: &Services, live: &LiveCounters, stats: Stats) -> Self {
+    pub fn new(s: &Services, live: &LiveCounters, stats: Stats) -> Self {
         let (connections, subscriptions) = live.snapshot();
         AdminStats {
+            id: global_id(Kind::AdminStats, "dashboard"),
             total_users: stats.total_users,
             active_users: stats.active_users,
             open_subscriptions: subscriptions as u64,
             open_connections: connections as u64,
             orders_today: stats.orders_today,
-            traded_value_today: from_cents(stats.traded_value_today_cents),
+            traded_value_today: money(stats.traded_value_today_cents),
             queued_orders: stats.queued_orders,
-            at: s.clock.now(),
+            at: s.clock.now().into(),
         }
     }
 }
 
 /// How complete one stock's candles are in one interval.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct CandleStat {
+    /// Global id (one per stock and interval).
+    pub id: ID,
+    /// The candle length.
     pub interval: CandleInterval,
+    /// Candles stored.
     pub count: u64,
-    pub first_bucket: Option<DateTime<Utc>>,
-    pub last_bucket: Option<DateTime<Utc>>,
+    /// Oldest bucket stored; null when none.
+    pub first_bucket: Option<DateTime>,
+    /// Newest bucket stored; null when none.
+    pub last_bucket: Option<DateTime>,
     /// Buckets the trading calendar (as configured now) expects between the first and the
     /// last that have no candle.
     pub gaps: u64,
@@ -233,8 +381,26 @@ pub struct CandleStat {
     pub stock_id: i64,
 }
 
+impl From<CandleCoverage> for CandleStat {
+    fn from(c: CandleCoverage) -> Self {
+        CandleStat {
+            id: global_id(
+                Kind::CandleStat,
+                format!("{}:{}", c.stock_id, c.interval.as_str()),
+            ),
+            interval: c.interval.into(),
+            count: c.count,
+            first_bucket: c.first.map(Into::into),
+            last_bucket: c.last.map(Into::into),
+            gaps: c.gaps,
+            stock_id: c.stock_id,
+        }
+    }
+}
+
 #[ComplexObject]
 impl CandleStat {
+    /// The stock.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
@@ -248,7 +414,7 @@ pub struct AdminSubscription;
 
 #[Subscription]
 impl AdminSubscription {
-    /// The dashboard figures now, then every 5 seconds.
+    /// The dashboard figures now, then every 5 seconds. ADMIN only.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn admin_stats(
         &self,
@@ -282,9 +448,21 @@ fn tokio_stream_interval(every: std::time::Duration) -> impl Stream<Item = ()> {
 }
 
 /// The caller's admin proof, checked against the database.
-async fn admin(ctx: &Context<'_>) -> ApiResult<Admin> {
+pub async fn admin(ctx: &Context<'_>) -> ApiResult<Admin> {
     let s = ctx.services();
     Ok(s.admin.verify(ctx.viewer()?, ctx.client_addr()).await?)
+}
+
+/// The market state now, for a payload (null, and logged, when it cannot be read: the change
+/// itself is committed).
+async fn state_now(ctx: &Context<'_>) -> Option<MarketState> {
+    match ctx.services().market.status().await {
+        Ok(status) => Some(status.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the market state for a payload");
+            None
+        }
+    }
 }
 
 #[derive(Default)]
@@ -292,7 +470,7 @@ pub struct AdminQuery;
 
 #[Object]
 impl AdminQuery {
-    /// Every stock, halted ones included.
+    /// Every stock, halted ones included. ADMIN only.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn admin_stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
         let admin = admin(ctx).await?;
@@ -301,36 +479,56 @@ impl AdminQuery {
     }
 
     /// Accounts, newest first, filtered by a search on email or name, role and active flag.
-    #[graphql(guard = "RoleGuard::admin()")]
+    /// ADMIN only.
+    #[graphql(
+        guard = "RoleGuard::admin()",
+        complexity = "super::connection::cost(first, last, child_complexity)"
+    )]
+    #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        search: Option<String>,
-        role: Option<Role>,
-        active: Option<bool>,
-    ) -> ApiResult<Connection<String, AdminUser>> {
+        #[graphql(desc = "Accounts after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Accounts before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+        #[graphql(desc = "Part of the email or name, any case.")] search: Option<String>,
+        #[graphql(desc = "Only accounts with this role.")] role: Option<Role>,
+        #[graphql(desc = "Only active (true) or deactivated (false) accounts.")] active: Option<
+            bool,
+        >,
+    ) -> ApiResult<Conn<User>> {
         let admin = admin(ctx).await?;
-        let page = PageRequest::parse(first, after.as_deref())?;
+        let page = PageArgs::new(first, after, last, before).request()?;
         let filter = UserFilter {
             search,
             role: role.map(Into::into),
             active,
         };
         let rows = ctx.services().admin.users(&admin, filter, page).await?;
-        Ok(connection(rows, AdminUser::from))
+        Ok(connection(rows, User::from))
     }
 
-    /// One account, with its cash, portfolio, orders and trades.
+    /// One account; null when there is none with this id. ADMIN only (customers read
+    /// themselves through `viewer`).
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<AdminUser> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's global id.")] id: ID,
+    ) -> ApiResult<Option<User>> {
         let admin = admin(ctx).await?;
-        let id = parse_id(&id, "id")?;
-        Ok(ctx.services().admin.user(&admin, id).await?.into())
+        let id = row_id(&id, Kind::User, "id")?;
+        match ctx.services().admin.user(&admin, id).await {
+            Ok(record) => Ok(Some(record.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Dashboard figures.
+    /// Dashboard figures. ADMIN only.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn admin_stats(&self, ctx: &Context<'_>) -> ApiResult<AdminStats> {
         let admin = admin(ctx).await?;
@@ -339,44 +537,42 @@ impl AdminQuery {
         Ok(AdminStats::new(s, live, s.admin.stats(&admin).await?))
     }
 
-    /// Candle coverage per stock and interval: counts, first and last bucket, gaps.
+    /// Candle coverage per stock and interval: counts, first and last bucket, gaps. ADMIN
+    /// only.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn candle_stats(&self, ctx: &Context<'_>) -> ApiResult<Vec<CandleStat>> {
         let admin = admin(ctx).await?;
         let rows = ctx.services().admin.candle_stats(&admin).await?;
-        Ok(rows
-            .into_iter()
-            .map(|c| CandleStat {
-                interval: c.interval.into(),
-                count: c.count,
-                first_bucket: c.first,
-                last_bucket: c.last,
-                gaps: c.gaps,
-                stock_id: c.stock_id,
-            })
-            .collect())
+        Ok(rows.into_iter().map(CandleStat::from).collect())
     }
 
-    /// Admin actions, newest first.
-    #[graphql(guard = "RoleGuard::admin()")]
+    /// Admin actions, newest first. ADMIN only.
+    #[graphql(
+        guard = "RoleGuard::admin()",
+        complexity = "super::connection::cost(first, last, child_complexity)"
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        action: Option<String>,
-        actor_id: Option<ID>,
-    ) -> ApiResult<Connection<String, AuditEntry>> {
+        #[graphql(desc = "Entries after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Entries before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+        #[graphql(desc = "Only this action.")] action: Option<AuditAction>,
+        #[graphql(desc = "Only actions of this admin (a `User` global id).")] actor_id: Option<ID>,
+    ) -> ApiResult<Conn<AuditEntry>> {
         let admin = admin(ctx).await?;
-        let page = PageRequest::parse(first, after.as_deref())?;
+        let page = PageArgs::new(first, after, last, before).request()?;
         let actor = actor_id
             .as_ref()
-            .map(|id| parse_id(id, "actorId"))
+            .map(|id| row_id(id, Kind::User, "actorId"))
             .transpose()?;
         let rows = ctx
             .services()
             .admin
-            .audit_log(&admin, action.as_deref(), actor, page)
+            .audit_log(&admin, action.map(AuditAction::stored), actor, page)
             .await?;
         Ok(connection(rows, AuditEntry::from))
     }
@@ -388,170 +584,225 @@ pub struct AdminMutation;
 #[Object]
 impl AdminMutation {
     /// Edits an account. The last active admin can be neither demoted nor deactivated.
+    /// ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        id: ID,
         input: UpdateUserInput,
-    ) -> ApiResult<AdminUser> {
+    ) -> ApiResult<UserPayload> {
         let admin = admin(ctx).await?;
-        let id = parse_id(&id, "id")?;
-        let changes = UserChanges {
-            name: input.name,
-            email: input.email,
-            role: input.role.map(Into::into),
-            active: input.active,
-        };
-        Ok(ctx
-            .services()
-            .admin
-            .update_user(&admin, id, changes)
-            .await?
-            .into())
+        let result = async {
+            let id = row_id(&input.id, Kind::User, "id")?;
+            let changes = UserChanges {
+                name: input.name,
+                email: input.email,
+                role: input.role.map(Into::into),
+                active: input.active,
+            };
+            ctx.services().admin.update_user(&admin, id, changes).await
+        }
+        .await;
+        let (user, user_errors) = split(result)?;
+        Ok(UserPayload {
+            user: user.map(User::from),
+            user_errors,
+        })
     }
 
     /// Sets `newPassword`, or generates a temporary one (returned once). Ends the user's
-    /// sessions either way.
+    /// sessions either way. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn reset_user_password(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        new_password: Option<String>,
+        input: ResetUserPasswordInput,
     ) -> ApiResult<ResetPasswordPayload> {
         let admin = admin(ctx).await?;
-        let id = parse_id(&id, "id")?;
         let s = ctx.services();
-        let temporary_password = s.admin.reset_password(&admin, id, new_password).await?;
-        let user = s.admin.user(&admin, id).await?.into();
-        Ok(ResetPasswordPayload {
-            user,
-            temporary_password,
+        let result = async {
+            let id = row_id(&input.id, Kind::User, "id")?;
+            let temporary = s
+                .admin
+                .reset_password(&admin, id, input.new_password)
+                .await?;
+            Ok((s.admin.user(&admin, id).await?, temporary))
+        }
+        .await;
+        let (done, user_errors) = split(result)?;
+        Ok(match done {
+            Some((user, temporary_password)) => ResetPasswordPayload {
+                user: Some(user.into()),
+                temporary_password,
+                user_errors,
+            },
+            None => ResetPasswordPayload {
+                user_errors,
+                ..Default::default()
+            },
         })
     }
 
-    /// Lists a new stock; its candle history is backfilled before this returns.
+    /// Lists a new stock; its candle history is backfilled before this returns. ADMIN only;
+    /// audited.
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn create_stock(&self, ctx: &Context<'_>, input: CreateStockInput) -> ApiResult<Stock> {
+    async fn create_stock(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStockInput,
+    ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
         let input = NewStock {
             symbol: input.symbol,
             name: input.name,
-            initial_price: input.initial_price,
+            initial_price: input.initial_price.0,
             drift: input.drift,
             volatility: input.volatility,
         };
-        Ok(ctx
-            .services()
-            .admin
-            .create_stock(&admin, input)
-            .await?
-            .into())
+        let result = ctx.services().admin.create_stock(&admin, input).await;
+        stock_payload(result)
     }
 
-    /// Changes a stock's name, drift, volatility or active flag.
+    /// Changes a stock's name, drift, volatility or active flag. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn update_stock(
         &self,
         ctx: &Context<'_>,
-        id: ID,
         input: UpdateStockInput,
-    ) -> ApiResult<Stock> {
+    ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
-        let id = parse_id(&id, "id")?;
-        let changes = StockChanges {
-            name: input.name,
-            drift: input.drift,
-            volatility: input.volatility,
-            active: input.active,
-        };
-        Ok(ctx
-            .services()
-            .admin
-            .update_stock(&admin, id, changes)
-            .await?
-            .into())
+        let result = async {
+            let id = row_id(&input.id, Kind::Stock, "id")?;
+            let changes = StockChanges {
+                name: input.name,
+                drift: input.drift,
+                volatility: input.volatility,
+                active: input.active,
+            };
+            ctx.services().admin.update_stock(&admin, id, changes).await
+        }
+        .await;
+        stock_payload(result)
     }
 
-    /// Sets the trading hours of one weekday (Monday = 0 … Sunday = 6).
+    /// Sets the trading hours of one weekday. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn update_market_hours(
         &self,
         ctx: &Context<'_>,
-        day: i32,
         input: MarketHoursInput,
-    ) -> ApiResult<MarketDay> {
+    ) -> ApiResult<MarketHoursPayload> {
         let admin = admin(ctx).await?;
         let hours = HoursInput {
             open: input.open,
             close: input.close,
             closed: input.closed,
         };
-        let d = ctx
+        let day = input.day;
+        let result = ctx
             .services()
             .admin
             .update_market_hours(&admin, day, hours)
-            .await?;
-        Ok(MarketDay {
-            day,
-            open: d.open.format("%H:%M").to_string(),
-            close: d.close.format("%H:%M").to_string(),
-            closed: d.closed,
+            .await;
+        let (hours, user_errors) = split(result)?;
+        Ok(MarketHoursPayload {
+            market_state: match hours {
+                Some(_) => state_now(ctx).await,
+                None => None,
+            },
+            market_day: hours.map(|h| MarketDay::new(day, &h)),
+            user_errors,
         })
     }
 
-    /// Closes the market all day on `date`; takes effect at once.
+    /// Closes the market all day on `date`; takes effect at once. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn add_holiday(&self, ctx: &Context<'_>, input: HolidayInput) -> ApiResult<Holiday> {
+    async fn add_holiday(
+        &self,
+        ctx: &Context<'_>,
+        input: HolidayInput,
+    ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
-        Ok(ctx
+        let result = ctx
             .services()
             .admin
-            .add_holiday(&admin, input.date, &input.name)
-            .await?
-            .into())
+            .add_holiday(&admin, input.date.0, &input.name)
+            .await;
+        holiday_payload(ctx, result).await
     }
 
+    /// Reopens a holiday's date to its weekday's schedule. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn delete_holiday(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Holiday> {
+    async fn delete_holiday(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteHolidayInput,
+    ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
-        let id = parse_id(&id, "id")?;
-        Ok(ctx
-            .services()
-            .admin
-            .delete_holiday(&admin, id)
-            .await?
-            .into())
+        let result = async {
+            let id = row_id(&input.id, Kind::Holiday, "id")?;
+            ctx.services().admin.delete_holiday(&admin, id).await
+        }
+        .await;
+        holiday_payload(ctx, result).await
     }
 
     /// Emergency override: forces the market open or closed, regardless of the schedule, until
-    /// `clearMarketOverride`.
+    /// `clearMarketOverride`. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn set_market_override(
         &self,
         ctx: &Context<'_>,
-        open: bool,
-        reason: Option<String>,
-    ) -> ApiResult<MarketState> {
+        input: MarketOverrideInput,
+    ) -> ApiResult<MarketStatePayload> {
         let admin = admin(ctx).await?;
-        Ok(ctx
+        let result = ctx
             .services()
             .admin
-            .set_override(&admin, Some(open), reason)
-            .await?
-            .into())
+            .set_override(&admin, Some(input.open), input.reason)
+            .await;
+        let (state, user_errors) = split(result)?;
+        Ok(MarketStatePayload {
+            market_state: state.map(MarketState::from),
+            user_errors,
+        })
     }
 
-    /// Returns the market to its schedule.
+    /// Returns the market to its schedule. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
-    async fn clear_market_override(&self, ctx: &Context<'_>) -> ApiResult<MarketState> {
+    async fn clear_market_override(&self, ctx: &Context<'_>) -> ApiResult<MarketStatePayload> {
         let admin = admin(ctx).await?;
-        Ok(ctx
-            .services()
-            .admin
-            .set_override(&admin, None, None)
-            .await?
-            .into())
+        let result = ctx.services().admin.set_override(&admin, None, None).await;
+        let (state, user_errors) = split(result)?;
+        Ok(MarketStatePayload {
+            market_state: state.map(MarketState::from),
+            user_errors,
+        })
     }
+}
+
+fn stock_payload(
+    result: Result<crate::domain::market::stocks::Quote, Error>,
+) -> ApiResult<StockPayload> {
+    let (stock, user_errors) = split(result)?;
+    Ok(StockPayload {
+        stock: stock.map(Stock::from),
+        user_errors,
+    })
+}
+
+async fn holiday_payload(
+    ctx: &Context<'_>,
+    result: Result<crate::domain::market::Holiday, Error>,
+) -> ApiResult<HolidayPayload> {
+    let (holiday, user_errors) = split(result)?;
+    let market_state = match holiday {
+        Some(_) => state_now(ctx).await,
+        None => None,
+    };
+    Ok(HolidayPayload {
+        holiday: holiday.map(Holiday::from),
+        market_state,
+        user_errors,
+    })
 }

@@ -64,6 +64,17 @@ pub trait ContextExt {
         };
         Ok(services.limiter.hit(rule, rate, keys).await?)
     }
+    /// The caller, who must be `user_id` or an admin (FORBIDDEN otherwise).
+    fn owner_or_admin(&self, user_id: i64) -> Result<Viewer, Error> {
+        let viewer = self.viewer()?;
+        if viewer.user_id == user_id || viewer.role == Role::Admin {
+            Ok(viewer)
+        } else {
+            Err(Error::Forbidden(
+                "only the account itself or an admin sees this".into(),
+            ))
+        }
+    }
     /// The caller, who must be an admin (FORBIDDEN otherwise).
     fn admin(&self) -> Result<Viewer, Error> {
         let viewer = self.viewer()?;

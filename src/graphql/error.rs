@@ -57,11 +57,3 @@ pub fn coded_error(message: impl Into<String>, code: &'static str) -> async_grap
         .set("code", code);
     error
 }
-
-/// Parses a GraphQL `ID` into a database id.
-pub fn parse_id(id: &async_graphql::ID, field: &'static str) -> Result<i64, Error> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Error::bad_input(field, format!("{field} is not a valid id")))
-}

@@ -3,18 +3,19 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, Object, SimpleObject,
+    ComplexObject, Context, Enum, ID, Object, OneofObject, SimpleObject,
     dataloader::{DataLoader, Loader},
 };
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 
 use super::{
     context::ContextExt,
-    error::{ApiResult, parse_id},
+    error::ApiResult,
+    node::{Kind, global_id, row_id},
+    scalars::{Date, DateTime, Decimal, money},
+    trading::load_stock,
 };
 use crate::{
-    domain::events::MarketStatus,
+    domain::events::{MarketStatus, Tick, TickDay},
     domain::{
         Error,
         market::{
@@ -22,7 +23,7 @@ use crate::{
             candles::{self, Interval},
             stocks::{Listing, Quote},
         },
-        money::from_cents,
+        trading::units::StockId,
     },
     services::Services,
 };
@@ -30,10 +31,15 @@ use crate::{
 /// Points in a stock's `trend`.
 pub const TREND_POINTS: u64 = 24;
 
+/// A candle's length. Buckets are in the market time zone. New values may be added: clients
+/// must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CandleInterval {
+    /// One hour, on the hour.
     H1,
+    /// Four hours: 00:00, 04:00, 08:00 … local time.
     H4,
+    /// One trading day.
     D1,
 }
 
@@ -57,17 +63,45 @@ impl From<Interval> for CandleInterval {
     }
 }
 
-/// Whether the market is open, and why.
+/// A stock, named by exactly one of its global id or its symbol.
+#[derive(OneofObject, Clone, Debug)]
+pub enum StockRef {
+    /// The stock's global id (`Stock.id`).
+    Id(ID),
+    /// The ticker symbol, e.g. `"AAPL"` (any case).
+    Symbol(String),
+}
+
+impl StockRef {
+    /// The stock's row id; NOT_FOUND when there is no such stock, BAD_USER_INPUT (naming
+    /// `field`) for an id that is not a stock's.
+    pub async fn resolve(&self, ctx: &Context<'_>, field: &'static str) -> Result<StockId, Error> {
+        let market = &ctx.services().market;
+        let quote = match self {
+            StockRef::Id(id) => market.stock(row_id(id, Kind::Stock, field)?).await?,
+            StockRef::Symbol(symbol) => market.stock_by_symbol(symbol).await?,
+        };
+        Ok(StockId(quote.id))
+    }
+}
+
+/// Whether the market is open, and why. There is one market: its id is constant, so every
+/// view of it is one cache record.
 #[derive(SimpleObject, Clone)]
 pub struct MarketState {
+    /// Global id (constant).
+    pub id: ID,
+    /// Orders execute at once while open; they queue for the open while closed.
     pub is_open: bool,
     /// An emergency override holds the market open or closed regardless of the schedule.
     pub emergency: bool,
+    /// Why it is in this state, for people, e.g. `"holiday: Christmas Day"`; null on a
+    /// plain schedule.
     pub reason: Option<String>,
     /// Next scheduled opening (null while an override holds).
-    pub next_open: Option<DateTime<Utc>>,
+    pub next_open: Option<DateTime>,
     /// Next scheduled closing (null while an override holds).
-    pub next_close: Option<DateTime<Utc>>,
+    pub next_close: Option<DateTime>,
     /// IANA name of the market time zone, e.g. `America/New_York`.
     pub timezone: String,
 }
@@ -75,19 +109,22 @@ pub struct MarketState {
 impl From<MarketStatus> for MarketState {
     fn from(s: MarketStatus) -> Self {
         MarketState {
+            id: global_id(Kind::MarketState, "market"),
             is_open: s.is_open,
             emergency: s.emergency,
             reason: s.reason,
-            next_open: s.next_open,
-            next_close: s.next_close,
+            next_open: s.next_open.map(Into::into),
+            next_close: s.next_close.map(Into::into),
             timezone: s.timezone,
         }
     }
 }
 
 /// Trading hours of one weekday, in the market time zone.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct MarketDay {
+    /// Global id (one per weekday).
+    pub id: ID,
     /// Monday = 0 … Sunday = 6.
     pub day: i32,
     /// Opening time, `HH:MM`.
@@ -98,18 +135,37 @@ pub struct MarketDay {
     pub closed: bool,
 }
 
-#[derive(SimpleObject)]
+impl MarketDay {
+    pub fn new(day: i32, hours: &market::calendar::DayHours) -> Self {
+        MarketDay {
+            id: global_id(Kind::MarketDay, day),
+            day,
+            open: hours.open.format("%H:%M").to_string(),
+            close: hours.close.format("%H:%M").to_string(),
+            closed: hours.closed,
+        }
+    }
+}
+
+/// A day the market stays closed.
+#[derive(SimpleObject, Clone)]
 pub struct Holiday {
+    /// Global id.
     pub id: ID,
-    pub date: NaiveDate,
+    /// The holiday's row number.
+    pub database_id: i64,
+    /// The day, in the market time zone.
+    pub date: Date,
+    /// E.g. `"Christmas Day"`.
     pub name: String,
 }
 
 impl From<market::Holiday> for Holiday {
     fn from(h: market::Holiday) -> Self {
         Holiday {
-            id: ID(h.id.to_string()),
-            date: h.date,
+            id: global_id(Kind::Holiday, h.id),
+            database_id: h.id,
+            date: h.date.into(),
             name: h.name,
         }
     }
@@ -117,28 +173,91 @@ impl From<market::Holiday> for Holiday {
 
 /// One OHLC candle. Buckets are in the market time zone; `D1` is the trading day.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Candle {
+    /// Global id (one per stock, interval and bucket): the live candle and the same bucket
+    /// in a history are one cache record.
+    pub id: ID,
+    /// The stock's global id; see `stock` for the object.
     pub stock_id: ID,
+    /// The candle's length.
     pub interval: CandleInterval,
-    pub bucket_start: DateTime<Utc>,
+    /// Start of the bucket (UTC).
+    pub bucket_start: DateTime,
+    /// First price in the bucket.
     pub open: Decimal,
+    /// Highest price in the bucket.
     pub high: Decimal,
+    /// Lowest price in the bucket.
     pub low: Decimal,
+    /// Last price in the bucket so far.
     pub close: Decimal,
+    /// Ticks that made it.
     pub tick_count: i64,
+    /// True once the bucket has ended: the candle no longer changes. A history's candles
+    /// are final except the newest; `liveCandle` sends the closing candle once with true.
+    pub is_final: bool,
+    #[graphql(skip)]
+    pub stock_row: i64,
 }
 
-impl From<candles::Candle> for Candle {
-    fn from(c: candles::Candle) -> Self {
+impl Candle {
+    /// `c`, final when `is_final`.
+    pub fn new(c: candles::Candle, is_final: bool) -> Self {
         Candle {
-            stock_id: ID(c.stock_id.to_string()),
+            id: global_id(
+                Kind::Candle,
+                format!(
+                    "{}:{}:{}",
+                    c.stock_id,
+                    c.interval.as_str(),
+                    c.bucket_start.timestamp()
+                ),
+            ),
+            stock_id: global_id(Kind::Stock, c.stock_id),
             interval: c.interval.into(),
-            bucket_start: c.bucket_start,
-            open: from_cents(c.open),
-            high: from_cents(c.high),
-            low: from_cents(c.low),
-            close: from_cents(c.close),
+            bucket_start: c.bucket_start.into(),
+            open: money(c.open),
+            high: money(c.high),
+            low: money(c.low),
+            close: money(c.close),
             tick_count: c.tick_count,
+            is_final,
+            stock_row: c.stock_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Candle {
+    /// The stock.
+    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
+        load_stock(ctx, self.stock_row).await
+    }
+}
+
+/// Candles of one window, oldest first.
+#[derive(SimpleObject)]
+pub struct CandleSeries {
+    /// Oldest first.
+    pub candles: Vec<Candle>,
+    /// True when the window held older candles than these (cut by `last`, or by the limit of
+    /// 2000): ask again with an earlier `to` for more.
+    pub truncated: bool,
+}
+
+impl From<market::CandleSeries> for CandleSeries {
+    fn from(s: market::CandleSeries) -> Self {
+        let newest = s.candles.len().saturating_sub(1);
+        CandleSeries {
+            candles: s
+                .candles
+                .into_iter()
+                .enumerate()
+                // Only the newest can still be the live bucket; the rest have ended.
+                .map(|(i, c)| Candle::new(c, i < newest))
+                .collect(),
+            truncated: s.truncated,
         }
     }
 }
@@ -147,8 +266,13 @@ impl From<candles::Candle> for Candle {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Stock {
+    /// Global id.
     pub id: ID,
+    /// The stock's row number.
+    pub database_id: i64,
+    /// Ticker symbol, upper case, e.g. `"AAPL"`.
     pub symbol: String,
+    /// Company name, e.g. `"Apple Inc."`.
     pub name: String,
     /// Inactive stocks are halted: no ticks, no new orders.
     pub active: bool,
@@ -158,11 +282,16 @@ pub struct Stock {
     pub change: Decimal,
     /// `change / previousClose` in percent, two decimals.
     pub change_percent: Decimal,
+    /// First price of the current trading day.
     pub open: Decimal,
+    /// Highest price of the current trading day.
     pub high: Decimal,
+    /// Lowest price of the current trading day.
     pub low: Decimal,
+    /// Last price of the previous trading day.
     pub previous_close: Decimal,
-    pub updated_at: DateTime<Utc>,
+    /// When the price last changed.
+    pub updated_at: DateTime,
     #[graphql(skip)]
     pub stock_id: i64,
 }
@@ -170,19 +299,42 @@ pub struct Stock {
 impl From<Quote> for Stock {
     fn from(q: Quote) -> Self {
         Stock {
-            id: ID(q.id.to_string()),
+            id: global_id(Kind::Stock, q.id),
+            database_id: q.id,
             symbol: q.symbol,
             name: q.name,
             active: q.active,
-            price: from_cents(q.last_cents),
-            change: from_cents(q.last_cents - q.prev_close_cents),
+            price: money(q.last_cents),
+            change: money(q.last_cents - q.prev_close_cents),
             change_percent: change_percent(q.last_cents, q.prev_close_cents),
-            open: from_cents(q.open_cents),
-            high: from_cents(q.high_cents),
-            low: from_cents(q.low_cents),
-            previous_close: from_cents(q.prev_close_cents),
-            updated_at: q.updated_at,
+            open: money(q.open_cents),
+            high: money(q.high_cents),
+            low: money(q.low_cents),
+            previous_close: money(q.prev_close_cents),
+            updated_at: q.updated_at.into(),
             stock_id: q.id,
+        }
+    }
+}
+
+impl Stock {
+    /// The stock as a tick round left it (a ticking stock is active).
+    pub fn from_tick(t: &Tick, day: &TickDay, at: chrono::DateTime<chrono::Utc>) -> Self {
+        Stock {
+            id: global_id(Kind::Stock, t.stock_id),
+            database_id: t.stock_id,
+            symbol: t.symbol.clone(),
+            name: day.name.clone(),
+            active: true,
+            price: money(t.price_cents),
+            change: money(t.price_cents - t.prev_close_cents),
+            change_percent: change_percent(t.price_cents, t.prev_close_cents),
+            open: money(day.open_cents),
+            high: money(day.high_cents),
+            low: money(day.low_cents),
+            previous_close: money(t.prev_close_cents),
+            updated_at: at.into(),
+            stock_id: t.stock_id,
         }
     }
 }
@@ -195,39 +347,43 @@ pub fn change_percent(last_cents: i64, prev_close_cents: i64) -> Decimal {
 /// `part / whole` in percent, always with two decimals (`"0.00"`, not `"0"`).
 pub fn percent(part: i64, whole: i64) -> Decimal {
     let mut p = if whole == 0 {
-        Decimal::ZERO
+        rust_decimal::Decimal::ZERO
     } else {
-        (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(2)
+        (rust_decimal::Decimal::from(part) * rust_decimal::Decimal::ONE_HUNDRED
+            / rust_decimal::Decimal::from(whole))
+        .round_dp(2)
     };
     p.rescale(2);
-    p
+    Decimal(p)
 }
 
 #[ComplexObject]
 impl Stock {
-    /// The last 24 hourly closes, oldest first: enough for a sparkline.
-    async fn trend(&self, ctx: &Context<'_>) -> ApiResult<Vec<Decimal>> {
-        let loader = ctx.data::<DataLoader<TrendLoader>>()?;
-        let closes = loader
-            .load_one(self.stock_id)
-            .await
-            .map_err(Error::internal)?;
-        Ok(closes
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_cents)
-            .collect())
+    /// The last 24 hourly closes, oldest first: enough for a sparkline. Null when they could
+    /// not be read (the rest of the stock still answers).
+    async fn trend(&self, ctx: &Context<'_>) -> Option<Vec<Decimal>> {
+        let loader = ctx.data::<DataLoader<TrendLoader>>().ok()?;
+        match loader.load_one(self.stock_id).await {
+            Ok(closes) => Some(closes.unwrap_or_default().into_iter().map(money).collect()),
+            Err(e) => {
+                tracing::warn!(error = %e, stock = self.stock_id, "reading a trend");
+                None
+            }
+        }
     }
 
     /// Candles of this stock; see `Query.candles`.
     async fn candles(
         &self,
         ctx: &Context<'_>,
-        interval: CandleInterval,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        #[graphql(desc = "The candle length.")] interval: CandleInterval,
+        #[graphql(desc = "Inclusive start of the window; unbounded when null.")] from: Option<
+            DateTime,
+        >,
+        #[graphql(desc = "Exclusive end of the window; unbounded when null.")] to: Option<DateTime>,
+        #[graphql(desc = "Keep only the newest N of the window (1–2000; default 2000).")]
         last: Option<i32>,
-    ) -> ApiResult<Vec<Candle>> {
+    ) -> ApiResult<CandleSeries> {
         load_candles(ctx.services(), self.stock_id, interval, from, to, last).await
     }
 }
@@ -252,16 +408,20 @@ async fn load_candles(
     services: &Services,
     stock_id: i64,
     interval: CandleInterval,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    from: Option<DateTime>,
+    to: Option<DateTime>,
     last: Option<i32>,
-) -> ApiResult<Vec<Candle>> {
-    let window = CandleWindow { from, to, last };
-    let rows = services
+) -> ApiResult<CandleSeries> {
+    let window = CandleWindow {
+        from: from.map(|t| t.0),
+        to: to.map(|t| t.0),
+        last,
+    };
+    let series = services
         .market
         .candles(stock_id, interval.into(), window)
         .await?;
-    Ok(rows.into_iter().map(Candle::from).collect())
+    Ok(series.into())
 }
 
 #[derive(Default)]
@@ -269,12 +429,12 @@ pub struct MarketQuery;
 
 #[Object]
 impl MarketQuery {
-    /// Whether the market is open now, and when that changes.
+    /// Whether the market is open now, and when that changes. Public.
     async fn market_state(&self, ctx: &Context<'_>) -> ApiResult<MarketState> {
         Ok(ctx.services().market.status().await?.into())
     }
 
-    /// Trading hours per weekday, Monday first.
+    /// Trading hours per weekday, Monday first. Public.
     async fn market_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<MarketDay>> {
         let config = ctx.services().market.config().await?;
         Ok(config
@@ -282,16 +442,11 @@ impl MarketQuery {
             .week
             .iter()
             .zip(0..)
-            .map(|(d, day)| MarketDay {
-                day,
-                open: d.open.format("%H:%M").to_string(),
-                close: d.close.format("%H:%M").to_string(),
-                closed: d.closed,
-            })
+            .map(|(d, day)| MarketDay::new(day, d))
             .collect())
     }
 
-    /// Days the market stays closed, oldest first.
+    /// Days the market stays closed, oldest first. Public.
     async fn holidays(&self, ctx: &Context<'_>) -> ApiResult<Vec<Holiday>> {
         Ok(ctx
             .services()
@@ -303,44 +458,42 @@ impl MarketQuery {
             .collect())
     }
 
-    /// All active stocks, by symbol.
+    /// All active stocks, by symbol. Public.
     async fn stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
         let quotes = ctx.services().market.stocks(Listing::Active).await?;
         Ok(quotes.into_iter().map(Stock::from).collect())
     }
 
-    /// One stock, by `id` or by `symbol` (exactly one of them).
+    /// One stock, by global id or by symbol, e.g. `stock(by: {symbol: "AAPL"})`; null when
+    /// there is none. Public.
     async fn stock(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        symbol: Option<String>,
-    ) -> ApiResult<Stock> {
-        let market = &ctx.services().market;
-        let quote = match (id, symbol) {
-            (Some(id), None) => market.stock(parse_id(&id, "id")?).await?,
-            (None, Some(symbol)) => market.stock_by_symbol(&symbol).await?,
-            _ => return Err(Error::bad_input("id", "pass exactly one of id and symbol").into()),
-        };
-        Ok(quote.into())
+        #[graphql(desc = "Exactly one of `id` and `symbol`.")] by: StockRef,
+    ) -> ApiResult<Option<Stock>> {
+        match by.resolve(ctx, "id").await {
+            Ok(id) => Ok(super::trading::find_stock(ctx, id.0).await?),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Candles of a stock, oldest first. `from` is inclusive, `to` exclusive; `last` keeps the
-    /// newest N of the window (at most 2000 are returned).
+    /// Candles of a stock, oldest first. `from` is inclusive, `to` exclusive; `last` keeps
+    /// the newest N of the window (at most 2000 are returned; `truncated` says when more
+    /// exist). Public. NOT_FOUND for an unknown stock.
     async fn candles(
         &self,
         ctx: &Context<'_>,
-        stock_id: ID,
-        interval: CandleInterval,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        #[graphql(desc = "The stock, by global id or symbol.")] stock: StockRef,
+        #[graphql(desc = "The candle length.")] interval: CandleInterval,
+        #[graphql(desc = "Inclusive start of the window; unbounded when null.")] from: Option<
+            DateTime,
+        >,
+        #[graphql(desc = "Exclusive end of the window; unbounded when null.")] to: Option<DateTime>,
+        #[graphql(desc = "Keep only the newest N of the window (1–2000; default 2000).")]
         last: Option<i32>,
-    ) -> ApiResult<Vec<Candle>> {
-        let services = ctx.services();
-        let stock = services
-            .market
-            .stock(parse_id(&stock_id, "stockId")?)
-            .await?;
-        load_candles(services, stock.id, interval, from, to, last).await
+    ) -> ApiResult<CandleSeries> {
+        let stock_id = stock.resolve(ctx, "stock").await?;
+        load_candles(ctx.services(), stock_id.0, interval, from, to, last).await
     }
 }

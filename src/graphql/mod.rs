@@ -3,6 +3,7 @@
 pub mod account_feeds;
 pub mod accounts;
 pub mod admin;
+pub mod connection;
 pub mod context;
 pub mod error;
 pub mod feeds;
@@ -11,6 +12,10 @@ pub mod limits;
 pub mod live;
 pub mod market;
 pub mod metrics;
+pub mod node;
+pub mod payload;
+mod resolve;
+pub mod scalars;
 pub mod trading;
 
 use async_graphql::{
@@ -25,6 +30,7 @@ use crate::services::Services;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
+    node::NodeQuery,
     accounts::AccountQuery,
     market::MarketQuery,
     trading::TradingQuery,
@@ -87,7 +93,10 @@ pub fn build_schema(services: Services, live: Arc<live::LiveCounters>) -> AppSch
 
 /// The SDL as checked in at `schema/schema.graphql` (needs no database).
 pub fn sdl() -> String {
-    builder()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_enum_items()
+            .include_specified_by(),
+    )
 }

@@ -4,38 +4,41 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
-    connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
 };
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::{
+    connection::{Conn, PageArgs, connection},
     context::{ContextExt, Limited},
-    error::{ApiResult, parse_id},
+    error::ApiResult,
     guards::RoleGuard,
-    market::{Stock, percent},
+    market::{Stock, StockRef, percent},
+    node::{Kind, global_id, row_id},
+    payload::{UserError, split},
+    scalars::{DateTime, Decimal, money},
 };
 use crate::{
     domain::{
         Error,
         market::stocks,
-        money::from_cents,
-        page::{Page, PageRequest},
         trading::{
             LedgerKind,
             cash::{self, LedgerEntry},
+            lookup::Reader,
             orders::{self, PlaceOrder, Side, Status},
             portfolio,
-            units::{OrderId, Shares, StockId, UserId},
+            units::{OrderId, Shares, UserId},
         },
     },
     services::Services,
 };
 
+/// Which way an order trades. New values may be added: clients must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum OrderSide {
+    /// Spends cash for shares.
     Buy,
+    /// Turns held shares into cash (no short selling: only shares held and not reserved).
     Sell,
 }
 
@@ -57,11 +60,15 @@ impl From<Side> for OrderSide {
     }
 }
 
+/// Where an order is in its life. New values may be added: clients must treat this enum as
+/// open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum OrderStatus {
     /// Placed while the market was closed; runs at the open.
     Queued,
+    /// Filled: see `price`, `total` and `trades`.
     Executed,
+    /// Canceled by its owner while queued; its reservation was released.
     Canceled,
     /// Could not be filled at the open (see `rejectReason`).
     Rejected,
@@ -89,11 +96,16 @@ impl From<Status> for OrderStatus {
     }
 }
 
+/// What moved cash. New values may be added: clients must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CashTransactionType {
+    /// Play money added by the user.
     Deposit,
+    /// Money taken out by the user.
     Withdrawal,
+    /// Paid for an executed buy order.
     Buy,
+    /// Received for an executed sell order.
     Sell,
 }
 
@@ -108,47 +120,87 @@ impl From<LedgerKind> for CashTransactionType {
     }
 }
 
-/// Cash in play money. `available = balance - reserved` (reserved by queued buys).
-#[derive(SimpleObject)]
+/// One user's cash in play money. `available = balance - reserved` (reserved by queued buys).
+/// Its id is the owner's: every view of one account's cash is one cache record.
+#[derive(SimpleObject, Clone)]
 pub struct Cash {
+    /// Global id (one per account).
+    pub id: ID,
+    /// Everything the account holds in cash, e.g. `"10000.00"`.
     pub balance: Decimal,
+    /// Held for queued buy orders until they run or are canceled.
     pub reserved: Decimal,
+    /// What new orders and withdrawals may use: `balance - reserved`.
     pub available: Decimal,
 }
 
-impl From<cash::Cash> for Cash {
-    fn from(c: cash::Cash) -> Self {
+impl Cash {
+    pub fn of(user_id: i64, c: cash::Cash) -> Self {
         Cash {
-            balance: from_cents(c.balance_cents),
-            reserved: from_cents(c.reserved_cents),
-            available: from_cents(c.available_cents()),
+            id: global_id(Kind::Cash, user_id),
+            balance: money(c.balance_cents),
+            reserved: money(c.reserved_cents),
+            available: money(c.available_cents()),
         }
     }
 }
 
 /// One ledger entry: `amount` is signed (credits positive).
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct CashTransaction {
+    /// Global id.
     pub id: ID,
+    /// The ledger row number, for reconciliation and support.
+    pub database_id: i64,
+    /// What moved the cash.
     #[graphql(name = "type")]
     pub kind: CashTransactionType,
+    /// Signed: credits positive, debits negative, e.g. `"-1523.40"`.
     pub amount: Decimal,
+    /// The cash balance right after this entry.
     pub balance_after: Decimal,
-    /// What caused it, e.g. `order:42`.
+    /// What caused it, e.g. `order:42` (the order's database id); null for deposits and
+    /// withdrawals. See `order` for the object.
     pub reference: Option<String>,
-    pub created_at: DateTime<Utc>,
+    /// When the entry was written.
+    pub created_at: DateTime,
+    #[graphql(skip)]
+    pub user_id: i64,
 }
 
 impl From<LedgerEntry> for CashTransaction {
     fn from(e: LedgerEntry) -> Self {
         CashTransaction {
-            id: ID(e.id.to_string()),
+            id: global_id(Kind::CashTransaction, e.id),
+            database_id: e.id,
             kind: e.kind.into(),
-            amount: from_cents(e.amount_cents),
-            balance_after: from_cents(e.balance_after_cents),
+            amount: money(e.amount_cents),
+            balance_after: money(e.balance_after_cents),
             reference: e.reference,
-            created_at: e.created_at,
+            created_at: e.created_at.into(),
+            user_id: e.user_id,
         }
+    }
+}
+
+#[ComplexObject]
+impl CashTransaction {
+    /// The order that moved this cash; null for deposits and withdrawals.
+    async fn order(&self, ctx: &Context<'_>) -> ApiResult<Option<Order>> {
+        let Some(order_id) = self
+            .reference
+            .as_deref()
+            .and_then(|r| r.strip_prefix("order:"))
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            return Ok(None);
+        };
+        let trading = &ctx.services().trading;
+        let order = trading
+            .order_for(Reader::Owner(UserId(self.user_id)), order_id)
+            .await?;
+        Ok(order.map(Order::from))
     }
 }
 
@@ -156,101 +208,164 @@ impl From<LedgerEntry> for CashTransaction {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Order {
+    /// Global id.
     pub id: ID,
+    /// The order's row number, for support and reconciliation.
+    pub database_id: i64,
+    /// Where the order is in its life.
     pub status: OrderStatus,
+    /// Buy or sell.
     pub side: OrderSide,
+    /// Whole shares, at least 1.
     pub quantity: i64,
-    /// Execution price; null until executed.
+    /// Execution price per share; null until executed.
     pub price: Option<Decimal>,
     /// `price × quantity`; null until executed.
     pub total: Option<Decimal>,
+    /// The idempotency key the client sent with `placeOrder`, if any.
     pub client_order_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub executed_at: Option<DateTime<Utc>>,
+    /// When the order was placed.
+    pub created_at: DateTime,
+    /// When it was filled; null until executed.
+    pub executed_at: Option<DateTime>,
+    /// Why it was rejected at the open, for people; null unless REJECTED.
     pub reject_reason: Option<String>,
     #[graphql(skip)]
     pub stock_id: i64,
+    #[graphql(skip)]
+    pub user_id: i64,
 }
 
 impl From<orders::Order> for Order {
     fn from(o: orders::Order) -> Self {
         Order {
-            id: ID(o.id.to_string()),
+            id: global_id(Kind::Order, o.id),
+            database_id: o.id,
             status: o.status.into(),
             side: o.side.into(),
             quantity: o.quantity,
-            price: o.price_cents.map(from_cents),
-            total: o.total_cents.map(from_cents),
+            price: o.price_cents.map(money),
+            total: o.total_cents.map(money),
             client_order_id: o.client_order_id,
-            created_at: o.created_at,
-            executed_at: o.executed_at,
+            created_at: o.created_at.into(),
+            executed_at: o.executed_at.map(Into::into),
             reject_reason: o.reject_reason,
             stock_id: o.stock_id,
+            user_id: o.user_id,
         }
     }
 }
 
 #[ComplexObject]
 impl Order {
+    /// The stock traded.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
+
+    /// The fills of this order, oldest first: one once executed, none before.
+    async fn trades(&self, ctx: &Context<'_>) -> ApiResult<Vec<Trade>> {
+        Ok(order_trades(ctx, self).await?)
+    }
 }
 
-/// A fill.
-#[derive(SimpleObject)]
+async fn order_trades(ctx: &Context<'_>, order: &Order) -> ApiResult<Vec<Trade>> {
+    if order.status != OrderStatus::Executed {
+        return Ok(Vec::new());
+    }
+    let trading = &ctx.services().trading;
+    let trades = trading.trades_of_order(order.database_id).await?;
+    Ok(trades.into_iter().map(Trade::from).collect())
+}
+
+/// A fill: shares and cash that changed hands for an order.
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Trade {
+    /// Global id.
     pub id: ID,
+    /// The trade's row number.
+    pub database_id: i64,
+    /// The global id of the order filled; see `order` for the object.
     pub order_id: ID,
+    /// Buy or sell.
     pub side: OrderSide,
+    /// Whole shares.
     pub quantity: i64,
+    /// Price per share.
     pub price: Decimal,
+    /// `price × quantity`.
     pub total: Decimal,
     /// P&L a sell realized against the average cost (0 for buys).
     pub realized_pnl: Decimal,
-    pub executed_at: DateTime<Utc>,
+    /// When it was filled.
+    pub executed_at: DateTime,
     #[graphql(skip)]
     pub stock_id: i64,
+    #[graphql(skip)]
+    pub order_row: i64,
+    #[graphql(skip)]
+    pub user_id: i64,
 }
 
 impl From<orders::Trade> for Trade {
     fn from(t: orders::Trade) -> Self {
         Trade {
-            id: ID(t.id.to_string()),
-            order_id: ID(t.order_id.to_string()),
+            id: global_id(Kind::Trade, t.id),
+            database_id: t.id,
+            order_id: global_id(Kind::Order, t.order_id),
             side: t.side.into(),
             quantity: t.quantity,
-            price: from_cents(t.price_cents),
-            total: from_cents(t.total_cents),
-            realized_pnl: from_cents(t.realized_pnl_cents),
-            executed_at: t.executed_at,
+            price: money(t.price_cents),
+            total: money(t.total_cents),
+            realized_pnl: money(t.realized_pnl_cents),
+            executed_at: t.executed_at.into(),
             stock_id: t.stock_id,
+            order_row: t.order_id,
+            user_id: t.user_id,
         }
     }
 }
 
 #[ComplexObject]
 impl Trade {
+    /// The stock traded.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
+
+    /// The order this trade filled.
+    async fn order(&self, ctx: &Context<'_>) -> ApiResult<Option<Order>> {
+        let trading = &ctx.services().trading;
+        let order = trading
+            .order_for(Reader::Owner(UserId(self.user_id)), self.order_row)
+            .await?;
+        Ok(order.map(Order::from))
+    }
 }
 
-/// Shares of one stock held.
-#[derive(SimpleObject)]
+/// Shares of one stock held by one user. Its id is the owner's and the stock's, so a trade's
+/// `position` and the portfolio's entry are one cache record.
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Position {
+    /// Global id (one per account and stock).
+    pub id: ID,
+    /// Shares held (0 once all are sold).
     pub quantity: i64,
     /// Shares held by queued sell orders.
     pub reserved_quantity: i64,
     /// Cost basis per share (4 decimals).
     pub average_cost: Decimal,
+    /// The stock's last price.
     pub current_price: Decimal,
+    /// `quantity × currentPrice`.
     pub market_value: Decimal,
+    /// `marketValue` minus the cost basis.
     pub unrealized_pnl: Decimal,
     /// Unrealized P&L in percent of the cost basis (2 decimals).
     pub unrealized_pnl_percent: Decimal,
+    /// P&L realized by sells of this stock so far.
     pub realized_pnl: Decimal,
     #[graphql(skip)]
     pub stock_id: i64,
@@ -258,93 +373,129 @@ pub struct Position {
 
 #[ComplexObject]
 impl Position {
+    /// The stock held.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
 }
 
-impl From<&portfolio::Holding> for Position {
-    fn from(h: &portfolio::Holding) -> Self {
+impl Position {
+    pub fn of(user_id: i64, h: &portfolio::Holding) -> Self {
         Position {
+            id: global_id(Kind::Position, format!("{user_id}:{}", h.stock_id)),
             quantity: h.quantity,
             reserved_quantity: h.reserved_quantity,
-            average_cost: h.average_cost(),
-            current_price: from_cents(h.last_cents),
-            market_value: from_cents(h.market_value_cents()),
-            unrealized_pnl: from_cents(h.unrealized_pnl_cents()),
+            average_cost: h.average_cost().into(),
+            current_price: money(h.last_cents),
+            market_value: money(h.market_value_cents()),
+            unrealized_pnl: money(h.unrealized_pnl_cents()),
             unrealized_pnl_percent: percent(h.unrealized_pnl_cents(), h.cost_basis_cents),
-            realized_pnl: from_cents(h.realized_pnl_cents),
+            realized_pnl: money(h.realized_pnl_cents),
             stock_id: h.stock_id,
         }
     }
 }
 
-/// The account's valuation at live prices.
-#[derive(SimpleObject)]
+/// One user's valuation at live prices. Its id is the owner's.
+#[derive(SimpleObject, Clone)]
 pub struct Portfolio {
+    /// Global id (one per account).
+    pub id: ID,
+    /// The account's cash.
     pub cash: Cash,
+    /// The positions at their last prices.
     pub positions_value: Decimal,
     /// `cash.balance + positionsValue`.
     pub total_value: Decimal,
     /// Change of the positions' value since the previous close.
     pub day_change: Decimal,
+    /// Sum of the positions' unrealized P&L.
     pub unrealized_pnl: Decimal,
     /// Realized P&L of all positions, closed ones included.
     pub realized_pnl: Decimal,
+    /// Open positions (quantity above 0), by stock.
     pub positions: Vec<Position>,
-    pub updated_at: DateTime<Utc>,
+    /// When this valuation was computed.
+    pub updated_at: DateTime,
 }
 
 impl Portfolio {
-    pub fn new(p: portfolio::Portfolio, at: DateTime<Utc>) -> Self {
+    pub fn new(p: portfolio::Portfolio, at: chrono::DateTime<chrono::Utc>) -> Self {
+        let user_id = p.user_id;
         Portfolio {
-            positions_value: from_cents(p.positions_value_cents()),
-            total_value: from_cents(p.total_value_cents()),
-            day_change: from_cents(p.day_change_cents()),
-            unrealized_pnl: from_cents(p.unrealized_pnl_cents()),
-            realized_pnl: from_cents(p.realized_pnl_cents),
-            positions: p.holdings.iter().map(Position::from).collect(),
-            cash: p.cash.into(),
-            updated_at: at,
+            id: global_id(Kind::Portfolio, user_id),
+            positions_value: money(p.positions_value_cents()),
+            total_value: money(p.total_value_cents()),
+            day_change: money(p.day_change_cents()),
+            unrealized_pnl: money(p.unrealized_pnl_cents()),
+            realized_pnl: money(p.realized_pnl_cents),
+            positions: p
+                .holdings
+                .iter()
+                .map(|h| Position::of(user_id, h))
+                .collect(),
+            cash: Cash::of(user_id, p.cash),
+            updated_at: at.into(),
         }
     }
+}
+
+/// Why an order would be refused. New values may be added: clients must treat this enum as
+/// open and show `problem` for a code they do not know.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum QuoteProblemCode {
+    /// Not enough available cash.
+    InsufficientFunds,
+    /// Not enough shares that are not reserved.
+    InsufficientShares,
 }
 
 /// What an order would do if placed now.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct OrderQuote {
+    /// As asked.
     pub side: OrderSide,
+    /// As asked.
     pub quantity: i64,
     /// Current price.
     pub price: Decimal,
+    /// `price × quantity`.
     pub estimated_total: Decimal,
     /// Cash balance after the order at the current price.
     pub cash_after: Decimal,
     /// Shares held after the order.
     pub shares_after: i64,
+    /// Whether the market is open now.
     pub market_open: bool,
     /// True when the order would execute at once (open market, enough cash or shares);
     /// false when it would queue or be refused (see `problem`).
     pub executes_now: bool,
-    /// Why the order would be refused, if it would.
+    /// Why the order would be refused, for people; null when it would not be.
     pub problem: Option<String>,
+    /// Why the order would be refused, for programs; null when it would not be.
+    pub problem_code: Option<QuoteProblemCode>,
     #[graphql(skip)]
     pub stock_id: i64,
 }
 
 impl From<orders::OrderQuote> for OrderQuote {
     fn from(q: orders::OrderQuote) -> Self {
+        let problem_code = q.problem.as_ref().map(|_| match q.side {
+            Side::Buy => QuoteProblemCode::InsufficientFunds,
+            Side::Sell => QuoteProblemCode::InsufficientShares,
+        });
         OrderQuote {
             side: q.side.into(),
             quantity: q.quantity.0,
-            price: from_cents(q.price.0),
-            estimated_total: from_cents(q.total.0),
-            cash_after: from_cents(q.cash_after.0),
+            price: money(q.price.0),
+            estimated_total: money(q.total.0),
+            cash_after: money(q.cash_after.0),
             shares_after: q.shares_after.0,
             market_open: q.market_open,
             executes_now: q.executes_now,
             problem: q.problem,
+            problem_code,
             stock_id: q.stock_id,
         }
     }
@@ -352,28 +503,166 @@ impl From<orders::OrderQuote> for OrderQuote {
 
 #[ComplexObject]
 impl OrderQuote {
+    /// The stock quoted.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
 }
 
+/// An order to preview.
 #[derive(InputObject)]
 pub struct QuoteInput {
-    pub stock_id: ID,
+    /// The stock, by global id or by symbol.
+    pub stock: StockRef,
+    /// Buy or sell.
     pub side: OrderSide,
     /// Whole shares, at least 1.
     pub quantity: i32,
 }
 
+/// A market order to place.
 #[derive(InputObject)]
 pub struct PlaceOrderInput {
-    pub stock_id: ID,
+    /// The stock, by global id or by symbol, e.g. `{symbol: "AAPL"}`.
+    pub stock: StockRef,
+    /// Buy or sell.
     pub side: OrderSide,
-    /// Whole shares, at least 1.
+    /// Whole shares, at least 1 (at most `MAX_ORDER_QUANTITY`).
     pub quantity: i32,
     /// Your idempotency key (1–64 characters): retrying with the same key returns the first
     /// order instead of placing another.
     pub client_order_id: Option<String>,
+}
+
+/// An order to cancel.
+#[derive(InputObject)]
+pub struct CancelOrderInput {
+    /// The global id of one of your QUEUED orders.
+    pub order_id: ID,
+}
+
+/// A deposit or a withdrawal.
+#[derive(InputObject)]
+pub struct CashInput {
+    /// Positive, at most two decimals, at most `MAX_CASH_OPERATION` per operation, e.g.
+    /// `"250.00"`.
+    pub amount: Decimal,
+    /// Your idempotency key (1–64 characters, unique per user): retrying with the same key
+    /// returns the first answer and moves no money.
+    pub idempotency_key: Option<String>,
+}
+
+/// What `placeOrder` did: the order and everything it changed, or why it was refused.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PlaceOrderPayload {
+    /// The order placed (or, for a retried `clientOrderId`, the one placed first); null when
+    /// refused.
+    pub order: Option<Order>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, STOCK_HALTED, INSUFFICIENT_FUNDS,
+    /// INSUFFICIENT_SHARES, CONFLICT. Empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[ComplexObject]
+impl PlaceOrderPayload {
+    /// The fill, when the order executed at once; null when it queued or was refused.
+    async fn trade(&self, ctx: &Context<'_>) -> ApiResult<Option<Trade>> {
+        order_trade(ctx, self.order.as_ref()).await
+    }
+
+    /// The owner's cash after the order (a queued buy reserves its estimated cost).
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
+        owner_cash(ctx, self.order.as_ref()).await
+    }
+
+    /// The owner's position in the stock after the order (a queued sell reserves shares);
+    /// null when none is held.
+    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
+        owner_position(ctx, self.order.as_ref()).await
+    }
+}
+
+/// What `cancelOrder` did: the canceled order and the released reservation.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CancelOrderPayload {
+    /// The order, now CANCELED; null when refused.
+    pub order: Option<Order>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (no longer queued). Empty on
+    /// success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[ComplexObject]
+impl CancelOrderPayload {
+    /// The owner's cash after a canceled buy released its reservation.
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
+        owner_cash(ctx, self.order.as_ref()).await
+    }
+
+    /// The owner's position after a canceled sell released its shares; null when none.
+    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
+        owner_position(ctx, self.order.as_ref()).await
+    }
+}
+
+/// An order changed: the order and what it changed for its owner.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct OrderEvent {
+    /// The order as it is now.
+    pub order: Order,
+}
+
+#[ComplexObject]
+impl OrderEvent {
+    /// The fill, once the order executed.
+    async fn trade(&self, ctx: &Context<'_>) -> ApiResult<Option<Trade>> {
+        order_trade(ctx, Some(&self.order)).await
+    }
+
+    /// The owner's cash now.
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
+        owner_cash(ctx, Some(&self.order)).await
+    }
+
+    /// The owner's position in the order's stock now; null when none is held.
+    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
+        owner_position(ctx, Some(&self.order)).await
+    }
+}
+
+async fn order_trade(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Trade>> {
+    let Some(order) = order else { return Ok(None) };
+    Ok(order_trades(ctx, order).await?.into_iter().next())
+}
+
+async fn owner_cash(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Cash>> {
+    let Some(order) = order else { return Ok(None) };
+    let cash = ctx.services().trading.cash(order.user_id).await?;
+    Ok(Some(Cash::of(order.user_id, cash)))
+}
+
+async fn owner_position(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Position>> {
+    let Some(order) = order else { return Ok(None) };
+    let portfolio = ctx.services().trading.portfolio(order.user_id).await?;
+    Ok(portfolio
+        .holdings
+        .iter()
+        .find(|h| h.stock_id == order.stock_id)
+        .map(|h| Position::of(order.user_id, h)))
+}
+
+/// What `deposit` or `withdraw` did.
+#[derive(SimpleObject)]
+pub struct CashPayload {
+    /// The caller's cash after the operation (for a retried key: after the first one); null
+    /// when refused.
+    pub cash: Option<Cash>,
+    /// Expected failures: BAD_USER_INPUT, INSUFFICIENT_FUNDS, CONFLICT (key reused for a
+    /// different amount). Empty on success.
+    pub user_errors: Vec<UserError>,
 }
 
 /// Stocks of orders, trades and positions, loaded once per response.
@@ -393,49 +682,52 @@ pub async fn orders_of(
     ctx: &Context<'_>,
     user_id: i64,
     status: Option<OrderStatus>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> ApiResult<Connection<String, Order>> {
-    let page = PageRequest::parse(first, after.as_deref())?;
+    page: PageArgs,
+) -> ApiResult<Conn<Order>> {
     let rows = ctx
         .services()
         .trading
-        .orders(user_id, status.map(Status::from), page)
+        .orders(user_id, status.map(Status::from), page.request()?)
         .await?;
     Ok(connection(rows, Order::from))
 }
 
 /// A user's trades as a connection.
-pub async fn trades_of(
+pub async fn trades_of(ctx: &Context<'_>, user_id: i64, page: PageArgs) -> ApiResult<Conn<Trade>> {
+    let rows = ctx
+        .services()
+        .trading
+        .trades(user_id, page.request()?)
+        .await?;
+    Ok(connection(rows, Trade::from))
+}
+
+/// A user's cash ledger as a connection.
+pub async fn cash_transactions_of(
     ctx: &Context<'_>,
     user_id: i64,
-    first: Option<i32>,
-    after: Option<String>,
-) -> ApiResult<Connection<String, Trade>> {
-    let page = PageRequest::parse(first, after.as_deref())?;
-    let rows = ctx.services().trading.trades(user_id, page).await?;
-    Ok(connection(rows, Trade::from))
+    page: PageArgs,
+) -> ApiResult<Conn<CashTransaction>> {
+    let rows = ctx
+        .services()
+        .trading
+        .cash_transactions(user_id, page.request()?)
+        .await?;
+    Ok(connection(rows, CashTransaction::from))
 }
 
 /// A stock through the per-request DataLoader.
 pub async fn load_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Stock> {
-    let loader = ctx.data::<DataLoader<StockLoader>>()?;
-    let quote = loader.load_one(id).await.map_err(Error::internal)?;
-    Ok(quote.ok_or_else(|| Error::NotFound("stock".into()))?.into())
+    Ok(find_stock(ctx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("stock".into()))?)
 }
 
-/// A Relay connection from a domain page.
-pub fn connection<T, N: async_graphql::OutputType>(
-    page: Page<T>,
-    node: impl Fn(T) -> N,
-) -> Connection<String, N> {
-    let mut c = Connection::new(false, page.has_next_page);
-    c.edges.extend(
-        page.items
-            .into_iter()
-            .map(|(cursor, item)| Edge::new(cursor, node(item))),
-    );
-    c
+/// A stock through the per-request DataLoader; None when there is none with that id.
+pub async fn find_stock(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Stock>> {
+    let loader = ctx.data::<DataLoader<StockLoader>>()?;
+    let quote = loader.load_one(id).await.map_err(Error::internal)?;
+    Ok(quote.map(Stock::from))
 }
 
 #[derive(Default)]
@@ -443,45 +735,45 @@ pub struct TradingQuery;
 
 #[Object]
 impl TradingQuery {
-    /// The caller's cash.
+    /// The caller's cash. Needs a logged-in user (UNAUTHENTICATED otherwise).
     #[graphql(guard = "RoleGuard::user()")]
     async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Cash> {
-        Ok(ctx
-            .services()
-            .trading
-            .cash(ctx.viewer()?.user_id)
-            .await?
-            .into())
+        let user_id = ctx.viewer()?.user_id;
+        let cash = ctx.services().trading.cash(user_id).await?;
+        Ok(Cash::of(user_id, cash))
     }
 
     /// The caller's cash ledger, newest first (at most 100 per page).
-    #[graphql(guard = "RoleGuard::user()")]
+    #[graphql(
+        guard = "RoleGuard::user()",
+        complexity = "super::connection::cost(first, last, child_complexity)"
+    )]
     async fn cash_transactions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Connection<String, CashTransaction>> {
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let rows = ctx
-            .services()
-            .trading
-            .cash_transactions(ctx.viewer()?.user_id, page)
-            .await?;
-        Ok(connection(rows, CashTransaction::from))
+        #[graphql(desc = "Entries after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Entries before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<CashTransaction>> {
+        let page = PageArgs::new(first, after, last, before);
+        cash_transactions_of(ctx, ctx.viewer()?.user_id, page).await
     }
 
     /// Previews an order: price, estimated total, cash or shares after, and whether it would
-    /// execute now or queue.
+    /// execute now or queue. Needs a logged-in user. A stock that does not exist is a
+    /// NOT_FOUND error.
     #[graphql(guard = "RoleGuard::user()")]
     async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> ApiResult<OrderQuote> {
-        let stock_id = parse_id(&input.stock_id, "stockId")?;
+        let stock_id = input.stock.resolve(ctx, "stock").await?;
         Ok(ctx
             .services()
             .trading
             .quote(
                 UserId(ctx.viewer()?.user_id),
-                StockId(stock_id),
+                stock_id,
                 input.side.into(),
                 Shares(input.quantity.into()),
             )
@@ -490,38 +782,56 @@ impl TradingQuery {
     }
 
     /// The caller's orders, newest first, optionally of one status.
-    #[graphql(guard = "RoleGuard::user()")]
+    #[graphql(
+        guard = "RoleGuard::user()",
+        complexity = "super::connection::cost(first, last, child_complexity)"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        status: Option<OrderStatus>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Connection<String, Order>> {
-        orders_of(ctx, ctx.viewer()?.user_id, status, first, after).await
+        #[graphql(desc = "Only orders with this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Orders after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Orders before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<Order>> {
+        let page = PageArgs::new(first, after, last, before);
+        orders_of(ctx, ctx.viewer()?.user_id, status, page).await
     }
 
-    /// One of the caller's orders.
+    /// One of the caller's orders; null when there is none with this id (or it is another
+    /// user's).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Order> {
-        let id = parse_id(&id, "id")?;
-        Ok(ctx
-            .services()
-            .trading
-            .order(UserId(ctx.viewer()?.user_id), OrderId(id))
-            .await?
-            .into())
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's global id.")] id: ID,
+    ) -> ApiResult<Option<Order>> {
+        let id = row_id(&id, Kind::Order, "id")?;
+        let reader = Reader::Owner(UserId(ctx.viewer()?.user_id));
+        let order = ctx.services().trading.order_for(reader, id).await?;
+        Ok(order.map(Order::from))
     }
 
     /// The caller's fills, newest first.
-    #[graphql(guard = "RoleGuard::user()")]
+    #[graphql(
+        guard = "RoleGuard::user()",
+        complexity = "super::connection::cost(first, last, child_complexity)"
+    )]
     async fn trades(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> ApiResult<Connection<String, Trade>> {
-        trades_of(ctx, ctx.viewer()?.user_id, first, after).await
+        #[graphql(desc = "Trades after `after`, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.endCursor`.")] after: Option<String>,
+        #[graphql(desc = "Trades before `before`, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "A cursor from this list's `pageInfo.startCursor`.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Conn<Trade>> {
+        let page = PageArgs::new(first, after, last, before);
+        trades_of(ctx, ctx.viewer()?.user_id, page).await
     }
 
     /// The caller's valuation at live prices.
@@ -540,81 +850,94 @@ pub struct TradingMutation;
 
 #[Object]
 impl TradingMutation {
-    /// Adds play money (positive, at most 2 decimals, capped per operation).
+    /// Adds play money. Needs a logged-in user; rate limited per user (RATE_LIMITED).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn deposit(
-        &self,
-        ctx: &Context<'_>,
-        amount: Decimal,
-        #[graphql(
-            desc = "Your idempotency key (1–64 characters, unique per user): retrying \
-                          with the same key returns the first answer and moves no money."
-        )]
-        idempotency_key: Option<String>,
-    ) -> ApiResult<Cash> {
+    async fn deposit(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
         ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
             .await?;
-        Ok(ctx
+        let result = ctx
             .services()
             .trading
-            .deposit(user_id, amount, idempotency_key)
-            .await?
-            .into())
+            .deposit(user_id, input.amount.0, input.idempotency_key)
+            .await;
+        cash_payload(user_id, result)
     }
 
-    /// Takes money out; never below what queued buys have reserved.
+    /// Takes money out; never below what queued buys have reserved (INSUFFICIENT_FUNDS).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn withdraw(
-        &self,
-        ctx: &Context<'_>,
-        amount: Decimal,
-        #[graphql(
-            desc = "Your idempotency key (1–64 characters, unique per user): retrying \
-                          with the same key returns the first answer and moves no money."
-        )]
-        idempotency_key: Option<String>,
-    ) -> ApiResult<Cash> {
-        Ok(ctx
+    async fn withdraw(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
+        let user_id = ctx.viewer()?.user_id;
+        let result = ctx
             .services()
             .trading
-            .withdraw(ctx.viewer()?.user_id, amount, idempotency_key)
-            .await?
-            .into())
+            .withdraw(user_id, input.amount.0, input.idempotency_key)
+            .await;
+        cash_payload(user_id, result)
     }
 
     /// Places a market order: executed at once while the market is open, queued while it is
-    /// closed (its estimated cost or its shares are reserved until the open).
+    /// closed (its estimated cost or its shares are reserved until the open). Rate limited
+    /// per user; a retried `clientOrderId` is answered without counting.
     #[graphql(guard = "RoleGuard::user()")]
-    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> ApiResult<Order> {
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        input: PlaceOrderInput,
+    ) -> ApiResult<PlaceOrderPayload> {
         let user_id = ctx.viewer()?.user_id;
-        let cmd = PlaceOrder {
-            stock_id: parse_id(&input.stock_id, "stockId")?,
-            side: input.side.into(),
-            quantity: Shares(input.quantity.into()),
-            client_order_id: input.client_order_id,
-        };
-        let trading = &ctx.services().trading;
-        // Refused input and retries spend no budget: a client over the limit must still get
-        // the answer to an order it placed (the README's "retry freely").
-        trading.check_order(&cmd)?;
-        if let Some(placed) = trading.replay(user_id, &cmd).await? {
-            return Ok(placed.into());
+        let result = async {
+            let stock_id = input.stock.resolve(ctx, "stock").await?;
+            let cmd = PlaceOrder {
+                stock_id: stock_id.0,
+                side: input.side.into(),
+                quantity: Shares(input.quantity.into()),
+                client_order_id: input.client_order_id,
+            };
+            let trading = &ctx.services().trading;
+            // Refused input and retries spend no budget: a client over the limit must still
+            // get the answer to an order it placed (the README's "retry freely").
+            trading.check_order(&cmd)?;
+            if let Some(placed) = trading.replay(user_id, &cmd).await? {
+                return Ok(placed);
+            }
+            ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
+                .await?;
+            trading.place_order(user_id, cmd).await
         }
-        ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
-            .await?;
-        Ok(trading.place_order(user_id, cmd).await?.into())
+        .await;
+        let (order, user_errors) = split(result)?;
+        Ok(PlaceOrderPayload {
+            order: order.map(Order::from),
+            user_errors,
+        })
     }
 
     /// Cancels one of the caller's QUEUED orders and releases its reservation.
     #[graphql(guard = "RoleGuard::user()")]
-    async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Order> {
-        let id = parse_id(&id, "id")?;
-        Ok(ctx
-            .services()
-            .trading
-            .cancel_order(UserId(ctx.viewer()?.user_id), OrderId(id))
-            .await?
-            .into())
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOrderInput,
+    ) -> ApiResult<CancelOrderPayload> {
+        let user = UserId(ctx.viewer()?.user_id);
+        let result = async {
+            let id = row_id(&input.order_id, Kind::Order, "orderId")?;
+            ctx.services().trading.cancel_order(user, OrderId(id)).await
+        }
+        .await;
+        let (order, user_errors) = split(result)?;
+        Ok(CancelOrderPayload {
+            order: order.map(Order::from),
+            user_errors,
+        })
     }
+}
+
+fn cash_payload(user_id: i64, result: Result<cash::Cash, Error>) -> ApiResult<CashPayload> {
+    let (cash, user_errors) = split(result)?;
+    Ok(CashPayload {
+        cash: cash.map(|c| Cash::of(user_id, c)),
+        user_errors,
+    })
 }

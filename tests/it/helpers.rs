@@ -55,7 +55,10 @@ enum TestDatabase {
 pub struct Session {
     pub access: String,
     pub refresh: String,
+    /// The user's global id (`User.id`).
     pub user_id: String,
+    /// The user's row number (`User.databaseId`), for reading the database directly.
+    pub db_id: i64,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -270,7 +273,7 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> Session {
         let body = self
             .gql(
-                "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id } } }",
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id databaseId } } }",
                 json!({ "i": { "email": email, "password": password } }),
             )
             .await;
@@ -280,7 +283,7 @@ impl TestApp {
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Session {
         let body = self
             .gql(
-                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }",
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id databaseId } userErrors { code message } } }",
                 json!({ "i": { "email": email, "password": password, "name": name } }),
             )
             .await;
@@ -446,12 +449,19 @@ fn session(body: &Value, field: &str) -> Session {
         access: data["accessToken"].as_str().unwrap().into(),
         refresh: data["refreshToken"].as_str().unwrap().into(),
         user_id: data["user"]["id"].as_str().unwrap().into(),
+        db_id: data["user"]["databaseId"].as_i64().unwrap(),
     }
 }
 
-/// `errors[0].extensions.code`, if any.
+/// `errors[0].extensions.code`, if any: a top-level error.
 pub fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The first `userErrors[].code` of the mutation payload at `data.<field>`, if any: an
+/// expected failure reported as data.
+pub fn user_error<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
+    body["data"][field]["userErrors"][0]["code"].as_str()
 }
 
 pub struct WsClient {

@@ -135,6 +135,12 @@ impl Administration {
         }
     }
 
+    /// One audit entry; None when there is none with this id.
+    pub async fn audit_entry(&self, _admin: &Admin, id: i64) -> Result<Option<AuditEntry>> {
+        let row = audit_log::Entity::find_by_id(id).one(&self.db).await?;
+        Ok(row.map(AuditEntry::from))
+    }
+
     /// The audit log, newest first, optionally filtered.
     pub async fn audit_log(
         &self,

@@ -39,6 +39,14 @@ pub struct CandleWindow {
     pub last: Option<i32>,
 }
 
+/// Candles of one window, oldest first.
+#[derive(Debug, Clone)]
+pub struct CandleSeries {
+    pub candles: Vec<Candle>,
+    /// The window held older candles than these (`last` or `MAX_CANDLES` cut them).
+    pub truncated: bool,
+}
+
 /// What the market service needs from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -174,23 +182,30 @@ impl Market {
         }
     }
 
-    /// Candles of a stock in `window`, oldest first, at most `MAX_CANDLES`.
+    /// Candles of a stock in `window`, oldest first: the newest `last` (at most
+    /// `MAX_CANDLES`), and whether the window held more.
     pub async fn candles(
         &self,
         stock_id: i64,
         interval: Interval,
         window: CandleWindow,
-    ) -> Result<Vec<Candle>> {
+    ) -> Result<CandleSeries> {
         let last = window.checked_last()?;
-        candles::query(
+        // One more than asked tells whether older candles were left out.
+        let mut candles = candles::query(
             &self.db,
             stock_id,
             interval,
             window.from,
             window.to,
-            Some(last),
+            Some(last + 1),
         )
-        .await
+        .await?;
+        let truncated = candles.len() as u64 > last;
+        if truncated {
+            candles.remove(0);
+        }
+        Ok(CandleSeries { candles, truncated })
     }
 
     /// The newest `points` hourly closes (cents) of each stock, oldest first.

@@ -12,7 +12,7 @@ use super::{
     gbm::{self, Params},
     stocks::{LivePrice, Quote},
 };
-use crate::domain::events::Tick;
+use crate::domain::events::{Tick, TickDay};
 
 /// What one GBM step needs from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +86,12 @@ pub fn plan(quotes: &[Quote], sim: &mut Simulation, step: Step, today: NaiveDate
             symbol: q.symbol.clone(),
             price_cents: live.last,
             prev_close_cents: live.prev_close,
+            day: Some(TickDay {
+                name: q.name.clone(),
+                open_cents: live.open,
+                high_cents: live.high,
+                low_cents: live.low,
+            }),
         });
         out.prices.push(live);
     }
@@ -290,6 +296,7 @@ mod tests {
             symbol: format!("S{id}"),
             price_cents: 10100,
             prev_close_cents: 9900,
+            day: None,
         });
         let candles = live_candles(stored, &ticks, &buckets);
         assert_eq!(candles.len(), 2 * buckets.len());

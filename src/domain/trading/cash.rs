@@ -75,6 +75,7 @@ impl From<&users::Model> for Cash {
 #[derive(Debug, Clone)]
 pub struct LedgerEntry {
     pub id: i64,
+    pub user_id: i64,
     pub kind: LedgerKind,
     pub amount_cents: i64,
     pub balance_after_cents: i64,
@@ -168,6 +169,8 @@ impl Trading {
             .map_err(|e| Error::conflict_on_unique(e, "idempotencyKey is already in use"))?;
         }
         txn.commit().await?;
+        self.publish(crate::domain::events::Event::PortfolioChanged { user_id })
+            .await;
         Ok(cash)
     }
 
@@ -195,17 +198,29 @@ impl Trading {
         page: PageRequest,
     ) -> Result<Page<LedgerEntry>> {
         let rows = cash_ledger::Entity::find().filter(cash_ledger::Column::UserId.eq(user_id));
-        page::fetch(&self.db, rows, cash_ledger::Column::Id, page, |r| {
-            Ok(LedgerEntry {
-                id: r.id,
-                kind: LedgerKind::parse(&r.kind)
-                    .ok_or_else(|| Error::internal(format!("ledger kind {}", r.kind)))?,
-                amount_cents: r.amount_cents,
-                balance_after_cents: r.balance_after_cents,
-                reference: r.reference,
-                created_at: r.created_at,
-            })
-        })
+        page::fetch(
+            &self.db,
+            rows,
+            cash_ledger::Column::Id,
+            page,
+            LedgerEntry::try_from,
+        )
         .await
+    }
+}
+
+impl TryFrom<cash_ledger::Model> for LedgerEntry {
+    type Error = Error;
+    fn try_from(r: cash_ledger::Model) -> Result<Self> {
+        Ok(LedgerEntry {
+            id: r.id,
+            user_id: r.user_id,
+            kind: LedgerKind::parse(&r.kind)
+                .ok_or_else(|| Error::internal(format!("ledger kind {}", r.kind)))?,
+            amount_cents: r.amount_cents,
+            balance_after_cents: r.balance_after_cents,
+            reference: r.reference,
+            created_at: r.created_at,
+        })
     }
 }

@@ -33,8 +33,8 @@ struct OrderContextRow {
     position_updated_at: Option<DateTime<Utc>>,
 }
 
-/// The stock (NOT_FOUND when unknown or halted), its live price, the market state the engine
-/// applied, and `user_id`'s position in it.
+/// The stock (NOT_FOUND when unknown, STOCK_HALTED when halted), its live price, the market
+/// state the engine applied, and `user_id`'s position in it.
 pub(super) async fn order_context(
     conn: &impl ConnectionTrait,
     user: UserId,
@@ -86,7 +86,9 @@ pub(super) async fn order_context(
         .await?
         .ok_or_else(|| Error::NotFound("stock".into()))?;
     if !row.active {
-        return Err(Error::NotFound("stock (it is halted)".into()));
+        return Err(Error::StockHalted(
+            "the stock is halted: it takes no new orders".into(),
+        ));
     }
     // The position's columns are NOT NULL: they are all present when it exists. A partial
     // row would be a broken read, so it is an error rather than zeros that move money.

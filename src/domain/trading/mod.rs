@@ -12,6 +12,7 @@
 
 pub mod cash;
 mod context;
+pub mod lookup;
 pub mod order;
 pub mod orders;
 pub mod plan;

@@ -40,6 +40,7 @@ fn placed_metrics(order: &Order, started: std::time::Instant) {
 pub struct Trade {
     pub id: i64,
     pub order_id: i64,
+    pub user_id: i64,
     pub stock_id: i64,
     pub side: Side,
     /// Shares (always positive; `side` says which way).
@@ -48,6 +49,24 @@ pub struct Trade {
     pub total_cents: i64,
     pub realized_pnl_cents: i64,
     pub executed_at: DateTime<Utc>,
+}
+
+impl TryFrom<trades::Model> for Trade {
+    type Error = Error;
+    fn try_from(t: trades::Model) -> Result<Self> {
+        Ok(Trade {
+            id: t.id,
+            order_id: t.order_id,
+            user_id: t.user_id,
+            stock_id: t.stock_id,
+            side: Side::parse(&t.side)?,
+            quantity: t.quantity.abs(),
+            price_cents: t.price_cents,
+            total_cents: t.total_cents,
+            realized_pnl_cents: t.realized_pnl_cents,
+            executed_at: t.executed_at,
+        })
+    }
 }
 
 /// What an order would do now.
@@ -217,31 +236,17 @@ impl Trading {
 
     pub async fn trades(&self, user_id: i64, page: PageRequest) -> Result<Page<Trade>> {
         let rows = trades::Entity::find().filter(trades::Column::UserId.eq(user_id));
-        page::fetch(&self.db, rows, trades::Column::Id, page, |t| {
-            Ok(Trade {
-                id: t.id,
-                order_id: t.order_id,
-                stock_id: t.stock_id,
-                side: Side::parse(&t.side)?,
-                quantity: t.quantity.abs(),
-                price_cents: t.price_cents,
-                total_cents: t.total_cents,
-                realized_pnl_cents: t.realized_pnl_cents,
-                executed_at: t.executed_at,
-            })
-        })
-        .await
+        page::fetch(&self.db, rows, trades::Column::Id, page, Trade::try_from).await
     }
 
-    /// Tells the owner's feeds, after the commit.
+    /// Tells the owner's feeds, after the commit. Every change of an order moves cash or
+    /// shares, or what is reserved of them, so the portfolio changes too.
     pub(super) async fn after_change(&self, order: &Order) {
         self.publish(Event::OrderUpdated(order.clone())).await;
-        if order.status == Status::Executed {
-            self.publish(Event::PortfolioChanged {
-                user_id: order.user_id,
-            })
-            .await;
-        }
+        self.publish(Event::PortfolioChanged {
+            user_id: order.user_id,
+        })
+        .await;
     }
 }
 

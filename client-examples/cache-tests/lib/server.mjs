@@ -87,7 +87,7 @@ export async function newCustomer(tag, deposit = '10000.00') {
 export async function depositCash(token, amount) {
   const data = await gql(
     `mutation Deposit($input: CashInput!) {
-       deposit(input: $input) { cash { id balance } transaction { id } userErrors { code message } }
+       deposit(input: $input) { cash { id balance } userErrors { code message } }
      }`,
     { input: { amount } },
     token,

@@ -88,6 +88,7 @@ async fn apollo_and_graphcache_caches_stay_right_without_refetching() {
     )
     .await;
     follow.abort();
+    println!("{out}"); // shown with --nocapture
     assert!(
         ok,
         "the client-cache tests failed (node {}):\n{out}",

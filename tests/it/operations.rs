@@ -21,27 +21,34 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
 };
 
-/// A `zebrat serve` process on its own SQLite file and a free port.
+/// A `zebrat serve` process on a free port.
 struct Server {
     child: Child,
     addr: String,
     /// Every line it has written to stderr (its log), in order.
     log: Arc<Mutex<Vec<String>>>,
-    db: PathBuf,
+    /// Its SQLite file (removed on drop); None on PostgreSQL.
+    db: Option<PathBuf>,
     http: reqwest::Client,
 }
 
 impl Server {
+    /// On a SQLite file of its own.
     async fn start(env: &[(&str, &str)]) -> Server {
         let db = std::env::temp_dir().join(format!("zebrat-ops-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let mut server = Server::start_on(&url, env).await;
+        server.db = Some(db);
+        server
+    }
+
+    /// On the database at `url`.
+    async fn start_on(url: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_zebrat"));
         cmd.arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}?mode=rwc", db.display()),
-            )
+            .env("DATABASE_URL", url)
             .env("BIND_ADDR", "127.0.0.1:0")
             .env("JWT_SECRET", "operations-test-secret-0123456789abcdef")
             .env("RUST_LOG", "info,sqlx=warn,sea_orm=warn")
@@ -83,9 +90,34 @@ impl Server {
             child,
             addr,
             log,
-            db,
+            db: None,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// What `/health` says about the engine: does this instance lead it?
+    async fn leads(&self) -> Option<bool> {
+        let health: Value = self
+            .http
+            .get(format!("http://{}/health", self.addr))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        health["engine"]["leader"].as_bool()
+    }
+
+    /// Sends a signal to the process (`STOP`, `CONT`, `TERM`).
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name}");
     }
 
     async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -115,12 +147,7 @@ impl Server {
 
     /// Sends SIGTERM, as systemd does on `stop`.
     fn terminate(&self) {
-        let pid = self.child.id().expect("running").to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
+        self.signal("TERM");
     }
 
     /// Waits for the process to end on its own; its exit status.
@@ -138,8 +165,16 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", ".jwt-secret"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        // A stopped process would not die of the kill on drop until continued.
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        }
+        if let Some(db) = &self.db {
+            for suffix in ["", "-wal", "-shm", ".jwt-secret"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
         }
     }
 }
@@ -285,7 +320,8 @@ async fn sigterm_during_an_order_burst_keeps_every_acknowledged_order_whole() {
 
     // Every acknowledged order is stored with its trade and ledger entry; nothing is half
     // written; the ledger adds up.
-    let db = Database::connect(format!("sqlite://{}?mode=ro", server.db.display()))
+    let path = server.db.as_ref().expect("a SQLite file");
+    let db = Database::connect(format!("sqlite://{}?mode=ro", path.display()))
         .await
         .expect("the database opens after the server stopped");
     let rows = |sql: &str| {
@@ -338,4 +374,119 @@ async fn sigterm_during_an_order_burst_keeps_every_acknowledged_order_whole() {
     // The log says it stopped on purpose, after the in-flight work.
     let log = server.log_lines().join("\n");
     assert!(log.to_lowercase().contains("shut"), "{log}");
+}
+
+/// Polls `check` every 250 ms for up to `limit`; how long it took, or None.
+async fn within<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    None
+}
+
+/// Issue 17, defect 4: SIGSTOP on the leader used to keep the engine lease for ever (the
+/// kernel answers TCP keepalives for a paused process). A standby must take over within
+/// `FROZEN_AFTER` (10 s) plus a poll, and the old leader must stand by when it wakes.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): the engine lease is a PostgreSQL lock"]
+async fn a_frozen_leader_loses_the_engine_lease_within_bounded_time() {
+    crate::helpers::require_multi_instance_backends();
+    let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let name = format!("zebrat_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url).await.expect("connect");
+    let sql = |q: String| Statement::from_string(admin.get_database_backend(), q);
+    admin
+        .execute_raw(sql(format!("CREATE DATABASE \"{name}\"")))
+        .await
+        .expect("create database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    let env = [("TICK_INTERVAL_SECS", "1")];
+
+    let leader = Server::start_on(&url, &env).await;
+    assert!(
+        within(Duration::from_secs(20), || async {
+            leader.leads().await == Some(true)
+        })
+        .await
+        .is_some(),
+        "the first instance leads"
+    );
+    let standby = Server::start_on(&url, &env).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(standby.leads().await, Some(false), "the second stands by");
+
+    let db = Database::connect(&url)
+        .await
+        .expect("connect to the test database");
+    let round = || async {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT round_seq FROM market_state WHERE id = 1".to_string(),
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get::<i64>("", "round_seq").ok())
+        .unwrap_or(0)
+    };
+
+    leader.signal("STOP");
+    let frozen_at = round().await;
+    let took = within(Duration::from_secs(25), || async {
+        standby.leads().await == Some(true)
+    })
+    .await
+    .expect("the standby takes the lease from the frozen leader within 25 s");
+    assert!(
+        took <= Duration::from_secs(16),
+        "taken over in {took:?}: FROZEN_AFTER is 10 s and the standby polls every second"
+    );
+    assert!(
+        within(Duration::from_secs(10), || async {
+            round().await > frozen_at + 2
+        })
+        .await
+        .is_some(),
+        "ticks go on under the new leader"
+    );
+
+    leader.signal("CONT");
+    assert!(
+        within(Duration::from_secs(15), || async {
+            leader.leads().await == Some(false)
+        })
+        .await
+        .is_some(),
+        "the old leader stands by once it wakes"
+    );
+    assert_eq!(
+        standby.leads().await,
+        Some(true),
+        "the new leader keeps the lease"
+    );
+    let log = leader.log_lines().join("\n");
+    assert!(
+        log.contains("lease lost"),
+        "the old leader says it lost the lease: {log}"
+    );
+
+    drop(leader);
+    drop(standby);
+    db.close().await.ok();
+    let _ = admin
+        .execute_raw(sql(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .await;
 }

@@ -490,3 +490,93 @@ async fn a_frozen_leader_loses_the_engine_lease_within_bounded_time() {
         )))
         .await;
 }
+
+/// Issue 17, defect 1: the scheduler commits "open" and only then runs the queue. An engine
+/// that starts while the stored state already says open (a crash, a failover or a lost lease
+/// during the opening run) must run the queue first, at the prices the orders waited at, not
+/// leave it to the ticker after a round has moved them.
+#[tokio::test]
+async fn queued_orders_left_by_a_crash_at_the_open_run_before_any_tick() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let path = std::env::temp_dir().join(format!("zebrat-open-{}.db", uuid::Uuid::new_v4()));
+    let app = crate::helpers::spawn_local_app_on(&path).await;
+    app.override_market(Some(false), Some("before the open"))
+        .await;
+    app.wait_market(false).await;
+    let demo = app.demo().await;
+    let place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } userErrors { code } } }";
+    let mut queued = Vec::new();
+    for n in 0..5 {
+        let body = app
+            .gql_as(
+                &demo.access,
+                place,
+                json!({ "i": { "stock": { "symbol": "AAPL" }, "side": "BUY", "quantity": 1,
+                               "clientOrderId": format!("open-{n}") } }),
+            )
+            .await;
+        let order = &body["data"]["placeOrder"]["order"];
+        assert_eq!(order["status"], "QUEUED", "{body}");
+        queued.push(order["id"].as_str().expect("an id").to_string());
+    }
+    let price_before = app
+        .gql("{ stock(by: {symbol: \"AAPL\"}) { price } }", json!({}))
+        .await["data"]["stock"]["price"]
+        .clone();
+    app.stopped().await;
+
+    // The crash: "open" was committed, the queue never ran.
+    let db = Database::connect(format!("sqlite://{}?mode=rw", path.display()))
+        .await
+        .expect("open the file");
+    let state = entity::market_state::Entity::find_by_id(1)
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("the market state row");
+    let mut open: entity::market_state::ActiveModel = state.into();
+    open.is_open = Set(true);
+    open.override_open = Set(Some(true));
+    open.override_reason = Set(Some("opened just before the crash".into()));
+    open.update(&db).await.expect("write");
+    db.close().await.ok();
+
+    // The restart. Its clock does not move: no tick can run, so only the engine's start can
+    // execute the queue.
+    let app = crate::helpers::spawn_local_app_on(&path).await;
+    let demo = app.demo().await;
+    let executed = |id: String| {
+        let (app, token) = (&app, demo.access.clone());
+        async move {
+            let body = app
+                .gql_as(
+                    &token,
+                    "query($id: ID!) { order(id: $id) { status price } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            body["data"]["order"].clone()
+        }
+    };
+    app.eventually("the queue ran at the restart", || async {
+        let mut all = true;
+        for id in &queued {
+            all &= executed(id.clone()).await["status"] == "EXECUTED";
+        }
+        all
+    })
+    .await;
+    for id in &queued {
+        assert_eq!(
+            executed(id.clone()).await["price"],
+            price_before,
+            "filled at the price it waited at, before any tick"
+        );
+    }
+    app.stopped().await;
+    drop(app);
+    for suffix in ["", "-wal", "-shm", ".jwt-secret"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

@@ -23,7 +23,7 @@ use crate::{
         market::stocks,
         trading::{
             LedgerKind,
-            cash::{self, LedgerEntry},
+            cash::{self, CashMovement, LedgerEntry},
             lookup::Reader,
             orders::{self, PlaceOrder, Side, Status},
             portfolio,
@@ -660,6 +660,10 @@ pub struct CashPayload {
     /// The caller's cash after the operation (for a retried key: after the first one); null
     /// when refused.
     pub cash: Option<Cash>,
+    /// The ledger entry the operation wrote (for a retried key: the one the first request
+    /// wrote, so a retry returns the same id). Null when refused, and for a retry of a
+    /// request recorded before requests were linked to their entries.
+    pub transaction: Option<CashTransaction>,
     /// Expected failures: BAD_USER_INPUT, INSUFFICIENT_FUNDS, CONFLICT (key reused for a
     /// different amount). Empty on success.
     pub user_errors: Vec<UserError>,
@@ -934,10 +938,15 @@ impl TradingMutation {
     }
 }
 
-fn cash_payload(user_id: i64, result: Result<cash::Cash, Error>) -> ApiResult<CashPayload> {
-    let (cash, user_errors) = split(result)?;
+fn cash_payload(user_id: i64, result: Result<CashMovement, Error>) -> ApiResult<CashPayload> {
+    let (moved, user_errors) = split(result)?;
+    let (cash, transaction) = match moved {
+        Some(m) => (Some(Cash::of(user_id, m.cash)), m.entry.map(Into::into)),
+        None => (None, None),
+    };
     Ok(CashPayload {
-        cash: cash.map(|c| Cash::of(user_id, c)),
+        cash,
+        transaction,
         user_errors,
     })
 }

@@ -116,6 +116,9 @@ export JWT_SECRET="cluster-test-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d '
 # NGINX connects to the instances from 127.0.0.2 (proxy_bind below), so that its address and
 # the smoke client's (127.0.0.1) differ and the test can tell which one the instances record.
 export TRUSTED_PROXIES="127.0.0.2/32"
+export BEHIND_PROXY=true
+# Two api and two engine instances: the production checks then require Redis and PostgreSQL.
+export EXPECT_INSTANCES=4
 export RUN_MIGRATIONS=false
 export TICK_INTERVAL_SECS=1
 export RUST_LOG="${RUST_LOG:-info,sqlx=warn,sea_orm=warn}"

@@ -85,6 +85,9 @@ impl Application {
         let shutdown = CancellationToken::new();
         // Before anything records: the recorder is process-wide and installed once.
         infra::metrics::install();
+        for note in config.start_warnings() {
+            tracing::warn!("{note}");
+        }
         tracing::info!(database = %redact_url(&config.database_url), "connecting to the database");
         let (db, statements) =
             db::connect_counted(&config.database_url, config.database_pool_size).await?;

@@ -64,6 +64,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so deployments (and tests) can share a server.
     pub redis_prefix: String,
+    /// Instances the operator runs for this deployment (`EXPECT_INSTANCES`).
+    pub expect_instances: u32,
+    /// Clients arrive through a reverse proxy (`BEHIND_PROXY`).
+    pub behind_proxy: bool,
     /// `None` only under the local profile without `JWT_SECRET`: the composition root then
     /// uses the secret kept beside the SQLite file (`infra::local_secret`).
     pub jwt_secret: Option<String>,
@@ -207,6 +211,9 @@ impl Config {
     /// Applies the profile's rules (the secret, the defaults that depend on the profile).
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let profile = s.profile;
+        if profile == Profile::Production {
+            production_checks(&s)?;
+        }
         let jwt_secret = match s.jwt_secret.filter(|v| !v.trim().is_empty()) {
             Some(secret) if profile == Profile::Production && secret.len() < MIN_JWT_SECRET_LEN => {
                 return Err(ConfigError(format!(
@@ -231,6 +238,8 @@ impl Config {
             database_pool_size: s.database_pool_size,
             redis_url: s.redis_url.filter(|v| !v.trim().is_empty()),
             redis_prefix: s.redis_prefix,
+            expect_instances: s.expect_instances,
+            behind_proxy: s.behind_proxy,
             jwt_secret,
             access_token_ttl: Duration::from_secs(s.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(s.refresh_token_ttl_days * 86_400),
@@ -289,8 +298,76 @@ impl Config {
 
     /// True when the server runs the embedded SQLite database.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        is_sqlite(&self.database_url)
     }
+
+    /// What an operator should know about this configuration at start, one line each: the
+    /// production profile's expectations, and choices that work but are risky there.
+    pub fn start_warnings(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.profile != Profile::Production {
+            return notes;
+        }
+        if self.is_sqlite() {
+            notes.push(
+                "SQLite in production: one instance only, no fan-out across instances; back it \
+                 up with `zebrat backup` (PostgreSQL + Redis for more than one instance)"
+                    .into(),
+            );
+        }
+        if self.hsts {
+            notes.push(
+                "HSTS is on: serve this instance over TLS only (TLS terminates at the proxy, \
+                 see deploy/nginx)"
+                    .into(),
+            );
+        } else {
+            notes.push("HSTS is off in production: set HSTS=true once TLS is in place".into());
+        }
+        if self.graphiql || self.introspection {
+            notes.push(format!(
+                "production with GraphiQL {} and introspection {}: enabled on purpose?",
+                on_off(self.graphiql),
+                on_off(self.introspection)
+            ));
+        }
+        notes
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// The production profile's refusals, each naming the setting at fault.
+fn production_checks(s: &Settings) -> Result<(), ConfigError> {
+    let redis = s.redis_url.as_deref().is_some_and(|v| !v.trim().is_empty());
+    if s.expect_instances > 1 && !redis {
+        return Err(ConfigError(format!(
+            "EXPECT_INSTANCES={} needs REDIS_URL in production: without Redis each instance \
+             hears only its own events and keeps its own rate limits",
+            s.expect_instances
+        )));
+    }
+    if s.expect_instances > 1 && is_sqlite(&s.database_url) {
+        return Err(ConfigError(format!(
+            "EXPECT_INSTANCES={} needs PostgreSQL in production (DATABASE_URL is SQLite, \
+             which one process owns)",
+            s.expect_instances
+        )));
+    }
+    if s.behind_proxy && s.trusted_proxies.is_none() {
+        return Err(ConfigError(
+            "BEHIND_PROXY=true needs TRUSTED_PROXIES in production: otherwise every client \
+             shares the proxy's address for rate limits and the audit log"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Hides the password in a connection URL.

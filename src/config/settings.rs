@@ -81,6 +81,17 @@ pub struct Settings {
         help_heading = "Storage"
     )]
     pub(super) redis_prefix: String,
+    /// How many instances serve this deployment (api and engine together). More than one in
+    /// production requires `REDIS_URL` and PostgreSQL: without them each instance would hear
+    /// only its own events and keep its own rate limits.
+    #[arg(
+        long,
+        env = "EXPECT_INSTANCES",
+        default_value = "1",
+        value_parser = clap::value_parser!(u32).range(1..),
+        help_heading = "Storage"
+    )]
+    pub(super) expect_instances: u32,
     /// Apply pending migrations on start (also `--no-migrate`).
     #[arg(
         long,
@@ -269,6 +280,18 @@ pub struct Settings {
     /// (default: none).
     #[arg(long, env = "TRUSTED_PROXIES", value_parser = trusted_proxies, help_heading = "Security")]
     pub(super) trusted_proxies: Option<TrustedProxies>,
+    /// Whether clients reach this instance through a reverse proxy or load balancer. In
+    /// production that requires `TRUSTED_PROXIES`: without it every client would share the
+    /// proxy's address (one rate limit, one audit address for everyone).
+    #[arg(
+        long,
+        env = "BEHIND_PROXY",
+        default_value = "false",
+        action = ArgAction::Set,
+        value_parser = trimmed::<bool>,
+        help_heading = "Security"
+    )]
+    pub(super) behind_proxy: bool,
     /// Browser origins allowed by CORS and on WebSockets, comma-separated, or `*` for any
     /// (default: any locally, none in production).
     #[arg(

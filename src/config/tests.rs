@@ -38,6 +38,61 @@ fn production_refuses_missing_or_short_secret() {
     assert!(!ok.seed_demo_data);
 }
 
+/// The production settings every check below starts from.
+fn production(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+    let secret: &'static str = Box::leak("x".repeat(32).into_boxed_str());
+    let mut pairs = vec![("ZEBRAT_PROFILE", "production"), ("JWT_SECRET", secret)];
+    pairs.extend_from_slice(extra);
+    config(&pairs)
+}
+
+#[test]
+fn production_refuses_a_cluster_without_redis_or_on_sqlite() {
+    let pg = ("DATABASE_URL", "postgres://zebrat@db/zebrat");
+    let redis = ("REDIS_URL", "redis://cache:6379");
+    let err = production(&[("EXPECT_INSTANCES", "3"), pg])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("EXPECT_INSTANCES=3") && err.contains("REDIS_URL"),
+        "{err}"
+    );
+    let err = production(&[("EXPECT_INSTANCES", "2"), redis])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("PostgreSQL"), "{err}");
+    assert!(production(&[("EXPECT_INSTANCES", "2"), pg, redis]).is_ok());
+    assert!(production(&[("EXPECT_INSTANCES", "1")]).is_ok());
+    assert!(config(&[("EXPECT_INSTANCES", "0")]).is_err());
+    // Locally, anything goes: tests run clusters on SQLite files of their own.
+    assert!(config(&[("EXPECT_INSTANCES", "3")]).is_ok());
+}
+
+#[test]
+fn production_behind_a_proxy_needs_trusted_proxies() {
+    let err = production(&[("BEHIND_PROXY", "true")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TRUSTED_PROXIES"), "{err}");
+    assert!(production(&[("BEHIND_PROXY", "true"), ("TRUSTED_PROXIES", "10.0.0.5")]).is_ok());
+}
+
+#[test]
+fn production_states_its_expectations_at_start() {
+    let sqlite = production(&[]).unwrap().start_warnings();
+    assert!(sqlite.iter().any(|w| w.contains("SQLite")), "{sqlite:?}");
+    assert!(sqlite.iter().any(|w| w.contains("TLS")), "{sqlite:?}");
+    let open = production(&[("GRAPHIQL", "true")])
+        .unwrap()
+        .start_warnings();
+    assert!(open.iter().any(|w| w.contains("GraphiQL on")), "{open:?}");
+    let pg = production(&[("DATABASE_URL", "postgres://zebrat@db/zebrat")])
+        .unwrap()
+        .start_warnings();
+    assert!(!pg.iter().any(|w| w.contains("SQLite")), "{pg:?}");
+    assert!(config(&[]).unwrap().start_warnings().is_empty());
+}
+
 #[test]
 fn bad_values_are_named() {
     let err = config(&[("TICK_INTERVAL_SECS", "soon")])
@@ -112,6 +167,8 @@ const VARIABLES: &[&str] = &[
     "HTTP_HEADER_TIMEOUT_SECS",
     "HTTP_IDLE_TIMEOUT_SECS",
     "HTTP_MAX_CONNECTIONS_PER_CLIENT",
+    "EXPECT_INSTANCES",
+    "BEHIND_PROXY",
 ];
 
 fn known() -> Vec<String> {

@@ -58,9 +58,16 @@ async fn evaluate(
     if applied.changed {
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
     }
-    if applied.changed && status.is_open {
+    // The queue runs before the ticker is let go: at the open, and also when this leadership
+    // finds the market already open (a restart, a failover or a lost lease during the opening
+    // run) or the last run failed (`retry!` evaluates again with the ticker still held back).
+    // Otherwise the first tick would move prices under the waiting orders.
+    let ticker_held = !*open_tx.borrow();
+    if status.is_open && (applied.changed || ticker_held) {
         let executed = services.trading.execute_queued(fence).await?;
-        tracing::info!(executed, "ran the queued orders at the open");
+        if executed > 0 || applied.changed {
+            tracing::info!(executed, "ran the queued orders before the first tick");
+        }
     }
     open_tx.send_if_modified(|open| std::mem::replace(open, status.is_open) != status.is_open);
     if published.as_ref() != Some(&status) {

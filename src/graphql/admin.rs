@@ -181,7 +181,7 @@ impl AuditAction {
 }
 
 /// One audited admin action. `before` and `after` are JSON snapshots of what changed.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct AuditEntry {
     /// Global id.

@@ -1,24 +1,89 @@
 //! Relay connections over the domain's keyset pages: the paging arguments every list takes,
 //! the connection type, and the list cost the complexity limit counts.
 
-use async_graphql::{
-    SimpleObject,
-    connection::{Connection, Edge},
-};
+use async_graphql::{OutputType, SimpleObject, connection::PageInfo};
 
+use super::{
+    accounts::User,
+    admin::AuditEntry,
+    trading::{CashTransaction, Order, Trade},
+};
 use crate::domain::{
     Result,
     page::{DEFAULT_PAGE, MAX_PAGE, Page, PageRequest},
 };
 
-/// A connection of `N` with opaque string cursors and the list's total.
-pub type Conn<N> = Connection<String, N, ListTotal>;
+// Our own connection types rather than async-graphql's: those cannot carry a description,
+// and every type of the schema has one (a test holds the SDL to it). One macro writes the
+// concrete pair per listed type; `Conn<N>` names the connection of `N`.
 
-/// What every connection tells besides its page.
-#[derive(SimpleObject)]
-pub struct ListTotal {
-    /// How many items the whole list holds, across all its pages.
-    pub total_count: u64,
+/// A type listed through connections: names its connection type.
+pub trait Listed: OutputType + Clone + Sized {
+    type Connection: OutputType;
+    /// The connection of one page.
+    fn connection(
+        edges: Vec<(String, Self)>,
+        page_info: PageInfo,
+        total_count: u64,
+    ) -> Self::Connection;
+}
+
+/// The connection type of `N`.
+pub type Conn<N> = <N as Listed>::Connection;
+
+macro_rules! connections {
+    ($($node:ty => $conn:ident, $edge:ident, $what:literal;)*) => {$(
+        #[doc = concat!("One page of ", $what, " (a Relay cursor connection), newest first, with")]
+        /// the list's total. Page forward with `first`/`after: pageInfo.endCursor`, backward
+        /// with `last`/`before: pageInfo.startCursor`.
+        #[derive(SimpleObject)]
+        pub struct $conn {
+            /// The page's items with their cursors.
+            pub edges: Vec<$edge>,
+            /// The page's items, when the cursors are not needed.
+            pub nodes: Vec<$node>,
+            /// Where this page sits in the list.
+            pub page_info: PageInfo,
+            /// How many items the whole list holds, across all its pages.
+            pub total_count: u64,
+        }
+
+        #[doc = concat!("One item of a page of ", $what, ", with its cursor.")]
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            /// Opaque: pass it as `after` or `before` to page from this item.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl Listed for $node {
+            type Connection = $conn;
+            fn connection(
+                edges: Vec<(String, Self)>,
+                page_info: PageInfo,
+                total_count: u64,
+            ) -> $conn {
+                $conn {
+                    nodes: edges.iter().map(|(_, node)| node.clone()).collect(),
+                    edges: edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    )*};
+}
+
+connections! {
+    Order => OrderConnection, OrderEdge, "orders";
+    Trade => TradeConnection, TradeEdge, "trades";
+    CashTransaction => CashTransactionConnection, CashTransactionEdge, "cash ledger entries";
+    User => UserConnection, UserEdge, "accounts";
+    AuditEntry => AuditEntryConnection, AuditEntryEdge, "audit log entries";
 }
 
 /// The paging arguments of a list field, as the client sent them.
@@ -57,23 +122,19 @@ impl PageArgs {
 }
 
 /// A Relay connection from a domain page.
-pub fn connection<T, N: async_graphql::OutputType>(
-    page: Page<T>,
-    node: impl Fn(T) -> N,
-) -> Conn<N> {
-    let mut c = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ListTotal {
-            total_count: page.total_count,
-        },
-    );
-    c.edges.extend(
-        page.items
-            .into_iter()
-            .map(|(cursor, item)| Edge::new(cursor, node(item))),
-    );
-    c
+pub fn connection<T, N: Listed>(page: Page<T>, node: impl Fn(T) -> N) -> Conn<N> {
+    let page_info = PageInfo {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        start_cursor: page.items.first().map(|(c, _)| c.clone()),
+        end_cursor: page.items.last().map(|(c, _)| c.clone()),
+    };
+    let edges = page
+        .items
+        .into_iter()
+        .map(|(cursor, item)| (cursor, node(item)))
+        .collect();
+    N::connection(edges, page_info, page.total_count)
 }
 
 /// What a list field costs the complexity limit: its page size (`first` or `last`, else the

@@ -1,13 +1,26 @@
 //! Bounds on a document, checked before it is validated or run (over HTTP and WebSocket
 //! alike): its size, its aliases and its root fields. Depth and complexity are the schema's
-//! own limits (set in `build_schema`).
+//! own limits (set in `build_schema`); this extension gives their errors a code and puts each
+//! executed query's or mutation's cost in `extensions.cost`.
+//!
+//! A document refused before execution answers one of these codes (nothing runs):
+//! - [`DOCUMENT_TOO_LARGE`]: too many bytes, aliases, root fields, or selections once
+//!   fragments are expanded;
+//! - [`QUERY_TOO_COMPLEX`]: its complexity is over the limit (`extensions.limit` says which);
+//! - [`QUERY_TOO_DEEP`]: its selections nest deeper than the limit (`extensions.limit`).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Response, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    },
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
+    value,
 };
 
 use super::error::coded_error;
@@ -20,18 +33,59 @@ pub struct DocumentLimits {
     pub introspection: bool,
 }
 
+/// The document's size: bytes, aliases, root fields or selections.
+pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
+/// Complexity over `GRAPHQL_MAX_COMPLEXITY`.
+pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+/// Selections nested deeper than `GRAPHQL_MAX_DEPTH`.
+pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+
 impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(DocumentLimitsCheck {
             limits: self.limits,
             introspection: self.introspection,
+            seen: Mutex::default(),
         })
     }
 }
 
+/// One request's extension (the factory makes one per request, or per subscription).
 struct DocumentLimitsCheck {
     limits: GraphqlLimits,
     introspection: bool,
+    seen: Mutex<Seen>,
+}
+
+/// What the hooks before execution learnt, for the `execute` hook.
+#[derive(Default)]
+struct Seen {
+    /// Each operation's name (`None`: the anonymous one) and type.
+    operations: Vec<(Option<String>, OperationType)>,
+    /// The validated document's complexity.
+    complexity: Option<usize>,
+}
+
+impl DocumentLimitsCheck {
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        // Nothing panics while holding it; a poisoned lock still holds plain data.
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// async-graphql's own depth and complexity errors carry no code and no limit: add both.
+    fn coded(&self, mut error: ServerError) -> ServerError {
+        let (code, limit) = if error.message.starts_with("Query is too complex") {
+            (QUERY_TOO_COMPLEX, self.limits.max_complexity)
+        } else if error.message.starts_with("Query is nested too deep") {
+            (QUERY_TOO_DEEP, self.limits.max_depth)
+        } else {
+            return error;
+        };
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        ext.set("code", code);
+        ext.set("limit", limit);
+        error
+    }
 }
 
 #[async_trait::async_trait]
@@ -62,7 +116,8 @@ impl Extension for DocumentLimitsCheck {
                 limits.max_aliases
             )));
         }
-        let (roots, fields) = operation_sizes(&doc).map_err(too_big)?;
+        let (roots, fields) =
+            operation_sizes(&doc).map_err(|problem| coded_error(problem, "BAD_USER_INPUT"))?;
         if roots > limits.max_root_fields {
             return Err(too_big(format!(
                 "an operation makes {roots} root selections; the limit is {}",
@@ -83,7 +138,55 @@ impl Extension for DocumentLimitsCheck {
                 "FORBIDDEN",
             ));
         }
+        self.seen().operations = doc
+            .operations
+            .iter()
+            .map(|(name, op)| (name.map(|n| n.to_string()), op.node.ty))
+            .collect();
         next.run(ctx, query, variables).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        match next.run(ctx).await {
+            Ok(result) => {
+                self.seen().complexity = Some(result.complexity);
+                Ok(result)
+            }
+            Err(errors) => Err(errors.into_iter().map(|e| self.coded(e)).collect()),
+        }
+    }
+
+    /// Adds `extensions.cost` to a query's or mutation's response. Not to subscription events:
+    /// the cost was checked once at subscribe time, and a feed's every frame would carry it.
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let cost = {
+            let seen = self.seen();
+            let kind = seen
+                .operations
+                .iter()
+                .find(|(name, _)| name.as_deref() == operation_name)
+                .map(|(_, kind)| *kind);
+            seen.complexity
+                .filter(|_| kind != Some(OperationType::Subscription))
+        };
+        if let Some(requested) = cost {
+            let limit = self.limits.max_complexity;
+            response.extensions.insert(
+                "cost".to_string(),
+                value!({ "requested": requested, "limit": limit }),
+            );
+        }
+        response
     }
 }
 
@@ -106,7 +209,7 @@ fn introspects(doc: &ExecutableDocument) -> bool {
 }
 
 fn too_big(message: String) -> ServerError {
-    coded_error(message, "BAD_USER_INPUT")
+    coded_error(message, DOCUMENT_TOO_LARGE)
 }
 
 /// Aliased fields anywhere in the document (operations and fragments).
@@ -208,9 +311,110 @@ fn operation_sizes(doc: &ExecutableDocument) -> Result<(usize, usize), String> {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::parser::parse_query;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, parser::parse_query};
 
     use super::*;
+
+    struct Toy;
+
+    #[Object]
+    impl Toy {
+        /// Costs its page size times its selection, as a weighted list does.
+        #[graphql(complexity = "first.max(0) as usize * child_complexity")]
+        async fn items(&self, first: i32) -> Vec<Item> {
+            (0..first).map(|_| Item).collect()
+        }
+    }
+
+    struct Item;
+
+    #[Object]
+    impl Item {
+        async fn a(&self) -> i32 {
+            1
+        }
+        async fn b(&self) -> Item {
+            Item
+        }
+    }
+
+    fn toy_schema(
+        max_complexity: usize,
+        max_depth: usize,
+    ) -> Schema<Toy, EmptyMutation, EmptySubscription> {
+        let limits = GraphqlLimits {
+            max_depth,
+            max_complexity,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_document_bytes: 16384,
+            max_batch: 10,
+        };
+        Schema::build(Toy, EmptyMutation, EmptySubscription)
+            .limit_complexity(max_complexity)
+            .limit_depth(max_depth)
+            .extension(DocumentLimits {
+                limits,
+                introspection: true,
+            })
+            .finish()
+    }
+
+    fn code_and_limit(response: &Response) -> (String, String) {
+        let ext = response.errors[0].extensions.as_ref().expect("extensions");
+        let get = |k| ext.get(k).map(|v| v.to_string()).unwrap_or_default();
+        (get("code"), get("limit"))
+    }
+
+    #[tokio::test]
+    async fn the_cost_is_in_the_response_and_grows_with_the_page_size() {
+        let schema = toy_schema(1000, 10);
+        let cost = |first: i32| {
+            let schema = &schema;
+            async move {
+                let r = schema
+                    .execute(format!("{{ items(first: {first}) {{ a }} }}"))
+                    .await;
+                assert!(r.errors.is_empty(), "{:?}", r.errors);
+                r.extensions["cost"].clone().into_json().unwrap()
+            }
+        };
+        let five = cost(5).await;
+        let fifty = cost(50).await;
+        assert_eq!(five, serde_json::json!({ "requested": 5, "limit": 1000 }));
+        assert_eq!(fifty, serde_json::json!({ "requested": 50, "limit": 1000 }));
+    }
+
+    #[tokio::test]
+    async fn refused_documents_have_a_code_each() {
+        let schema = toy_schema(100, 3);
+        let complex = schema.execute("{ items(first: 101) { a } }").await;
+        assert_eq!(
+            code_and_limit(&complex),
+            ("\"QUERY_TOO_COMPLEX\"".into(), "100".into())
+        );
+        assert!(!complex.extensions.contains_key("cost"));
+
+        let deep = schema
+            .execute("{ items(first: 1) { b { b { a } } } }")
+            .await;
+        assert_eq!(
+            code_and_limit(&deep),
+            ("\"QUERY_TOO_DEEP\"".into(), "3".into())
+        );
+
+        let aliases: String = (0..31)
+            .map(|i| format!("x{i}: items(first: 1) {{ a }} "))
+            .collect();
+        let wide = schema.execute(format!("{{ {aliases} }}")).await;
+        assert_eq!(code_and_limit(&wide).0, "\"DOCUMENT_TOO_LARGE\"");
+
+        // Other validation errors keep no code here (the HTTP layer gives them BAD_USER_INPUT).
+        let unknown = schema.execute("{ nope }").await;
+        assert!(unknown.errors[0].extensions.is_none());
+        let unknown_fragment = schema.execute("{ ...Nope }").await;
+        assert_eq!(code_and_limit(&unknown_fragment).0, "\"BAD_USER_INPUT\"");
+    }
 
     #[test]
     fn counts_aliases_and_root_fields() {

@@ -23,7 +23,8 @@ use futures_util::StreamExt;
 
 use crate::infra::metrics::operation_label;
 
-/// Error codes a client can see (DESIGN.md): anything else is counted as `other`.
+/// Error codes a client can see (DESIGN.md, and a document refused before execution):
+/// anything else is counted as `other`.
 const CODES: &[&str] = &[
     "UNAUTHENTICATED",
     "FORBIDDEN",
@@ -35,6 +36,9 @@ const CODES: &[&str] = &[
     "INSUFFICIENT_FUNDS",
     "INSUFFICIENT_SHARES",
     "INTERNAL",
+    super::limits::DOCUMENT_TOO_LARGE,
+    super::limits::QUERY_TOO_COMPLEX,
+    super::limits::QUERY_TOO_DEEP,
 ];
 
 pub struct OperationMetrics;

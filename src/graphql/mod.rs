@@ -28,6 +28,9 @@ use std::sync::Arc;
 
 use crate::services::Services;
 
+/// Everything a client can read. Public: the market, stocks and candles. Logged in: the
+/// caller's own account (`viewer`, `cash`, `portfolio`, `orders`, …). ADMIN: every account,
+/// the audit log, statistics.
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
@@ -37,6 +40,8 @@ pub struct Query(
     admin::AdminQuery,
 );
 
+/// Everything a client can change. Each mutation takes one `input` and answers a payload with
+/// what it changed and `userErrors` for the expected failures.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountMutation,
@@ -44,6 +49,8 @@ pub struct Mutation(
     admin::AdminMutation,
 );
 
+/// Live feeds over WebSocket (`/graphql/ws`, graphql-transport-ws). Public: `ticks`,
+/// `marketState`, `liveCandle`. Logged in: `orderUpdates`, `portfolio`. ADMIN: `adminStats`.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     feeds::FeedSubscription,

@@ -8,6 +8,14 @@
 //! check, so a leader that lost its lease cannot commit another write; a new leader first
 //! waits for any such transaction still in flight (the barrier lock) before it starts.
 //!
+//! A leader that freezes (SIGSTOP, a stalled VM) keeps its TCP session alive, since the kernel
+//! answers keepalives for a paused process, so the lock alone would stay held for ever. The
+//! leader therefore checks its lease every second on the lease session itself, and that
+//! session's last statement is its heartbeat: a standby that finds the lock held by a session
+//! idle for longer than [`FROZEN_AFTER`] ends that backend (and any transaction of the old
+//! leader idle as long under the barrier), takes the lease, and the frozen leader's writes
+//! fail their fence when it wakes.
+//!
 //! SQLite allows one instance, so there the lease is always held.
 
 use std::time::Duration;
@@ -39,6 +47,20 @@ const BARRIER_LOCK: i64 = ENGINE_LOCK + 1;
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest wait for a whole attempt at the lease (connect, lock, barrier).
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// A leader whose lease session has been silent this long is taken for frozen: a standby ends
+/// its session and takes over. The leader speaks on it every second (`still_held`).
+pub const FROZEN_AFTER: Duration = Duration::from_secs(10);
+
+/// Ends the backends of a frozen leader: the lease session, idle for `$2` seconds while holding
+/// the lock, and its transactions left idle as long under the barrier (which a new leader
+/// waits for). `$1` is `ENGINE_LOCK`; only sessions of this database count.
+const END_FROZEN_SQL: &str = "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a \
+     JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted \
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+     AND l.classid::bigint = ($1::bigint >> 32) AND l.objsubid = 1 \
+     AND l.objid::bigint IN ($1::bigint & 4294967295, ($1::bigint + 1) & 4294967295) \
+     WHERE a.pid <> pg_backend_pid() AND a.state IN ('idle', 'idle in transaction') \
+     AND a.state_change < now() - make_interval(secs => $2)";
 
 /// Is the lease still granted to backend `$1`? (`$2` is `ENGINE_LOCK`; a bigint key shows in
 /// pg_locks as classid = high 32 bits, objid = low 32 bits.)
@@ -159,6 +181,20 @@ impl Lease {
                 .fetch_one(&mut *session)
                 .await?;
             if !got {
+                // Held: by a live leader, or by a frozen one whose session has gone silent.
+                let ended = sqlx::query(END_FROZEN_SQL)
+                    .bind(ENGINE_LOCK)
+                    .bind(FROZEN_AFTER.as_secs_f64())
+                    .execute(&mut *session)
+                    .await?
+                    .rows_affected();
+                if ended > 0 {
+                    tracing::warn!(
+                        sessions = ended,
+                        "the engine leader was silent for {} s: its sessions were ended",
+                        FROZEN_AFTER.as_secs()
+                    );
+                }
                 return Ok(None);
             }
             // Let a fenced transaction of the previous leader finish before we start.

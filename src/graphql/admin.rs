@@ -589,6 +589,9 @@ impl AdminMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The account (its global id) and the changes; null fields stay as they are."
+        )]
         input: UpdateUserInput,
     ) -> ApiResult<UserPayload> {
         let admin = admin(ctx).await?;
@@ -616,6 +619,7 @@ impl AdminMutation {
     async fn reset_user_password(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The account (its global id) and, optionally, the new password.")]
         input: ResetUserPasswordInput,
     ) -> ApiResult<ResetPasswordPayload> {
         let admin = admin(ctx).await?;
@@ -657,7 +661,7 @@ impl AdminMutation {
     async fn create_stock(
         &self,
         ctx: &Context<'_>,
-        input: CreateStockInput,
+        #[graphql(desc = "The stock to list.")] input: CreateStockInput,
     ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
         let input = NewStock {
@@ -676,6 +680,9 @@ impl AdminMutation {
     async fn update_stock(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The stock (its global id) and the changes; null fields stay as they are."
+        )]
         input: UpdateStockInput,
     ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
@@ -698,7 +705,7 @@ impl AdminMutation {
     async fn update_market_hours(
         &self,
         ctx: &Context<'_>,
-        input: MarketHoursInput,
+        #[graphql(desc = "The weekday and its new hours.")] input: MarketHoursInput,
     ) -> ApiResult<MarketHoursPayload> {
         let admin = admin(ctx).await?;
         let hours = HoursInput {
@@ -728,7 +735,7 @@ impl AdminMutation {
     async fn add_holiday(
         &self,
         ctx: &Context<'_>,
-        input: HolidayInput,
+        #[graphql(desc = "The day to close and its name.")] input: HolidayInput,
     ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
         let result = ctx
@@ -744,7 +751,7 @@ impl AdminMutation {
     async fn delete_holiday(
         &self,
         ctx: &Context<'_>,
-        input: DeleteHolidayInput,
+        #[graphql(desc = "The holiday (its global id).")] input: DeleteHolidayInput,
     ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
         let result = async {
@@ -761,7 +768,7 @@ impl AdminMutation {
     async fn set_market_override(
         &self,
         ctx: &Context<'_>,
-        input: MarketOverrideInput,
+        #[graphql(desc = "Open or closed, and why.")] input: MarketOverrideInput,
     ) -> ApiResult<MarketStatePayload> {
         let admin = admin(ctx).await?;
         let result = ctx

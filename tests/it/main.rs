@@ -16,4 +16,5 @@ mod migrations;
 mod scale_out;
 mod security;
 mod trading;
+mod web;
 mod websocket;

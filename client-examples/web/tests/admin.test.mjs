@@ -47,7 +47,7 @@ test('closing the market reaches the customer within 2 s; a queued order is canc
   const strip = await text(c, '[data-testid=market-status]');
   assert.match(strip, /Market closed/);
   assert.match(strip, /trying queued orders/, 'it says why');
-  assert.match(strip, /opens|no opening/, 'and when it opens');
+  assert.match(strip, /opens|until an administrator reopens it/, 'and when it opens');
   await customer.shot('market-closed.png');
   await admin.shot('admin-market.png');
 
@@ -129,6 +129,11 @@ test('the admin screens: statistics, users, hours, holidays, audit log, candles'
   await a.getByRole('heading', { name: /Dana Demo/ }).waitFor();
   await a.getByRole('button', { name: 'Make admin' }).click();
   await a.locator('[data-testid=user-role]', { hasText: 'ADMIN' }).waitFor();
+  // A role change ends the user's sessions: the customer's tab is back on the login page,
+  // saying why (its socket closed 4401, the refresh was refused).
+  await customer.page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 10_000 });
+  await customer.page.getByText('Your session has ended').waitFor();
+  await customer.shot('session-ended.png');
   await a.getByRole('button', { name: 'Make customer' }).click();
   await a.locator('[data-testid=user-role]', { hasText: 'CUSTOMER' }).waitFor();
   await a.getByRole('button', { name: 'Reset password' }).click();

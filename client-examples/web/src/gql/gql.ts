@@ -41,6 +41,7 @@ type Documents = {
     "\n  subscription LiveCandle($symbol: String!, $interval: CandleInterval!) {\n    liveCandle(stocks: [{ symbol: $symbol }], interval: $interval) {\n      id bucketStart open high low close isFinal\n      stock { id price change changePercent open high low updatedAt }\n    }\n  }\n": typeof types.LiveCandleDocument,
     "\n  query Quote($input: QuoteInput!) {\n    quote(input: $input) {\n      price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem problemCode\n    }\n  }\n": typeof types.QuoteDocument,
     "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.PlaceOrderDocument,
+    "\n  query TicketMarketOpen {\n    marketState { id isOpen }\n  }\n": typeof types.TicketMarketOpenDocument,
     "\n  query AuditLog($action: AuditAction, $actorId: ID, $first: Int, $after: String, $last: Int, $before: String) {\n    auditLog(action: $action, actorId: $actorId, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id action actionName actor { id email } targetType targetId before after clientAddr createdAt }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query AuditActors {\n    users(role: ADMIN, first: 100) { nodes { id email } }\n  }\n": typeof types.AuditActorsDocument,
     "\n  query CandleStats {\n    candleStats { id interval count firstBucket lastBucket gaps stock { id symbol } }\n  }\n": typeof types.CandleStatsDocument,
@@ -89,6 +90,7 @@ const documents: Documents = {
     "\n  subscription LiveCandle($symbol: String!, $interval: CandleInterval!) {\n    liveCandle(stocks: [{ symbol: $symbol }], interval: $interval) {\n      id bucketStart open high low close isFinal\n      stock { id price change changePercent open high low updatedAt }\n    }\n  }\n": types.LiveCandleDocument,
     "\n  query Quote($input: QuoteInput!) {\n    quote(input: $input) {\n      price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem problemCode\n    }\n  }\n": types.QuoteDocument,
     "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": types.PlaceOrderDocument,
+    "\n  query TicketMarketOpen {\n    marketState { id isOpen }\n  }\n": types.TicketMarketOpenDocument,
     "\n  query AuditLog($action: AuditAction, $actorId: ID, $first: Int, $after: String, $last: Int, $before: String) {\n    auditLog(action: $action, actorId: $actorId, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id action actionName actor { id email } targetType targetId before after clientAddr createdAt }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query AuditActors {\n    users(role: ADMIN, first: 100) { nodes { id email } }\n  }\n": types.AuditActorsDocument,
     "\n  query CandleStats {\n    candleStats { id interval count firstBucket lastBucket gaps stock { id symbol } }\n  }\n": types.CandleStatsDocument,
@@ -232,6 +234,10 @@ export function graphql(source: "\n  query Quote($input: QuoteInput!) {\n    quo
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TicketMarketOpen {\n    marketState { id isOpen }\n  }\n"): (typeof documents)["\n  query TicketMarketOpen {\n    marketState { id isOpen }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -76,6 +76,12 @@ const OrderUpdates = graphql(`
   }
 `);
 
+/** When a closed market opens: its next scheduled open, or why there is none. */
+export function opening(m: { nextOpen?: string | null; emergency: boolean }): string {
+  if (m.nextOpen) return `opens ${dateTime(m.nextOpen)}`;
+  return m.emergency ? 'closed until an administrator reopens it' : 'no opening scheduled';
+}
+
 function MarketStatus() {
   const [{ data }] = useQuery({ query: MarketStateQuery });
   useSubscription({ query: MarketStateFeed });
@@ -89,7 +95,7 @@ function MarketStatus() {
       <strong>{m.isOpen ? 'Market open' : 'Market closed'}</strong>
       {m.reason ? <span> — {m.reason}</span> : null}
       {m.isOpen && m.nextClose ? <span> · closes {dateTime(m.nextClose)}</span> : null}
-      {!m.isOpen ? <span> · {m.nextOpen ? `opens ${dateTime(m.nextOpen)}` : 'no opening scheduled'}</span> : null}
+      {!m.isOpen ? <span> · {opening(m)}</span> : null}
       <span class="muted"> ({m.timezone})</span>
     </div>
   );

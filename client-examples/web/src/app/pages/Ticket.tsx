@@ -28,6 +28,12 @@ const PlaceOrder = graphql(`
   }
 `);
 
+const MarketOpenQuery = graphql(`
+  query TicketMarketOpen {
+    marketState { id isOpen }
+  }
+`);
+
 type TicketStock = { id: string; symbol: string; price: string; active: boolean };
 
 export function OrderTicket(props: { stock: TicketStock }) {
@@ -46,10 +52,12 @@ export function OrderTicket(props: { stock: TicketStock }) {
     pause: !valid,
     requestPolicy: 'network-only',
   });
-  // The preview follows the live price.
+  // The preview follows the live price and the market's state (both pushed into the cache).
+  const [{ data: market }] = useQuery({ query: MarketOpenQuery });
+  const isOpen = market?.marketState.isOpen;
   useEffect(() => {
     if (valid) requote({ requestPolicy: 'network-only' });
-  }, [props.stock.price]);
+  }, [props.stock.price, isOpen]);
 
   const [placing, place] = useMutation(PlaceOrder);
 

@@ -6,6 +6,7 @@ import { useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../../../gql';
 import { Field, Loading, Problems, Success } from '../../components/ui';
 import { forField, general, problems, type Problem } from '../../lib/errors';
+import { opening } from '../../components/Shell';
 import { dateTime } from '../../lib/format';
 
 const MarketAdminQuery = graphql(`
@@ -158,7 +159,7 @@ export function MarketAdmin() {
           <p data-testid="admin-market-state">
             Now <strong>{m.isOpen ? 'open' : 'closed'}</strong>
             {m.emergency ? ' — held by the override' : ' — following the schedule'}
-            {m.reason ? `: ${m.reason}` : ''}. {m.isOpen ? `Closes ${dateTime(m.nextClose)}` : `Opens ${dateTime(m.nextOpen)}`}.
+            {m.reason ? `: ${m.reason}` : ''}. {m.isOpen ? `Closes ${dateTime(m.nextClose)}` : opening(m)}.
           </p>
         ) : null}
         <div class="inline-form">

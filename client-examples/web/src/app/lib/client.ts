@@ -65,6 +65,10 @@ export function makeClients(): Clients {
       connected: () => socketState.set('live'),
       closed: (event) => {
         open = null;
+        // 4401 (token expired, sessions revoked) and 4403 (token refused: role changed,
+        // account deactivated): a retry with the same token cannot help. Refresh first; the
+        // retry then connects with the new token, or the refresh fails and the session ends.
+        if (isCloseEvent(event) && (event.code === 4401 || event.code === 4403) && session.get()) void refresh();
         socketState.set(isCloseEvent(event) && event.code === 1000 ? 'idle' : 'reconnecting');
       },
     },

@@ -108,7 +108,11 @@ export function OrderTicket(props: { stock: TicketStock }) {
       </div>
       <Field id="quantity" label="Quantity (shares)" problem={qtyProblem}>
         {(a) => (
-          <input {...a} name="quantity" type="number" min="1" step="1" inputMode="numeric" required value={quantityText} onInput={(e) => setQuantity(e.currentTarget.value)} />
+          <input {...a} name="quantity" type="number" min="1" step="1" inputMode="numeric" required value={quantityText} onInput={(e) => {
+              setQuantity(e.currentTarget.value);
+              setErrors([]);
+              setDone(null);
+            }} />
         )}
       </Field>
       {quote && valid ? (

@@ -1,4 +1,4 @@
-//! The axum router: GraphQL over HTTP and WebSocket, GraphiQL, health, metrics.
+//! The axum router: GraphQL over HTTP and WebSocket, the web app and GraphiQL, health, metrics.
 
 pub mod client_addr;
 mod edge;
@@ -8,6 +8,7 @@ pub mod metrics;
 mod per_client;
 pub mod serve;
 mod state;
+pub mod web;
 pub mod ws;
 
 use std::time::Duration;
@@ -16,7 +17,6 @@ use axum::{
     Router,
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
-    response::{Html, IntoResponse},
     routing::get,
 };
 use tower_http::{
@@ -38,9 +38,11 @@ pub fn router(state: AppState) -> Router {
     if config.role.serves_api() {
         routes = routes
             .route("/graphql", get(graphql::get).post(graphql::post))
-            .route("/graphql/ws", get(ws::upgrade));
+            .route("/graphql/ws", get(ws::upgrade))
+            // The product's UI: served in every profile.
+            .merge(web::app_routes());
         if config.graphiql {
-            routes = routes.route("/", get(graphiql));
+            routes = routes.merge(web::graphiql_routes());
         }
     }
     if config.metrics_addr.is_none() {
@@ -73,26 +75,4 @@ fn cors(config: &Config) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .expose_headers([HeaderName::from_static("x-request-id")])
         .max_age(Duration::from_secs(3600))
-}
-
-/// GraphiQL loads its scripts and styles from unpkg and runs one inline script.
-const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
-     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
-
-async fn graphiql() -> impl IntoResponse {
-    let page = Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Zebrat GraphiQL")
-            .finish(),
-    );
-    (
-        [(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(GRAPHIQL_CSP),
-        )],
-        page,
-    )
 }

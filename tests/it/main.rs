@@ -21,4 +21,5 @@ mod scale_out;
 mod schema_docs;
 mod security;
 mod trading;
+mod web;
 mod websocket;

@@ -781,7 +781,11 @@ impl TradingQuery {
     /// execute now, queue, or be refused (`problemCode`, a halted stock included). Needs a
     /// logged-in user. A stock that does not exist is a NOT_FOUND error.
     #[graphql(guard = "RoleGuard::user()")]
-    async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> ApiResult<OrderQuote> {
+    async fn quote(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to preview.")] input: QuoteInput,
+    ) -> ApiResult<OrderQuote> {
         let stock_id = input.stock.resolve(ctx, "stock").await?;
         Ok(ctx
             .services()
@@ -867,7 +871,11 @@ pub struct TradingMutation;
 impl TradingMutation {
     /// Adds play money. Needs a logged-in user; rate limited per user (RATE_LIMITED).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn deposit(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
+    async fn deposit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The amount and an optional idempotency key.")] input: CashInput,
+    ) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
         ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
             .await?;
@@ -881,7 +889,11 @@ impl TradingMutation {
 
     /// Takes money out; never below what queued buys have reserved (INSUFFICIENT_FUNDS).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn withdraw(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
+    async fn withdraw(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The amount and an optional idempotency key.")] input: CashInput,
+    ) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
         let result = ctx
             .services()
@@ -898,6 +910,7 @@ impl TradingMutation {
     async fn place_order(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The stock, side, quantity and an optional `clientOrderId`.")]
         input: PlaceOrderInput,
     ) -> ApiResult<PlaceOrderPayload> {
         let user_id = ctx.viewer()?.user_id;
@@ -933,7 +946,7 @@ impl TradingMutation {
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
-        input: CancelOrderInput,
+        #[graphql(desc = "The order to cancel.")] input: CancelOrderInput,
     ) -> ApiResult<CancelOrderPayload> {
         let user = UserId(ctx.viewer()?.user_id);
         let result = async {

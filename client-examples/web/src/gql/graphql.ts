@@ -185,14 +185,17 @@ export type QuoteInput = {
 };
 
 /**
- * Why an order would be refused. New values may be added: clients must treat this enum as
- * open and show `problem` for a code they do not know.
+ * Why an order would be refused if placed now. A closed market is not one: the order would
+ * queue (see `marketOpen` and `executesNow`). New values may be added: clients must treat
+ * this enum as open and show `problem` for a code they do not know.
  */
 export type QuoteProblemCode =
-  /** Not enough available cash. */
+  /** A buy costs more than the available cash (balance minus what queued buys reserve). */
   | 'INSUFFICIENT_FUNDS'
-  /** Not enough shares that are not reserved. */
+  /** A sell asks for more shares than are held and not reserved by queued sells. */
   | 'INSUFFICIENT_SHARES'
+  /** The stock is halted: it takes no new orders (`placeOrder` would answer STOCK_HALTED). */
+  | 'STOCK_HALTED'
   | '%future added value';
 
 /** A refresh token to trade for a new pair. */
@@ -278,8 +281,6 @@ export type UserErrorCode =
   | 'INSUFFICIENT_FUNDS'
   /** Not enough shares that are not already reserved by queued sells. */
   | 'INSUFFICIENT_SHARES'
-  /** The action needs an open market. */
-  | 'MARKET_CLOSED'
   /** The object named does not exist, or the caller may not see it. */
   | 'NOT_FOUND'
   /** The stock is halted (inactive): it takes no new orders. */

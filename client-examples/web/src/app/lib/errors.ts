@@ -24,7 +24,6 @@ const titles: Record<string, (server: string, ext: Record<string, unknown>) => s
     `Too many requests: try again in ${Number(ext.retryAfter ?? 0) || 'a few'} seconds.`,
   INTERNAL: (_, ext) =>
     `The server failed to do this. Try again; if it keeps failing, quote request id ${String(ext.requestId ?? 'unknown')}.`,
-  MARKET_CLOSED: (s) => `The market is closed. ${s}`,
   INSUFFICIENT_FUNDS: (s) => `Not enough available cash. ${s}`,
   INSUFFICIENT_SHARES: (s) => `You do not hold enough free shares. ${s}`,
   STOCK_HALTED: (s) => `Trading in this stock is halted. ${s}`,

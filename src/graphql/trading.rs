@@ -25,6 +25,7 @@ use crate::{
             LedgerKind,
             cash::{self, CashMovement, LedgerEntry},
             lookup::Reader,
+            order::RejectCode,
             orders::{self, PlaceOrder, Side, Status},
             plan::QuoteProblem,
             portfolio,
@@ -93,6 +94,31 @@ impl From<Status> for OrderStatus {
             Status::Executed => OrderStatus::Executed,
             Status::Canceled => OrderStatus::Canceled,
             Status::Rejected => OrderStatus::Rejected,
+        }
+    }
+}
+
+/// Why an order was rejected at the open. New values may be added: clients must treat this
+/// enum as open and show `rejectReason` for a code they do not know.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum OrderRejectCode {
+    /// The cash available at the open did not cover the order at the opening price.
+    InsufficientFunds,
+    /// The shares were no longer held.
+    InsufficientShares,
+    /// The stock was halted while the order waited.
+    StockHalted,
+    /// Price × quantity did not fit in the money range.
+    TooLarge,
+}
+
+impl From<RejectCode> for OrderRejectCode {
+    fn from(c: RejectCode) -> Self {
+        match c {
+            RejectCode::InsufficientFunds => OrderRejectCode::InsufficientFunds,
+            RejectCode::InsufficientShares => OrderRejectCode::InsufficientShares,
+            RejectCode::StockHalted => OrderRejectCode::StockHalted,
+            RejectCode::TooLarge => OrderRejectCode::TooLarge,
         }
     }
 }
@@ -231,6 +257,9 @@ pub struct Order {
     pub executed_at: Option<DateTime>,
     /// Why it was rejected at the open, for people; null unless REJECTED.
     pub reject_reason: Option<String>,
+    /// Why it was rejected, for programs; null unless REJECTED (or for a reason this server
+    /// version does not name).
+    pub reject_code: Option<OrderRejectCode>,
     #[graphql(skip)]
     pub stock_id: i64,
     #[graphql(skip)]
@@ -250,6 +279,11 @@ impl From<orders::Order> for Order {
             client_order_id: o.client_order_id,
             created_at: o.created_at.into(),
             executed_at: o.executed_at.map(Into::into),
+            reject_code: o
+                .reject_reason
+                .as_deref()
+                .and_then(RejectCode::of)
+                .map(Into::into),
             reject_reason: o.reject_reason,
             stock_id: o.stock_id,
             user_id: o.user_id,

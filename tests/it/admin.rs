@@ -254,7 +254,7 @@ async fn halting_a_stock_rejects_its_queued_orders_and_refuses_new_ones() {
     let mut ws = app.ws_session(Some(&demo.access)).await;
     ws.subscribe(
         "o",
-        "subscription { orderUpdates { order { id status rejectReason } } }",
+        "subscription { orderUpdates { order { id status rejectReason rejectCode } } }",
         json!({}),
     )
     .await;
@@ -276,6 +276,7 @@ async fn halting_a_stock_rejects_its_queued_orders_and_refuses_new_ones() {
     let event = &update["payload"]["data"]["orderUpdates"]["order"];
     assert_eq!(event["status"], "REJECTED", "{update}");
     assert_eq!(event["rejectReason"], "the stock was halted");
+    assert_eq!(event["rejectCode"], "STOCK_HALTED");
     assert_eq!(
         app.gql_as(&demo.access, cash, json!({})).await["data"]["cash"]["reserved"],
         "0.00"

@@ -675,7 +675,7 @@ async fn closed_market_queues_orders_and_the_open_runs_them() {
     let mut ws = app.ws_session(Some(&s.access)).await;
     ws.subscribe(
         "o",
-        "subscription { orderUpdates { order { id status rejectReason price } } }",
+        "subscription { orderUpdates { order { id status rejectReason rejectCode price } } }",
         json!({}),
     )
     .await;
@@ -771,6 +771,7 @@ async fn closed_market_queues_orders_and_the_open_runs_them() {
             .contains("rejected at the open"),
         "{rejected}"
     );
+    assert_eq!(rejected["rejectCode"], "INSUFFICIENT_FUNDS", "{rejected}");
     assert_eq!(
         seen[&(sell_id.clone(), "EXECUTED".to_string())]["price"],
         "50.00"
@@ -790,7 +791,7 @@ async fn orders_with_status(app: &TestApp, s: &Session, status: &str) -> Vec<Val
     let r = app
         .gql_as(
             &s.access,
-            "query($st: OrderStatus) { orders(status: $st) { edges { node { id status price rejectReason } } } }",
+            "query($st: OrderStatus) { orders(status: $st) { edges { node { id status price rejectReason rejectCode } } } }",
             json!({ "st": status }),
         )
         .await;
@@ -883,6 +884,7 @@ async fn a_halted_stock_rejects_its_queued_orders_at_the_open() {
     let rejected = orders_with_status(&app, &s, "REJECTED").await;
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0]["rejectReason"], "the stock is halted");
+    assert_eq!(rejected[0]["rejectCode"], "STOCK_HALTED");
     assert_eq!(cash(&app, &s).await["reserved"], "0.00");
     assert_invariants(&app).await;
 }

@@ -117,3 +117,77 @@ impl TryFrom<orders::Model> for Order {
         })
     }
 }
+
+/// Why an order was rejected, for programs. Derived from the stored reason, which only the
+/// queue writes, from [`super::plan::Refusal`] and [`super::plan::at_open`] (a test holds them
+/// together); None for a reason this version does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectCode {
+    InsufficientFunds,
+    InsufficientShares,
+    StockHalted,
+    TooLarge,
+}
+
+impl RejectCode {
+    pub fn of(reason: &str) -> Option<Self> {
+        let reason = reason
+            .strip_prefix(super::store::REJECTED_AT_OPEN)
+            .unwrap_or(reason);
+        if reason.starts_with("needs ") {
+            Some(RejectCode::InsufficientFunds)
+        } else if reason.starts_with("holds ") {
+            Some(RejectCode::InsufficientShares)
+        } else if reason.contains("halted") {
+            Some(RejectCode::StockHalted)
+        } else if reason.contains("too large") {
+            Some(RejectCode::TooLarge)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod reject_code_tests {
+    use super::super::{
+        plan::{AtOpen, Refusal, at_open},
+        units::{Cents, Shares},
+    };
+    use super::RejectCode;
+
+    #[test]
+    fn every_reason_the_queue_writes_has_its_code() {
+        let funds = Refusal::InsufficientFunds {
+            needed: Cents(41527),
+            available: Cents(41520),
+            estimate: false,
+        };
+        let shares = Refusal::InsufficientShares { free: Shares(2) };
+        assert_eq!(
+            RejectCode::of(&funds.to_string()),
+            Some(RejectCode::InsufficientFunds)
+        );
+        // As the queue stores it.
+        let stored = format!("{}{funds}", super::super::store::REJECTED_AT_OPEN);
+        assert_eq!(RejectCode::of(&stored), Some(RejectCode::InsufficientFunds));
+        assert_eq!(
+            RejectCode::of(&shares.to_string()),
+            Some(RejectCode::InsufficientShares)
+        );
+        assert_eq!(
+            RejectCode::of(&Refusal::TooLarge.to_string()),
+            Some(RejectCode::TooLarge)
+        );
+        let Ok(AtOpen::Reject(halted)) = at_open(Ok(None)) else {
+            panic!("a missing stock is rejected");
+        };
+        assert_eq!(RejectCode::of(halted), Some(RejectCode::StockHalted));
+        // The admin's halt rejects the queue with its own words.
+        assert_eq!(
+            RejectCode::of("the stock was halted"),
+            Some(RejectCode::StockHalted)
+        );
+        assert_eq!(RejectCode::of("something new"), None);
+    }
+}

@@ -197,6 +197,9 @@ pub(super) async fn mark_executed(
     Ok(order)
 }
 
+/// How a reason found at the open is stored: this, then the reason.
+pub(super) const REJECTED_AT_OPEN: &str = "rejected at the open: ";
+
 /// Records a claimed queued order as rejected at the open.
 pub(super) async fn mark_rejected(
     conn: &impl ConnectionTrait,
@@ -204,7 +207,7 @@ pub(super) async fn mark_rejected(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Order> {
-    let reason = format!("rejected at the open: {reason}");
+    let reason = format!("{REJECTED_AT_OPEN}{reason}");
     orders::ActiveModel {
         id: Set(order.id),
         status: Set(Status::Rejected.as_str().into()),

@@ -121,6 +121,10 @@ impl Application {
             ),
             None => None,
         };
+        let mut config = config;
+        if let Ok(bound) = listener.local_addr() {
+            config.bound_to(bound);
+        }
         let secret = jwt_secret(&config)?;
         let services =
             wire_services(Arc::new(config), db.clone(), clock, bus, redis, &secret).await?;

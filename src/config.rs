@@ -12,7 +12,7 @@ mod settings;
 use settings::{CorsOrigins, clap_error, env_names, settings_command};
 pub use settings::{Settings, blank_env_is_unset};
 
-use crate::infra::ratelimit::RateLimits;
+use crate::infra::ratelimit::{Bucket, RateLimits};
 
 /// How strict the server is about its own setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,6 +99,12 @@ pub struct Config {
     pub graphiql: bool,
     /// Browser origins allowed by CORS and on WebSockets; `None` allows any.
     pub cors_origins: Option<Vec<String>>,
+    /// Where users reach this service (`PUBLIC_ORIGIN`), normalized by [`normalize_origin`]:
+    /// browser pages from these origins may open WebSockets.
+    pub public_origins: Vec<String>,
+    /// `PUBLIC_ORIGIN` is unset under the local profile: the origins are loopback on the port
+    /// actually bound (see [`Config::bound_to`]).
+    pub public_origins_follow_port: bool,
     /// Send `Strict-Transport-Security` (when clients reach us over TLS, via the proxy).
     pub hsts: bool,
     /// Most subscriptions on one WebSocket.
@@ -138,6 +144,14 @@ pub struct GraphqlLimits {
     pub max_document_bytes: usize,
     /// Most operations in one batched HTTP request.
     pub max_batch: usize,
+    /// Cost budget of a logged-in user (`None`: unlimited).
+    pub cost_budget: Option<Bucket>,
+    /// Cost budget of an anonymous client address (`None`: unlimited).
+    pub cost_budget_anonymous: Option<Bucket>,
+    /// Longest a query or mutation may run.
+    pub timeout: Duration,
+    /// Largest response of one operation, one HTTP body, one WebSocket message, in bytes.
+    pub max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -271,6 +285,10 @@ impl Config {
                 max_root_fields: s.graphql_max_root_fields,
                 max_document_bytes: s.graphql_max_document_bytes,
                 max_batch: s.graphql_max_batch,
+                cost_budget: s.graphql_cost_budget.0,
+                cost_budget_anonymous: s.graphql_cost_budget_anonymous.0,
+                timeout: s.graphql_timeout_secs,
+                max_response_bytes: s.graphql_max_response_bytes,
             },
             introspection: s.graphql_introspection.unwrap_or(local),
             graphiql: s.graphiql.unwrap_or(local),
@@ -280,6 +298,12 @@ impl Config {
                 None if local => None,
                 None => Some(Vec::new()),
             },
+            public_origins: match &s.public_origin {
+                Some(origins) => origins.0.clone(),
+                None if local => loopback_origins(s.bind_addr.port()),
+                None => Vec::new(),
+            },
+            public_origins_follow_port: local && s.public_origin.is_none(),
             hsts: s.hsts.unwrap_or(!local),
             max_subscriptions_per_connection: s.ws_max_subscriptions,
             max_connections_per_user: s.ws_max_connections_per_user,
@@ -294,6 +318,14 @@ impl Config {
                 max_connections_per_client: s.http_max_connections_per_client,
             },
         })
+    }
+
+    /// Records the address actually bound (port 0 picks one): the default public origins are
+    /// on that port.
+    pub fn bound_to(&mut self, addr: SocketAddr) {
+        if self.public_origins_follow_port {
+            self.public_origins = loopback_origins(addr.port());
+        }
     }
 
     /// True when the server runs the embedded SQLite database.
@@ -324,6 +356,13 @@ impl Config {
         } else {
             notes.push("HSTS is off in production: set HSTS=true once TLS is in place".into());
         }
+        if self.graphiql && self.public_origins.is_empty() && self.cors_origins.is_some() {
+            notes.push(
+                "GraphiQL is on without PUBLIC_ORIGIN: its page may not open WebSockets \
+                 (subscriptions) unless its origin is in CORS_ALLOWED_ORIGINS"
+                    .into(),
+            );
+        }
         if self.graphiql || self.introspection {
             notes.push(format!(
                 "production with GraphiQL {} and introspection {}: enabled on purpose?",
@@ -333,6 +372,46 @@ impl Config {
         }
         notes
     }
+}
+
+/// The local profile's public origins: this machine, on `port`.
+fn loopback_origins(port: u16) -> Vec<String> {
+    ["127.0.0.1", "localhost"]
+        .iter()
+        .map(|host| format!("http://{host}:{port}"))
+        .collect()
+}
+
+/// An origin as `scheme://host:port`, lowercase, with the scheme's default port spelt out
+/// (`https://Zebrat.example` and `https://zebrat.example:443` are one origin); `None` for
+/// anything that is not an http(s) origin (a path, a query, user info, `null`). A trailing `/`
+/// is tolerated, as operators often write one.
+pub fn normalize_origin(raw: &str) -> Option<String> {
+    let (scheme, rest) = raw.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty()
+        || authority.contains(['/', '?', '#', '@', '\\'])
+        || authority
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return None;
+    }
+    // The port follows the last colon, unless that colon is inside an IPv6 literal.
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse::<u16>().ok()?),
+        _ => (authority, default_port),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{}:{port}", host.to_ascii_lowercase()))
 }
 
 fn on_off(b: bool) -> &'static str {

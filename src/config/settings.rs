@@ -8,10 +8,12 @@ use clap::{ArgAction, Args, Command, builder::EnumValueParser};
 
 mod parse;
 
-pub(super) use self::parse::{CorsOrigins, RateSetting, TrustedProxies};
+pub(super) use self::parse::{
+    BucketSetting, CorsOrigins, PublicOrigins, RateSetting, TrustedProxies,
+};
 use self::parse::{
-    Trimmed, cors_origins, fraction, non_negative, positive_count, positive_secs, rate, trimmed,
-    trusted_proxies,
+    Trimmed, bucket, cors_origins, fraction, non_negative, positive_count, positive_secs,
+    public_origins, rate, trimmed, trusted_proxies,
 };
 use super::{ConfigError, Profile, Role};
 use crate::telemetry::LogFormat;
@@ -301,6 +303,17 @@ pub struct Settings {
         help_heading = "Security"
     )]
     pub(super) cors_allowed_origins: Option<CorsOrigins>,
+    /// Where users reach this service, `scheme://host[:port]`, comma-separated (the scheme and
+    /// port count): browser pages from these origins, such as GraphiQL's, may open WebSockets.
+    /// Default: `http://127.0.0.1:<port>` and `http://localhost:<port>` on the bound port
+    /// locally, none in production.
+    #[arg(
+        long,
+        env = "PUBLIC_ORIGIN",
+        value_parser = public_origins,
+        help_heading = "Security"
+    )]
+    pub(super) public_origin: Option<PublicOrigins>,
     /// Send `Strict-Transport-Security` (default: false locally, true in production, which is
     /// meant to be reached over TLS).
     #[arg(long, env = "HSTS", value_parser = trimmed::<bool>, help_heading = "Security")]
@@ -371,6 +384,43 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) graphql_max_batch: usize,
+    /// Cost budget of a logged-in user: `capacity,refill per second` in complexity points (a
+    /// leaky bucket each query and mutation spends its cost from), or `off`.
+    #[arg(
+        long,
+        env = "GRAPHQL_COST_BUDGET",
+        default_value = "2000,100",
+        value_parser = bucket,
+        help_heading = "Limits"
+    )]
+    pub(super) graphql_cost_budget: BucketSetting,
+    /// Cost budget of an anonymous client address: `capacity,refill per second`, or `off`.
+    #[arg(
+        long,
+        env = "GRAPHQL_COST_BUDGET_ANONYMOUS",
+        default_value = "1000,20",
+        value_parser = bucket,
+        help_heading = "Limits"
+    )]
+    pub(super) graphql_cost_budget_anonymous: BucketSetting,
+    /// Seconds a query or mutation may run before it is cancelled (positive).
+    #[arg(
+        long,
+        env = "GRAPHQL_TIMEOUT_SECS",
+        default_value = "10",
+        value_parser = positive_secs,
+        help_heading = "Limits"
+    )]
+    pub(super) graphql_timeout_secs: Duration,
+    /// Largest response of one operation (and one HTTP body, one WebSocket message), in bytes.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_RESPONSE_BYTES",
+        default_value = "4194304",
+        value_parser = positive_count,
+        help_heading = "Limits"
+    )]
+    pub(super) graphql_max_response_bytes: usize,
     /// Most subscriptions on one WebSocket.
     #[arg(
         long,

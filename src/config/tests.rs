@@ -3,7 +3,7 @@
 
 use super::settings::default_pool_size;
 use super::*;
-use crate::infra::ratelimit::Rate;
+use crate::infra::ratelimit::{Bucket, Rate};
 use std::collections::HashMap;
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -169,6 +169,11 @@ const VARIABLES: &[&str] = &[
     "HTTP_MAX_CONNECTIONS_PER_CLIENT",
     "EXPECT_INSTANCES",
     "BEHIND_PROXY",
+    "GRAPHQL_COST_BUDGET",
+    "GRAPHQL_COST_BUDGET_ANONYMOUS",
+    "GRAPHQL_TIMEOUT_SECS",
+    "GRAPHQL_MAX_RESPONSE_BYTES",
+    "PUBLIC_ORIGIN",
 ];
 
 fn known() -> Vec<String> {
@@ -269,6 +274,14 @@ fn every_variable_is_read() {
         ("HTTP_HEADER_TIMEOUT_SECS", "2"),
         ("HTTP_IDLE_TIMEOUT_SECS", "3"),
         ("HTTP_MAX_CONNECTIONS_PER_CLIENT", "4"),
+        ("GRAPHQL_COST_BUDGET", " 500 , 25 "),
+        ("GRAPHQL_COST_BUDGET_ANONYMOUS", "off"),
+        ("GRAPHQL_TIMEOUT_SECS", "2.5"),
+        ("GRAPHQL_MAX_RESPONSE_BYTES", "65536"),
+        (
+            "PUBLIC_ORIGIN",
+            "https://Zebrat.example/, http://zebrat.example:8080",
+        ),
     ])
     .unwrap();
     assert_eq!(c.profile, Profile::Production);
@@ -328,7 +341,18 @@ fn every_variable_is_read() {
             max_root_fields: 2,
             max_document_bytes: 100,
             max_batch: 1,
+            cost_budget: Some(Bucket {
+                capacity: 500,
+                refill_per_sec: 25
+            }),
+            cost_budget_anonymous: None,
+            timeout: Duration::from_millis(2500),
+            max_response_bytes: 65536,
         }
+    );
+    assert_eq!(
+        c.public_origins,
+        ["https://zebrat.example:443", "http://zebrat.example:8080"]
     );
     assert_eq!(c.max_subscriptions_per_connection, 5);
     assert_eq!(c.max_connections_per_user, 6);
@@ -426,7 +450,21 @@ fn defaults_match_the_documentation() {
             max_root_fields: 20,
             max_document_bytes: 16 * 1024,
             max_batch: 10,
+            cost_budget: Some(Bucket {
+                capacity: 2000,
+                refill_per_sec: 100
+            }),
+            cost_budget_anonymous: Some(Bucket {
+                capacity: 1000,
+                refill_per_sec: 20
+            }),
+            timeout: Duration::from_secs(10),
+            max_response_bytes: 4 << 20,
         }
+    );
+    assert_eq!(
+        c.public_origins,
+        ["http://127.0.0.1:8000", "http://localhost:8000"]
     );
     assert_eq!(c.max_subscriptions_per_connection, 100);
     assert_eq!(c.max_connections_per_user, 10);
@@ -570,4 +608,63 @@ fn urls_are_redacted() {
         "postgres://***@host/db"
     );
     assert_eq!(redact_url("sqlite://zebrat.db"), "sqlite://zebrat.db");
+}
+
+#[test]
+fn public_origins_follow_the_bound_port_locally_and_are_exact() {
+    let mut local = config(&[("BIND_ADDR", "127.0.0.1:0")]).unwrap();
+    local.bound_to("127.0.0.1:43210".parse().unwrap());
+    assert_eq!(
+        local.public_origins,
+        ["http://127.0.0.1:43210", "http://localhost:43210"]
+    );
+    // Set explicitly, they stay as set; production has none by default.
+    let mut set = config(&[("PUBLIC_ORIGIN", "https://zebrat.example")]).unwrap();
+    set.bound_to("127.0.0.1:43210".parse().unwrap());
+    assert_eq!(set.public_origins, ["https://zebrat.example:443"]);
+    assert!(production(&[]).unwrap().public_origins.is_empty());
+    for bad in [
+        "zebrat.example",
+        "ftp://zebrat.example",
+        "https://a.example/app",
+        "null",
+    ] {
+        assert!(
+            config(&[("PUBLIC_ORIGIN", bad)]).is_err(),
+            "{bad} is not an origin"
+        );
+    }
+    assert_eq!(
+        normalize_origin("HTTPS://[::1]:8443").as_deref(),
+        Some("https://[::1]:8443")
+    );
+    assert_eq!(
+        normalize_origin("http://[::1]").as_deref(),
+        Some("http://[::1]:80")
+    );
+    // Production with GraphiQL and an allow-list but no public origin: its page could not
+    // open sockets; the operator is told.
+    let warned = production(&[("GRAPHIQL", "true")])
+        .unwrap()
+        .start_warnings();
+    assert!(
+        warned.iter().any(|w| w.contains("PUBLIC_ORIGIN")),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn cost_budgets_and_response_limits_are_validated() {
+    for (name, bad) in [
+        ("GRAPHQL_COST_BUDGET", "1000"),
+        ("GRAPHQL_COST_BUDGET", "0,10"),
+        ("GRAPHQL_COST_BUDGET_ANONYMOUS", "100,0"),
+        ("GRAPHQL_TIMEOUT_SECS", "0"),
+        ("GRAPHQL_MAX_RESPONSE_BYTES", "0"),
+    ] {
+        let err = config(&[(name, bad)]).unwrap_err().to_string();
+        assert!(err.contains(name), "{err}");
+    }
+    let off = config(&[("GRAPHQL_COST_BUDGET", "off")]).unwrap();
+    assert_eq!(off.graphql.cost_budget, None);
 }

@@ -1,30 +1,55 @@
-//! Bounds on a document, checked before it is validated or run (over HTTP and WebSocket
-//! alike): its size, its aliases and its root fields. Depth and complexity are the schema's
-//! own limits (set in `build_schema`); this extension gives their errors a code and puts each
-//! executed query's or mutation's cost in `extensions.cost`.
+//! Bounds on an operation, over HTTP and WebSocket alike.
+//!
+//! Before it is validated or run: a document's size, its aliases and its root fields. Depth
+//! and complexity are the schema's own limits (set in `build_schema`); this extension gives
+//! their errors a code. Then, for each query and mutation (subscriptions are bounded by their
+//! socket's limits instead):
+//! - its complexity is spent from the caller's cost budget, a leaky bucket per user (logged
+//!   in) or per client address (anonymous), kept by
+//!   [`RateLimiter::spend`](crate::infra::ratelimit::RateLimiter::spend);
+//! - it runs for at most `GRAPHQL_TIMEOUT_SECS`, and is cancelled after;
+//! - its response is measured while it is built, and given up as soon as it would be larger
+//!   than `GRAPHQL_MAX_RESPONSE_BYTES` (the HTTP and WebSocket layers check the serialized
+//!   size exactly);
+//! - its cost, and the budget left, is reported in `extensions.cost`.
 //!
 //! A document refused before execution answers one of these codes (nothing runs):
 //! - [`DOCUMENT_TOO_LARGE`]: too many bytes, aliases, root fields, or selections once
 //!   fragments are expanded;
-//! - [`QUERY_TOO_COMPLEX`]: its complexity is over the limit (`extensions.limit` says which);
-//! - [`QUERY_TOO_DEEP`]: its selections nest deeper than the limit (`extensions.limit`).
+//! - [`QUERY_TOO_COMPLEX`]: its complexity is over the limit, or over what the caller's budget
+//!   can ever hold (`extensions.limit` says which);
+//! - [`QUERY_TOO_DEEP`]: its selections nest deeper than the limit (`extensions.limit`);
+//! - [`RATE_LIMITED`]: the budget holds less than the cost now (`extensions.retryAfter`).
+//!
+//! An operation stopped while it runs answers `data: null` and [`TIMEOUT`] or
+//! [`RESPONSE_TOO_LARGE`] (`extensions.limit`: seconds or bytes). A mutation stopped by the
+//! timeout may have taken effect: retry it with the same idempotency key where it takes one.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
 };
 
 use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Variables,
+    Request, Response, ServerError, ServerResult, ValidationResult, Value,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
+        NextResolve, NextValidation, ResolveInfo,
     },
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
     value,
 };
+use tokio::sync::Notify;
 
-use super::error::coded_error;
-use crate::config::GraphqlLimits;
+use super::{Caller, ClientAddr, error::coded_error};
+use crate::{
+    config::GraphqlLimits,
+    infra::ratelimit::{Bucket, BucketLevel, Spend},
+    services::Services,
+};
 
 /// The extension that enforces [`GraphqlLimits`], and refuses introspection when it is off
 /// (the schema alone would answer `__schema` with a silent null; an error tells the client).
@@ -35,10 +60,16 @@ pub struct DocumentLimits {
 
 /// The document's size: bytes, aliases, root fields or selections.
 pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
-/// Complexity over `GRAPHQL_MAX_COMPLEXITY`.
+/// Complexity over `GRAPHQL_MAX_COMPLEXITY`, or over the caller's budget capacity.
 pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 /// Selections nested deeper than `GRAPHQL_MAX_DEPTH`.
 pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+/// The caller's cost budget holds less than the operation costs, for now.
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
+/// The operation ran longer than `GRAPHQL_TIMEOUT_SECS` and was cancelled.
+pub const TIMEOUT: &str = "TIMEOUT";
+/// The response would be larger than `GRAPHQL_MAX_RESPONSE_BYTES`.
+pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 
 impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
@@ -46,6 +77,7 @@ impl ExtensionFactory for DocumentLimits {
             limits: self.limits,
             introspection: self.introspection,
             seen: Mutex::default(),
+            size: ResponseSize::default(),
         })
     }
 }
@@ -55,6 +87,7 @@ struct DocumentLimitsCheck {
     limits: GraphqlLimits,
     introspection: bool,
     seen: Mutex<Seen>,
+    size: ResponseSize,
 }
 
 /// What the hooks before execution learnt, for the `execute` hook.
@@ -64,6 +97,20 @@ struct Seen {
     operations: Vec<(Option<String>, OperationType)>,
     /// The validated document's complexity.
     complexity: Option<usize>,
+}
+
+/// The response of the running query or mutation, measured as its fields resolve.
+#[derive(Default)]
+struct ResponseSize {
+    /// Set while a query or mutation executes (never for subscription events).
+    measuring: AtomicBool,
+    /// About as many bytes as the JSON of the values resolved so far (names, scalars,
+    /// punctuation; string escapes not counted).
+    bytes: AtomicUsize,
+    /// Past the limit: the remaining fields are not resolved.
+    over: AtomicBool,
+    /// Wakes the `execute` hook, which then drops the execution.
+    tripped: Notify,
 }
 
 impl DocumentLimitsCheck {
@@ -86,30 +133,12 @@ impl DocumentLimitsCheck {
         ext.set("limit", limit);
         error
     }
-}
 
-#[async_trait::async_trait]
-impl Extension for DocumentLimitsCheck {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+    /// The limits on a parsed document: aliases, root fields, selections with fragments
+    /// expanded, introspection; remembers its operations for the `execute` hook.
+    fn check(&self, doc: &ExecutableDocument) -> ServerResult<()> {
         let limits = self.limits;
-        if query.len() > limits.max_document_bytes {
-            return Err(too_big(format!(
-                "the document is {} bytes; the limit is {}",
-                query.len(),
-                limits.max_document_bytes
-            )));
-        }
-        // Checked on our own parse, before async-graphql's: its recursion-depth check expands
-        // every fragment spread, which nested spreads turn into exponential work. (Parsing
-        // itself is safe: the parser stops at 64 levels of nesting.)
-        let doc = async_graphql::parser::parse_query(query)?;
-        let aliases = count_aliases(&doc);
+        let aliases = count_aliases(doc);
         if aliases > limits.max_aliases {
             return Err(too_big(format!(
                 "the document has {aliases} aliases; the limit is {}",
@@ -117,7 +146,7 @@ impl Extension for DocumentLimitsCheck {
             )));
         }
         let (roots, fields) =
-            operation_sizes(&doc).map_err(|problem| coded_error(problem, "BAD_USER_INPUT"))?;
+            operation_sizes(doc).map_err(|problem| coded_error(problem, "BAD_USER_INPUT"))?;
         if roots > limits.max_root_fields {
             return Err(too_big(format!(
                 "an operation makes {roots} root selections; the limit is {}",
@@ -132,7 +161,7 @@ impl Extension for DocumentLimitsCheck {
                 limits.max_complexity
             )));
         }
-        if !self.introspection && introspects(&doc) {
+        if !self.introspection && introspects(doc) {
             return Err(coded_error(
                 "introspection is disabled on this server",
                 "FORBIDDEN",
@@ -143,7 +172,127 @@ impl Extension for DocumentLimitsCheck {
             .iter()
             .map(|(name, op)| (name.map(|n| n.to_string()), op.node.ty))
             .collect();
-        next.run(ctx, query, variables).await
+        Ok(())
+    }
+
+    /// The caller's budget: (metric rule, bucket, key) for a logged-in user or, for anyone
+    /// else, their client address; `None` when that budget is off or the request has neither
+    /// (the server's own executions, such as a shared public feed).
+    fn budget(&self, ctx: &ExtensionContext<'_>) -> Option<(&'static str, Bucket, String)> {
+        match ctx.data_opt::<Caller>() {
+            Some(Caller::User(viewer)) => self
+                .limits
+                .cost_budget
+                .map(|b| ("graphql_cost", b, format!("cost:user:{}", viewer.user_id))),
+            _ => {
+                let addr = ctx.data_opt::<ClientAddr>()?;
+                self.limits
+                    .cost_budget_anonymous
+                    .map(|b| ("graphql_cost_anonymous", b, format!("cost:addr:{}", addr.0)))
+            }
+        }
+    }
+
+    /// Spends `cost` from the caller's budget: the level left (`None` without a budget), or
+    /// the refusal to answer instead of running.
+    async fn spend(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        cost: usize,
+    ) -> Result<Option<BucketLevel>, Response> {
+        let (Some((rule, bucket, key)), Some(services)) =
+            (self.budget(ctx), ctx.data_opt::<Services>())
+        else {
+            return Ok(None);
+        };
+        match services
+            .limiter
+            .spend(rule, bucket, &key, cost as u64)
+            .await
+        {
+            Spend::Spent(level) => Ok(Some(level)),
+            Spend::Refused { level, .. } if cost > bucket.capacity as usize => {
+                let mut error = coded_error(
+                    format!(
+                        "the operation costs {cost}; this caller's budget holds at most {}: \
+                         ask for less (smaller pages, fewer fields){}",
+                        bucket.capacity,
+                        // Anonymous, and a user's budget would hold it.
+                        match (ctx.data_opt::<Caller>(), self.limits.cost_budget) {
+                            (Some(Caller::User(_)), _) => "",
+                            (_, Some(user)) if user.capacity as usize >= cost => ", or log in",
+                            _ => "",
+                        }
+                    ),
+                    QUERY_TOO_COMPLEX,
+                );
+                if let Some(ext) = error.extensions.as_mut() {
+                    ext.set("limit", bucket.capacity);
+                }
+                Err(with_cost(
+                    Response::from_errors(vec![error]),
+                    cost,
+                    self.limits,
+                    Some(level),
+                ))
+            }
+            Spend::Refused {
+                level,
+                retry_after_secs,
+            } => {
+                let mut error = coded_error(
+                    format!(
+                        "over the cost budget: the operation costs {cost}, {} points are left; \
+                         retry in {retry_after_secs} s",
+                        level.remaining
+                    ),
+                    RATE_LIMITED,
+                );
+                if let Some(ext) = error.extensions.as_mut() {
+                    ext.set("retryAfter", retry_after_secs);
+                }
+                Err(with_cost(
+                    Response::from_errors(vec![error]),
+                    cost,
+                    self.limits,
+                    Some(level),
+                ))
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for DocumentLimitsCheck {
+    /// Checks the document before async-graphql parses or validates it, on a parse of ours
+    /// that async-graphql then uses (parsing is most of what a large document costs, and it
+    /// happens once).
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // Parsing and validating a document is work that never waits: let other requests run
+        // first, so that a batch of large documents (even one refused in the end) does not
+        // hold a worker thread for all its operations in a row.
+        tokio::task::yield_now().await;
+        let limits = self.limits;
+        if request.query.len() > limits.max_document_bytes {
+            return Err(too_big(format!(
+                "the document is {} bytes; the limit is {}",
+                request.query.len(),
+                limits.max_document_bytes
+            )));
+        }
+        // Checked on our parse, before async-graphql's own checks: its recursion-depth check
+        // expands every fragment spread, which nested spreads turn into exponential work.
+        // (Parsing itself is safe: the parser stops at 64 levels of nesting.) A document that
+        // does not parse goes on: async-graphql reports the syntax error.
+        if let Ok(doc) = request.parsed_query() {
+            self.check(doc)?;
+        }
+        next.run(ctx, request).await
     }
 
     async fn validation(
@@ -151,6 +300,8 @@ impl Extension for DocumentLimitsCheck {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
+        // Between parsing and validating, the other stretch of work that never waits.
+        tokio::task::yield_now().await;
         match next.run(ctx).await {
             Ok(result) => {
                 self.seen().complexity = Some(result.complexity);
@@ -160,15 +311,16 @@ impl Extension for DocumentLimitsCheck {
         }
     }
 
-    /// Adds `extensions.cost` to a query's or mutation's response. Not to subscription events:
-    /// the cost was checked once at subscribe time, and a feed's every frame would carry it.
+    /// Spends the cost from the caller's budget, runs the operation within the timeout and
+    /// the response limit, and adds `extensions.cost` to the response. Only queries and
+    /// mutations come here: subscription events do not (their cost was checked once, at
+    /// subscribe time, and a feed's every frame would repeat it).
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
         let cost = {
             let seen = self.seen();
             let kind = seen
@@ -179,15 +331,135 @@ impl Extension for DocumentLimitsCheck {
             seen.complexity
                 .filter(|_| kind != Some(OperationType::Subscription))
         };
-        if let Some(requested) = cost {
-            let limit = self.limits.max_complexity;
-            response.extensions.insert(
-                "cost".to_string(),
-                value!({ "requested": requested, "limit": limit }),
-            );
-        }
-        response
+        let Some(cost) = cost else {
+            return next.run(ctx, operation_name).await;
+        };
+        let level = match self.spend(ctx, cost).await {
+            Ok(level) => level,
+            Err(refused) => return refused,
+        };
+        let limits = self.limits;
+        self.size.measuring.store(true, Ordering::Relaxed);
+        let run = tokio::time::timeout(limits.timeout, next.run(ctx, operation_name));
+        let response = tokio::select! {
+            biased;
+            () = self.size.tripped.notified() => None,
+            finished = run => Some(finished),
+        };
+        self.size.measuring.store(false, Ordering::Relaxed);
+        let response = match response {
+            _ if self.size.over.load(Ordering::Relaxed) => {
+                metrics::counter!("zebrat_responses_too_large_total", "transport" => "execution")
+                    .increment(1);
+                too_large_response(limits.max_response_bytes)
+            }
+            Some(Ok(response)) => response,
+            Some(Err(_)) => {
+                metrics::counter!("zebrat_graphql_timeouts_total").increment(1);
+                timed_out(limits)
+            }
+            // Woken only once over (checked above); kept total for the compiler.
+            None => too_large_response(limits.max_response_bytes),
+        };
+        with_cost(response, cost, limits, level)
     }
+
+    /// Measures each value of a running query or mutation; once the response is over the
+    /// limit, resolves nothing more (the `execute` hook answers RESPONSE_TOO_LARGE).
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let size = &self.size;
+        if !size.measuring.load(Ordering::Relaxed) {
+            return next.run(ctx, info).await;
+        }
+        if size.over.load(Ordering::Relaxed) {
+            // `Some`: a list item must resolve to a value (async-graphql panics on `None`).
+            return Ok(Some(Value::Null));
+        }
+        let name = match info.path_node.segment {
+            // A list item: its comma.
+            async_graphql::QueryPathSegment::Index(_) => 1,
+            // `"name":` and the comma.
+            async_graphql::QueryPathSegment::Name(_) => info.alias.unwrap_or(info.name).len() + 4,
+        };
+        let value = next.run(ctx, info).await?;
+        let bytes = name + value.as_ref().map_or(4, own_bytes);
+        let total = size.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total > self.limits.max_response_bytes && !size.over.swap(true, Ordering::Relaxed) {
+            size.tripped.notify_one();
+        }
+        Ok(value)
+    }
+}
+
+/// The bytes a value adds to the JSON beyond its children (which are measured on their own).
+fn own_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Boolean(_) => 5,
+        Value::Number(_) => 8,
+        Value::String(s) => s.len() + 2,
+        Value::Enum(name) => name.len() + 2,
+        Value::Binary(bytes) => bytes.len() * 4 / 3 + 4,
+        Value::List(_) | Value::Object(_) => 2,
+    }
+}
+
+/// Adds `extensions.cost { requested, limit, budget? }` to a response.
+fn with_cost(
+    mut response: Response,
+    requested: usize,
+    limits: GraphqlLimits,
+    level: Option<BucketLevel>,
+) -> Response {
+    let mut cost = value!({ "requested": requested, "limit": limits.max_complexity });
+    if let (Value::Object(cost), Some(level)) = (&mut cost, level) {
+        cost.insert(
+            async_graphql::Name::new("budget"),
+            value!({
+                "remaining": level.remaining,
+                "capacity": level.bucket.capacity,
+                "refillPerSecond": level.bucket.refill_per_sec,
+            }),
+        );
+    }
+    response.extensions.insert("cost".to_string(), cost);
+    response
+}
+
+/// What an operation whose response is over `max_bytes` answers instead: `data: null` and a
+/// RESPONSE_TOO_LARGE error with the limit.
+pub fn too_large_response(max_bytes: usize) -> Response {
+    let mut error = coded_error(
+        format!(
+            "the response would be larger than {max_bytes} bytes: ask for less (smaller pages, \
+             fewer fields or aliases)"
+        ),
+        RESPONSE_TOO_LARGE,
+    );
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("limit", max_bytes);
+    }
+    Response::from_errors(vec![error])
+}
+
+fn timed_out(limits: GraphqlLimits) -> Response {
+    let secs = limits.timeout.as_secs_f64();
+    let mut error = coded_error(
+        format!(
+            "the operation ran longer than {secs} s and was cancelled (a mutation may have taken \
+             effect: retry it with the same idempotency key)"
+        ),
+        TIMEOUT,
+    );
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("limit", secs);
+    }
+    Response::from_errors(vec![error])
 }
 
 /// Whether an operation asks for `__schema` or `__type` (root fields, fragments included).
@@ -324,13 +596,27 @@ mod tests {
         async fn items(&self, first: i32) -> Vec<Item> {
             (0..first).map(|_| Item).collect()
         }
+
+        /// Waits `ms` milliseconds.
+        async fn slow(&self, ms: u64) -> bool {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            SLOW_FINISHED.store(true, Ordering::Relaxed);
+            true
+        }
     }
 
     struct Item;
 
+    /// Calls of `Item.a`, by every test of this module (they run in parallel: compare with a
+    /// margin).
+    static A_CALLS: AtomicUsize = AtomicUsize::new(0);
+    /// Set when `Toy.slow` ran to its end.
+    static SLOW_FINISHED: AtomicBool = AtomicBool::new(false);
+
     #[Object]
     impl Item {
         async fn a(&self) -> i32 {
+            A_CALLS.fetch_add(1, Ordering::Relaxed);
             1
         }
         async fn b(&self) -> Item {
@@ -338,21 +624,32 @@ mod tests {
         }
     }
 
-    fn toy_schema(
-        max_complexity: usize,
-        max_depth: usize,
-    ) -> Schema<Toy, EmptyMutation, EmptySubscription> {
-        let limits = GraphqlLimits {
+    fn toy_limits(max_complexity: usize, max_depth: usize) -> GraphqlLimits {
+        GraphqlLimits {
             max_depth,
             max_complexity,
             max_aliases: 30,
             max_root_fields: 20,
             max_document_bytes: 16384,
             max_batch: 10,
-        };
+            cost_budget: None,
+            cost_budget_anonymous: None,
+            timeout: std::time::Duration::from_secs(10),
+            max_response_bytes: 1 << 20,
+        }
+    }
+
+    fn toy_schema(
+        max_complexity: usize,
+        max_depth: usize,
+    ) -> Schema<Toy, EmptyMutation, EmptySubscription> {
+        toy_schema_with(toy_limits(max_complexity, max_depth))
+    }
+
+    fn toy_schema_with(limits: GraphqlLimits) -> Schema<Toy, EmptyMutation, EmptySubscription> {
         Schema::build(Toy, EmptyMutation, EmptySubscription)
-            .limit_complexity(max_complexity)
-            .limit_depth(max_depth)
+            .limit_complexity(limits.max_complexity)
+            .limit_depth(limits.max_depth)
             .extension(DocumentLimits {
                 limits,
                 introspection: true,
@@ -383,6 +680,47 @@ mod tests {
         let fifty = cost(50).await;
         assert_eq!(five, serde_json::json!({ "requested": 5, "limit": 1000 }));
         assert_eq!(fifty, serde_json::json!({ "requested": 50, "limit": 1000 }));
+    }
+
+    #[tokio::test]
+    async fn a_response_over_the_limit_is_refused_and_stops_resolving() {
+        let schema = toy_schema_with(GraphqlLimits {
+            max_response_bytes: 2000,
+            ..toy_limits(100_000, 10)
+        });
+        let before = A_CALLS.load(Ordering::Relaxed);
+        let r = schema.execute("{ items(first: 10000) { a } }").await;
+        let calls = A_CALLS.load(Ordering::Relaxed) - before;
+        assert_eq!(
+            code_and_limit(&r),
+            ("\"RESPONSE_TOO_LARGE\"".into(), "2000".into())
+        );
+        assert_eq!(r.data, Value::Null);
+        assert!(calls < 1000, "{calls} of 10000 items were resolved");
+        // Its cost is still reported; a response under the limit answers.
+        assert!(r.extensions.contains_key("cost"));
+        let small = schema.execute("{ items(first: 100) { a } }").await;
+        assert!(small.errors.is_empty(), "{:?}", small.errors);
+    }
+
+    #[tokio::test]
+    async fn an_operation_over_the_timeout_is_cancelled() {
+        let schema = toy_schema_with(GraphqlLimits {
+            timeout: std::time::Duration::from_millis(100),
+            ..toy_limits(1000, 10)
+        });
+        let started = std::time::Instant::now();
+        let r = schema.execute("{ slow(ms: 3000) }").await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(code_and_limit(&r), ("\"TIMEOUT\"".into(), "0.1".into()));
+        assert_eq!(r.data, Value::Null);
+        tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+        assert!(
+            !SLOW_FINISHED.load(Ordering::Relaxed),
+            "the resolver was dropped, not left running"
+        );
+        let quick = schema.execute("{ slow(ms: 1) }").await;
+        assert!(quick.errors.is_empty(), "{:?}", quick.errors);
     }
 
     #[tokio::test]

@@ -23,11 +23,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use std::net::SocketAddr;
+use std::{collections::BTreeMap, net::SocketAddr};
 
 use super::client_addr::client_ip;
 use crate::{
-    graphql::{Caller, ClientAddr, error::coded_error},
+    graphql::{
+        Caller, ClientAddr,
+        error::coded_error,
+        limits::{RATE_LIMITED, RESPONSE_TOO_LARGE, TIMEOUT, too_large_response},
+    },
     http::AppState,
 };
 
@@ -181,19 +185,25 @@ async fn execute(
     let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response, request_id(headers));
+    let max_bytes = state.services.config.graphql.max_response_bytes;
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));
-    let status = if request_error && media == Media::GraphqlResponse {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let retry_after = match &response {
+        BatchResponse::Single(r) if request_error => rate_limited_retry_after(r),
+        _ => None,
+    };
+    let status = match (request_error, media, retry_after) {
+        (true, Media::GraphqlResponse, Some(_)) => StatusCode::TOO_MANY_REQUESTS,
+        (true, Media::GraphqlResponse, None) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
     };
     // Serialize the response itself (not via serde_json::Value) so fields keep query order.
     let body = match &response {
         // The spec: `data` is absent, not null, when execution never started.
-        BatchResponse::Single(r) if request_error => {
-            serde_json::to_vec(&Errors { errors: &r.errors })
-        }
-        _ => serde_json::to_vec(&response),
+        BatchResponse::Single(r) if request_error => serde_json::to_vec(&Errors {
+            errors: &r.errors,
+            extensions: &r.extensions,
+        }),
+        _ => capped_body(&response, max_bytes),
     };
     let body = match body {
         Ok(body) => body,
@@ -202,7 +212,91 @@ async fn execute(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+    let mut response =
+        (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The body of an executed request, at most `max_bytes` of responses: each response (each
+/// operation of a batch, in order) is serialized into what room is left, once, and one that
+/// does not fit is replaced by a RESPONSE_TOO_LARGE error (never cut short).
+fn capped_body(response: &BatchResponse, max_bytes: usize) -> serde_json::Result<Vec<u8>> {
+    let responses = match response {
+        BatchResponse::Single(r) => std::slice::from_ref(r),
+        BatchResponse::Batch(rs) => rs.as_slice(),
+    };
+    let mut body = Vec::new();
+    let batch = matches!(response, BatchResponse::Batch(_));
+    if batch {
+        body.push(b'[');
+    }
+    for (i, r) in responses.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        let start = body.len();
+        let mut capped = Capped {
+            body: &mut body,
+            room: max_bytes.saturating_sub(start),
+        };
+        if let Err(e) = serde_json::to_writer(&mut capped, r) {
+            if !e.is_io() {
+                return Err(e);
+            }
+            body.truncate(start);
+            metrics::counter!("zebrat_responses_too_large_total", "transport" => "http")
+                .increment(1);
+            let mut refused = too_large_response(max_bytes);
+            // The cost it ran at still counts.
+            refused.extensions = r.extensions.clone();
+            serde_json::to_writer(&mut body, &refused)?;
+        }
+    }
+    if batch {
+        body.push(b']');
+    }
+    Ok(body)
+}
+
+/// A writer that refuses to grow `body` by more than `room` bytes.
+struct Capped<'a> {
+    body: &'a mut Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for Capped<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(std::io::Error::other("over the response limit"));
+        }
+        self.room -= buf.len();
+        self.body.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `retryAfter` of a response refused as RATE_LIMITED before it ran (the cost budget).
+fn rate_limited_retry_after(r: &GqlResponse) -> Option<u64> {
+    r.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        match (ext.get("code"), ext.get("retryAfter")) {
+            (Some(async_graphql::Value::String(code)), Some(async_graphql::Value::Number(n)))
+                if code == RATE_LIMITED =>
+            {
+                n.as_u64()
+            }
+            _ => None,
+        }
+    })
 }
 
 /// The caller from `Authorization: Bearer …`.
@@ -223,11 +317,18 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
 }
 
 /// True when execution never started: nothing was returned and every error is about the
-/// document (parse, validation, variables), none about a field.
+/// document (parse, validation, variables, the cost budget), none about a field, and none says
+/// the operation was stopped while it ran (TIMEOUT, RESPONSE_TOO_LARGE: `data` is null then).
 pub fn is_request_error(r: &GqlResponse) -> bool {
     r.data == async_graphql::Value::Null
         && !r.errors.is_empty()
         && r.errors.iter().all(|e| e.path.is_empty())
+        && !r.errors.iter().any(|e| {
+            e.extensions.as_ref().is_some_and(|ext| {
+                matches!(ext.get("code"), Some(async_graphql::Value::String(c))
+                    if c == TIMEOUT || c == RESPONSE_TOO_LARGE)
+            })
+        })
 }
 
 /// The request's id (`x-request-id`, set by the router when the client sent none).
@@ -309,16 +410,20 @@ fn request_error(media: Media, status: StatusCode, message: &str) -> Response {
     let error = coded_error(message, "BAD_USER_INPUT");
     let body = serde_json::to_string(&Errors {
         errors: std::slice::from_ref(&error),
+        extensions: &Default::default(),
     })
     .unwrap_or_default();
     // With the legacy media type only a request that is not GraphQL at all gets a 4xx.
     (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
-/// `{"errors": [...]}` with each error's fields in the usual order (message first).
+/// `{"errors": [...]}` with each error's fields in the usual order (message first), and the
+/// response's `extensions` when it has any (the cost and budget of a refused operation).
 #[derive(serde::Serialize)]
 struct Errors<'a> {
     errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
 }
 
 fn not_acceptable() -> Response {

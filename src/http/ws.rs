@@ -76,7 +76,11 @@ pub async fn upgrade(
             .into_response();
     };
     let config = &state.services.config;
-    if !origin_allowed(&headers, config.cors_origins.as_deref()) {
+    if !origin_allowed(
+        &headers,
+        config.cors_origins.as_deref(),
+        &config.public_origins,
+    ) {
         return (
             StatusCode::FORBIDDEN,
             "this origin may not open a WebSocket",
@@ -99,7 +103,9 @@ pub async fn upgrade(
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(4 * WRITE_BUFFER + MAX_MESSAGE)
+        // A frame that does not fit the write buffer would fail the socket: room for the
+        // largest response allowed, plus its id (at most a message) and the envelope.
+        .max_write_buffer_size(4 * WRITE_BUFFER + MAX_MESSAGE + config.graphql.max_response_bytes)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .protocols(["graphql-transport-ws", "graphql-ws"])
@@ -110,21 +116,25 @@ pub async fn upgrade(
         })
 }
 
-/// Browsers send `Origin`: it must be this server itself (GraphiQL's page) or on the
-/// allow-list (when there is one). Other clients send none and are let through; they
-/// authenticate with tokens like everyone else.
-fn origin_allowed(headers: &HeaderMap, allowed: Option<&[String]>) -> bool {
+/// Browsers send `Origin`: unless `CORS_ALLOWED_ORIGINS` is `*`, it must be one of the public
+/// origins (`PUBLIC_ORIGIN`: this service's own pages, such as GraphiQL) or on the CORS
+/// allow-list, scheme, host and port alike. Never the request's own `Host`: a page whose name
+/// was rebound to this server's address sends a matching one. Other clients send no `Origin`
+/// and are let through; they authenticate with tokens like everyone else.
+fn origin_allowed(headers: &HeaderMap, allowed: Option<&[String]>, public: &[String]) -> bool {
     let (Some(origin), Some(list)) = (headers.get(header::ORIGIN), allowed) else {
         return true;
     };
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let same_origin = origin
-        .split_once("://")
-        .zip(headers.get(header::HOST).and_then(|h| h.to_str().ok()))
-        .is_some_and(|((_, host), expected)| host.eq_ignore_ascii_case(expected));
-    same_origin || list.iter().any(|a| a.eq_ignore_ascii_case(origin))
+    let Some(origin) = crate::config::normalize_origin(origin) else {
+        return false;
+    };
+    public.contains(&origin)
+        || list
+            .iter()
+            .any(|a| crate::config::normalize_origin(a).as_ref() == Some(&origin))
 }
 
 /// The first subprotocol the client offers that we speak. async-graphql-axum's
@@ -419,14 +429,29 @@ impl Connection {
         }
     }
 
-    /// Frames for one subscription output; a finished subscription is forgotten.
+    /// Frames for one subscription output; a finished subscription is forgotten. A response
+    /// over `GRAPHQL_MAX_RESPONSE_BYTES` is not sent: a `RESPONSE_TOO_LARGE` error takes its
+    /// place, and the subscription and the socket go on.
     fn output(&mut self, sub: &SubId, out: &Out) -> Vec<String> {
         if matches!(out, Out::Error(_) | Out::Complete)
             && let Some((handle, _, _)) = self.active.remove(&sub.raw)
         {
             handle.abort();
         }
-        protocol::frames(self.protocol, &sub.json, out)
+        let most = self.state.services.config.graphql.max_response_bytes;
+        match out {
+            Out::Next(payload) if payload.len() > most => {
+                metrics::counter!("zebrat_responses_too_large_total", "transport" => "websocket")
+                    .increment(1);
+                let error = crate::graphql::limits::too_large_response(most);
+                let payload = serde_json::to_string(&error).unwrap_or_else(|_| {
+                    r#"{"data":null,"errors":[{"message":"response too large","extensions":{"code":"RESPONSE_TOO_LARGE"}}]}"#.into()
+                });
+                let out = Out::Next(payload.into());
+                protocol::frames(self.protocol, &sub.json, &out)
+            }
+            out => protocol::frames(self.protocol, &sub.json, out),
+        }
     }
 }
 

@@ -1,8 +1,11 @@
-//! Rate limits: fixed windows counted per key (a client address, an email, a user).
+//! Rate limits per key (a client address, an email, a user): fixed windows that count hits
+//! ([`RateLimiter::hit`]), and leaky buckets that spend weighted costs and refill over time
+//! ([`RateLimiter::spend`], the GraphQL cost budget).
 //!
-//! With Redis the counters are shared by every instance (`SET NX PX` opens a window, `INCR`
-//! counts, `PTTL` says when it ends); without Redis, or while Redis is unreachable, each
-//! instance counts in memory.
+//! With Redis the counters are shared by every instance (a window: `SET NX PX` opens it,
+//! `INCR` counts, `PTTL` says when it ends; a bucket: one Lua script reads, refills and spends
+//! it atomically on Redis's clock); without Redis, or while Redis is unreachable, each instance
+//! counts in memory.
 //!
 //! A request never waits long on Redis: the shared count gets `REDIS_BUDGET`, and after a
 //! failed or slow call the limiter counts locally for `REDIS_PAUSE` before trying Redis again.
@@ -18,7 +21,7 @@ use std::{
 use fred::{
     clients::Client,
     interfaces::{ClientLike, KeysInterface},
-    types::{Expiration, SetOptions},
+    types::{ClusterHash, CustomCommand, Expiration, SetOptions},
 };
 
 /// A hit over its limit: the caller may try again after `retry_after_secs`.
@@ -54,6 +57,56 @@ impl std::str::FromStr for Rate {
     }
 }
 
+/// A leaky bucket: holds up to `capacity` points and gets `refill_per_sec` back every second
+/// (Shopify's cost budget). An operation spends its cost from it, or is refused when the bucket
+/// holds less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    pub capacity: u32,
+    pub refill_per_sec: u32,
+}
+
+impl std::str::FromStr for Bucket {
+    type Err = String;
+
+    /// `"1000,50"`: a thousand points, fifty more every second.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad =
+            || format!("expected `capacity,refill per second` (e.g. 1000,50) or `off`, not `{s}`");
+        let (capacity, refill) = s.split_once(',').ok_or_else(bad)?;
+        let capacity: u32 = capacity.trim().parse().map_err(|_| bad())?;
+        let refill_per_sec: u32 = refill.trim().parse().map_err(|_| bad())?;
+        if capacity == 0 || refill_per_sec == 0 {
+            return Err(bad());
+        }
+        Ok(Bucket {
+            capacity,
+            refill_per_sec,
+        })
+    }
+}
+
+/// A bucket's level after a spend, or after a refusal (then nothing was spent).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketLevel {
+    /// Points left, whole (the bucket refills continuously; fractions are kept inside).
+    pub remaining: u64,
+    pub bucket: Bucket,
+}
+
+/// The outcome of [`RateLimiter::spend`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spend {
+    /// The cost was taken.
+    Spent(BucketLevel),
+    /// The bucket held less than the cost: nothing was taken. `retry_after_secs` is when it will
+    /// hold enough (never, when the cost is over the capacity: check that first).
+    Refused {
+        level: BucketLevel,
+        retry_after_secs: u64,
+    },
+}
+
 /// What is limited, and how much (`None`: not limited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
@@ -69,11 +122,12 @@ pub struct RateLimits {
     pub deposits: Option<Rate>,
 }
 
-/// Counts hits; cheap to clone.
+/// Counts hits and spends costs; cheap to clone.
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Option<(Client, Arc<str>)>,
     memory: Arc<Mutex<Memory>>,
+    buckets: Arc<Mutex<Buckets>>,
     /// Until when Redis is skipped after it failed or was slow.
     redis_paused_until: Arc<Mutex<Option<Instant>>>,
 }
@@ -110,14 +164,135 @@ struct Window {
 /// Forget finished windows once the in-memory table grows past this.
 const PRUNE_AT: usize = 10_000;
 
+/// In-memory buckets by key. A bucket that has refilled to its capacity is the same as no
+/// entry, so those are dropped when the table reaches `prune_at`.
+#[derive(Debug)]
+struct Buckets {
+    table: HashMap<String, Level>,
+    prune_at: usize,
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets {
+            table: HashMap::new(),
+            prune_at: PRUNE_AT,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    /// Points held at `at`.
+    points: f64,
+    at: Instant,
+    /// When it will be full again (then it can be forgotten).
+    full_at: Instant,
+}
+
+/// Reads, refills and spends one bucket (a hash of `points` and `at`, in Redis milliseconds),
+/// atomically. KEYS[1]: the bucket; ARGV: capacity, refill per second, cost. Answers
+/// `{spent (1/0), points left as a string}`. The key expires once the bucket would be full.
+const SPEND_SCRIPT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local capacity = tonumber(ARGV[1])
+local per_ms = tonumber(ARGV[2]) / 1000
+local cost = tonumber(ARGV[3])
+local held = redis.call('HMGET', KEYS[1], 'points', 'at')
+local points = tonumber(held[1]) or capacity
+local at = tonumber(held[2]) or now
+points = math.min(capacity, points + math.max(0, now - at) * per_ms)
+local spent = 0
+if cost <= points then
+  points = points - cost
+  spent = 1
+end
+redis.call('HSET', KEYS[1], 'points', tostring(points), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - points) / per_ms) + 1000)
+return {spent, tostring(points)}
+"#;
+
 impl RateLimiter {
     /// Counts in Redis (keys `<prefix>:rl:…`) when a client is given, else in memory.
     pub fn new(redis: Option<Client>, prefix: &str) -> Self {
         RateLimiter {
             redis: redis.map(|c| (c, format!("{prefix}:rl:").into())),
             memory: Arc::default(),
+            buckets: Arc::default(),
             redis_paused_until: Arc::default(),
         }
+    }
+
+    /// Spends `cost` points from `key`'s bucket (a full bucket when the key is new), or refuses
+    /// and spends nothing when it holds less. `rule` names the budget in the refusal metric.
+    pub async fn spend(&self, rule: &'static str, bucket: Bucket, key: &str, cost: u64) -> Spend {
+        let (spent, points) = self.spend_one(bucket, key, cost as f64).await;
+        let level = BucketLevel {
+            remaining: points.max(0.0).floor() as u64,
+            bucket,
+        };
+        if spent {
+            return Spend::Spent(level);
+        }
+        metrics::counter!("zebrat_rate_limit_refusals_total", "rule" => rule).increment(1);
+        let missing = (cost as f64 - points).max(0.0);
+        let wait = (missing / f64::from(bucket.refill_per_sec)).ceil() as u64;
+        Spend::Refused {
+            level,
+            retry_after_secs: wait.max(1),
+        }
+    }
+
+    /// (spent, points left) for one bucket: in Redis when it answers in time, else in memory.
+    async fn spend_one(&self, bucket: Bucket, key: &str, cost: f64) -> (bool, f64) {
+        if let Some((client, prefix)) = &self.redis
+            && client.is_connected()
+            && !self.redis_paused()
+        {
+            let redis_key = format!("{prefix}{key}");
+            let shared = redis_spend(client, &redis_key, bucket, cost);
+            match tokio::time::timeout(REDIS_BUDGET, shared).await {
+                Ok(Ok(outcome)) => return outcome,
+                Ok(Err(e)) => {
+                    self.pause_redis();
+                    tracing::warn!(error = %e, "cost budget in Redis failed: counting locally");
+                }
+                Err(_) => {
+                    self.pause_redis();
+                    tracing::warn!("cost budget in Redis too slow: counting locally for a while");
+                }
+            }
+        }
+        self.memory_spend(bucket, key, cost)
+    }
+
+    fn memory_spend(&self, bucket: Bucket, key: &str, cost: f64) -> (bool, f64) {
+        let now = Instant::now();
+        let capacity = f64::from(bucket.capacity);
+        let per_sec = f64::from(bucket.refill_per_sec);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Buckets { table, prune_at } = &mut *buckets;
+        if table.len() >= *prune_at {
+            table.retain(|_, level| level.full_at > now);
+            *prune_at = (table.len() * 2).max(PRUNE_AT);
+        }
+        let held = table.get(key).map_or(capacity, |level| {
+            let refilled = now.saturating_duration_since(level.at).as_secs_f64() * per_sec;
+            (level.points + refilled).min(capacity)
+        });
+        let spent = cost <= held;
+        let points = if spent { held - cost } else { held };
+        let full_at = now + Duration::from_secs_f64((capacity - points).max(0.0) / per_sec);
+        table.insert(
+            key.to_owned(),
+            Level {
+                points,
+                at: now,
+                full_at,
+            },
+        );
+        (spent, points)
     }
 
     /// Counts one hit on each key in turn; RATE_LIMITED at the first one over `rate`, and the
@@ -240,6 +415,32 @@ async fn redis_hit(
     Ok(over.then(|| Duration::from_millis(ttl_ms.clamp(1, window_ms) as u64)))
 }
 
+async fn redis_spend(
+    client: &Client,
+    key: &str,
+    bucket: Bucket,
+    cost: f64,
+) -> Result<(bool, f64), fred::error::Error> {
+    // EVAL's arguments: the script, the number of keys, the key (hashed for a cluster), ARGV.
+    let eval = CustomCommand::new("EVAL", ClusterHash::Offset(2), false);
+    let args: Vec<String> = vec![
+        SPEND_SCRIPT.to_owned(),
+        "1".to_owned(),
+        key.to_owned(),
+        bucket.capacity.to_string(),
+        bucket.refill_per_sec.to_string(),
+        cost.to_string(),
+    ];
+    let (spent, points): (i64, String) = client.custom(eval, args).await?;
+    let points: f64 = points.parse().map_err(|_| {
+        fred::error::Error::new(
+            fred::error::ErrorKind::Parse,
+            format!("the cost script answered `{points}`"),
+        )
+    })?;
+    Ok((spent == 1, points))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +489,62 @@ mod tests {
             limiter.hit("test", rate, &["a"]).await.is_ok(),
             "a new window"
         );
+    }
+
+    #[test]
+    fn parses_buckets() {
+        assert_eq!(
+            " 1000 , 50 ".trim().parse::<Bucket>(),
+            Ok(Bucket {
+                capacity: 1000,
+                refill_per_sec: 50
+            })
+        );
+        assert!("0,50".parse::<Bucket>().is_err());
+        assert!("1000,0".parse::<Bucket>().is_err());
+        assert!("1000/50".parse::<Bucket>().is_err());
+    }
+
+    #[tokio::test]
+    async fn buckets_spend_refuse_and_refill() {
+        let limiter = RateLimiter::new(None, "t");
+        let bucket = Bucket {
+            capacity: 100,
+            refill_per_sec: 50,
+        };
+        let spent = |s: Spend| match s {
+            Spend::Spent(level) => level.remaining,
+            Spend::Refused { .. } => panic!("refused: {s:?}"),
+        };
+        assert_eq!(spent(limiter.spend("test", bucket, "a", 60).await), 40);
+        // 50 more than it holds: refused, nothing taken, a second until it holds enough.
+        let refused = limiter.spend("test", bucket, "a", 90).await;
+        let Spend::Refused {
+            level,
+            retry_after_secs,
+        } = refused
+        else {
+            panic!("{refused:?}");
+        };
+        assert!((40..42).contains(&level.remaining), "{level:?}");
+        assert_eq!(retry_after_secs, 1);
+        assert!(
+            matches!(
+                limiter.spend("test", bucket, "b", 100).await,
+                Spend::Spent(_)
+            ),
+            "keys are separate, and a new one starts full"
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Refilled by 50 a second, never past the capacity.
+        let left = spent(limiter.spend("test", bucket, "a", 90).await);
+        assert!((4..15).contains(&left), "40 + 55 refilled - 90: {left}");
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(spent(limiter.spend("test", bucket, "a", 0).await), 100);
+        // A cost over the capacity never fits.
+        assert!(matches!(
+            limiter.spend("test", bucket, "c", 101).await,
+            Spend::Refused { .. }
+        ));
     }
 }

@@ -17,7 +17,7 @@ use tokio_tungstenite::{
     tungstenite::{self, Message, client::IntoClientRequest, http::HeaderValue},
 };
 
-use crate::helpers::{TestApp, code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, code, spawn_app, spawn_app_with, user_error};
 
 const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
 /// Beyond `Decimal`'s range once multiplied into cents.
@@ -108,31 +108,37 @@ fn resident_bytes() -> u64 {
 async fn huge_amounts_are_out_of_range_on_http_and_websocket() {
     let app = spawn_app().await;
     let demo = app.demo().await;
-    for field in ["deposit", "withdraw"] {
-        let query = format!("mutation($a: Decimal!) {{ {field}(amount: $a) {{ balance }} }}");
-        let r = app.gql_as(&demo.access, &query, json!({ "a": HUGE })).await;
-        assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{field}: {r}");
-        let message = r["errors"][0]["message"].as_str().unwrap();
+    let out_of_range = |r: &Value, field: &str| {
+        assert_eq!(user_error(r, field), Some("BAD_USER_INPUT"), "{field}: {r}");
+        let message = r["data"][field]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap();
         assert!(message.contains("out of range"), "{field}: {r}");
+    };
+    for field in ["deposit", "withdraw"] {
+        let query = format!(
+            "mutation($a: Decimal!) {{ {field}(input: {{amount: $a}}) {{ cash {{ balance }} userErrors {{ code field message }} }} }}"
+        );
+        let r = app.gql_as(&demo.access, &query, json!({ "a": HUGE })).await;
+        out_of_range(&r, field);
+        assert!(r["data"][field]["cash"].is_null(), "{field}: {r}");
     }
     let admin = app.admin().await;
-    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { id } }";
+    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { stock { id } userErrors { code field message } } }";
     let input = json!({ "i": { "symbol": "BIG", "name": "Big", "initialPrice": HUGE } });
     let r = app.gql_as(&admin.access, create, input).await;
-    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+    assert_eq!(user_error(&r, "createStock"), Some("BAD_USER_INPUT"), "{r}");
+    assert!(r["data"]["createStock"]["stock"].is_null(), "{r}");
 
     let mut ws = app.ws_session(Some(&demo.access)).await;
     ws.subscribe(
         "1",
-        "mutation($a: Decimal!) { deposit(amount: $a) { balance } }",
+        "mutation($a: Decimal!) { deposit(input: {amount: $a}) { cash { balance } userErrors { code field message } } }",
         json!({ "a": HUGE }),
     )
     .await;
     let msg = ws.next_for("1").await;
-    assert_eq!(
-        msg["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{msg}"
-    );
+    out_of_range(&msg["payload"], "deposit");
     // The socket survived: it still answers.
     ws.subscribe("2", "{ marketState { isOpen } }", json!({}))
         .await;
@@ -226,7 +232,14 @@ async fn connections_per_client_address_are_capped() {
 // Finding 3: 100 concurrent hashes took 1.9 GB, and it stayed.
 #[tokio::test]
 async fn bursts_of_logins_keep_memory_bounded() {
-    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "5/60")]).await;
+    // A hundred hashes on two permits take longer than an operation may in a debug build on a
+    // busy machine: the timeout would shed the last logins, which is not what is measured here.
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_LOGIN", "5/60"),
+        ("GRAPHQL_TIMEOUT_SECS", "300"),
+    ])
+    .await;
+    let _alone = MEMORY_TESTS.lock().await;
     let warm = login_from(&app, &client_from(59), "demo@example.com", "wrong password").await;
     assert_eq!(code(&warm), Some("UNAUTHENTICATED"), "{warm}");
     let baseline = resident_bytes();
@@ -251,18 +264,7 @@ async fn bursts_of_logins_keep_memory_bounded() {
 /// 100 concurrent logins with wrong passwords from 20 addresses from 127.0.0.`first` on, five
 /// each (every address within its own limit); returns the peak resident memory meanwhile.
 async fn login_burst(app: &TestApp, first: u8) -> u64 {
-    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = tokio::spawn({
-        let sampling = sampling.clone();
-        async move {
-            let mut peak = 0;
-            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(resident_bytes());
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            peak
-        }
-    });
+    let sampler = PeakSampler::start();
     let clients: Vec<_> = (first..first + 20).map(client_from).collect();
     let logins = (0..100).map(|i| {
         let client = &clients[i % 20];
@@ -272,12 +274,11 @@ async fn login_burst(app: &TestApp, first: u8) -> u64 {
         }
     });
     let answers = futures_util::future::join_all(logins).await;
-    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.await.unwrap();
+    let peak = sampler.stop().await;
     for r in &answers {
         assert_eq!(code(r), Some("UNAUTHENTICATED"), "{r}");
     }
-    peak.max(resident_bytes())
+    peak
 }
 
 #[tokio::test]
@@ -397,7 +398,8 @@ async fn header_floods_get_431_with_the_security_headers() {
 async fn deposits_are_rate_limited_per_user() {
     let app = spawn_app_with(&[("RATE_LIMIT_DEPOSITS", "2/60")]).await;
     let demo = app.demo().await;
-    let deposit = "mutation { deposit(amount: \"1\") { balance } }";
+    let deposit =
+        "mutation { deposit(input: {amount: \"1\"}) { cash { available } userErrors { code } } }";
     for _ in 0..2 {
         let r = app.gql_as(&demo.access, deposit, json!({})).await;
         assert!(r["errors"].is_null(), "{r}");
@@ -412,4 +414,222 @@ async fn an_oversized_socket_message_closes_with_1009() {
     let mut ws = app.ws_session(None).await;
     ws.send_raw(Message::text("x".repeat(100 * 1024))).await;
     assert_eq!(ws.closed_with().await, Some(1009));
+}
+
+// Finding 1: one anonymous request cost a gigabyte.
+
+/// One alias of the amplifier: every stock, each with its hourly candles and its trend.
+const AMPLIFIER: &str =
+    "stocks { candles(interval: H1) { candles { open high low close } } trend }";
+
+/// The issue's batch: 10 operations of 20 aliases each (about 16 KB).
+fn amplification_batch() -> Value {
+    let aliases: String = (0..20).map(|i| format!("a{i}: {AMPLIFIER} ")).collect();
+    let ops: Vec<Value> = (0..10)
+        .map(|_| json!({ "query": format!("{{ {aliases}}}") }))
+        .collect();
+    Value::Array(ops)
+}
+
+/// What an operation of the burst may answer besides its data.
+const REFUSALS: [&str; 4] = [
+    "QUERY_TOO_COMPLEX",
+    "RATE_LIMITED",
+    "RESPONSE_TOO_LARGE",
+    "TIMEOUT",
+];
+
+const DEPOSIT: &str =
+    "mutation { deposit(input: {amount: \"1\"}) { cash { balance } userErrors { code } } }";
+
+// On worker threads, as the server runs: on the test's single thread every request would wait
+// for the others' parsing and validation, whatever the limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amplifying_batch_is_bounded_and_other_clients_are_served_meanwhile() {
+    // Until `Query.stocks` and `Stock.candles` are weighted by their sizes, an alias of the
+    // amplifier counts 8 points where it reads 10 stocks' 140 candles each (about 370 ms of
+    // this debug build): a 20-alias operation counts 160. With the weights it counts millions
+    // and GRAPHQL_MAX_COMPLEXITY refuses it whatever the budget; meanwhile an anonymous budget
+    // of 150 refuses it as more than it can ever hold.
+    let app = spawn_app_with(&[
+        ("GRAPHQL_COST_BUDGET", "2000,100"),
+        ("GRAPHQL_COST_BUDGET_ANONYMOUS", "150,10"),
+    ])
+    .await;
+    let demo = app.demo().await;
+    let customer = client_from(131);
+    let deposit = || async {
+        let started = Instant::now();
+        let r: Value = customer
+            .post(app.url("/graphql"))
+            .bearer_auth(&demo.access)
+            .json(&json!({ "query": DEPOSIT }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(r["data"]["deposit"]["cash"]["balance"].is_string(), "{r}");
+        started.elapsed()
+    };
+    let quiet = deposit().await;
+    let batch = amplification_batch();
+    assert!(batch.to_string().len() > 15_000);
+
+    let _alone = MEMORY_TESTS.lock().await;
+    let baseline = resident_bytes();
+    let sampler = PeakSampler::start();
+    let started = Instant::now();
+    let attacker = client_from(130);
+    let bursts = (0..4).map(|_| async {
+        let r = attacker
+            .post(app.url("/graphql"))
+            .json(&batch)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.expect("a JSON batch")
+    });
+    let deposits = async {
+        let mut latencies = Vec::new();
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            latencies.push(deposit().await);
+        }
+        latencies
+    };
+    let (answers, latencies) = tokio::join!(futures_util::future::join_all(bursts), deposits);
+    let burst = started.elapsed();
+    let peak = sampler.stop().await;
+
+    let (mut ran, mut refused) = (0, Vec::new());
+    for answer in &answers {
+        let ops = answer.as_array().expect("one answer per operation");
+        assert_eq!(ops.len(), 10);
+        for op in ops {
+            match code(op) {
+                Some(c) => {
+                    assert!(REFUSALS.contains(&c), "{c}: {}", op["errors"]);
+                    refused.push(c.to_string());
+                }
+                None => {
+                    let cost = &op["extensions"]["cost"];
+                    let requested = cost["requested"].as_u64().unwrap();
+                    assert!(requested <= 150, "ran within the anonymous budget: {cost}");
+                    ran += 1;
+                }
+            }
+        }
+    }
+    let growth = peak.saturating_sub(baseline) / (1024 * 1024);
+    let worst = latencies.iter().max().copied().unwrap_or_default();
+    refused.sort();
+    refused.dedup();
+    eprintln!(
+        "amplification: 4 x 10 operations in {burst:?}: {ran} ran, refused with {refused:?}; \
+         memory +{growth} MiB at peak; deposits {latencies:?} (quiet: {quiet:?})"
+    );
+    assert!(growth < 100, "resident memory grew by {growth} MiB");
+    // The issue asks for 50 ms, measured on a release build. Here even refusing costs: parsing
+    // and validating one operation of the batch takes about 20 ms unoptimized (1 ms in
+    // release), and each time the deposit waits on the database it waits for such a stretch
+    // to end. Measured on two shared cores: 0.3-0.4 s (with the parser crates optimized in
+    // the dev profile, under 0.25 s); 5 to 28 s before the limits.
+    assert!(
+        worst < Duration::from_secs(1),
+        "a deposit took {worst:?} during the burst"
+    );
+}
+
+/// Tests that measure this process's memory run one at a time.
+static MEMORY_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Samples the resident memory every 10 ms until stopped; answers the peak.
+struct PeakSampler {
+    sampling: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<u64>,
+}
+
+impl PeakSampler {
+    fn start() -> Self {
+        let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let task = tokio::spawn({
+            let sampling = sampling.clone();
+            async move {
+                let mut peak = 0;
+                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                    peak = peak.max(resident_bytes());
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                peak
+            }
+        });
+        PeakSampler { sampling, task }
+    }
+
+    async fn stop(self) -> u64 {
+        self.sampling
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.unwrap().max(resident_bytes())
+    }
+}
+
+// Finding 8: the WebSocket Origin check trusted the request's own Host and ignored the scheme.
+#[tokio::test]
+async fn socket_origins_must_match_a_configured_origin_exactly() {
+    let app = spawn_app_with(&[
+        ("PUBLIC_ORIGIN", "https://zebrat.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+    ])
+    .await;
+    let open = |origin: Option<&str>, host: Option<&str>| {
+        let mut request = format!("ws://{}/graphql/ws", app.addr)
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        headers.insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        if let Some(origin) = origin {
+            headers.insert("Origin", HeaderValue::from_str(origin).unwrap());
+        }
+        if let Some(host) = host {
+            headers.insert("Host", HeaderValue::from_str(host).unwrap());
+        }
+        async move {
+            match tokio_tungstenite::connect_async(request).await {
+                Ok(_) => 101,
+                Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    assert_eq!(open(Some("https://zebrat.example.com"), None).await, 101);
+    assert_eq!(
+        open(Some("https://ZEBRAT.example.com:443"), None).await,
+        101
+    );
+    assert_eq!(open(Some("https://app.example.com"), None).await, 101);
+    assert_eq!(open(None, None).await, 101, "non-browser clients send none");
+    assert_eq!(
+        open(Some("http://zebrat.example.com"), None).await,
+        403,
+        "the wrong scheme"
+    );
+    assert_eq!(
+        open(Some("https://zebrat.example.com:8443"), None).await,
+        403,
+        "another port"
+    );
+    assert_eq!(open(Some("null"), None).await, 403);
+    // A page whose name was rebound to this server sends a Host that matches its Origin.
+    let rebound = format!("rebound.example:{}", app.addr.port());
+    assert_eq!(
+        open(Some(&format!("http://{rebound}")), Some(&rebound)).await,
+        403,
+        "DNS rebinding"
+    );
 }

@@ -86,6 +86,8 @@ pub async fn spawn_app_at(start: DateTime<Utc>, overrides: &[(&str, &str)]) -> T
         "RATE_LIMIT_ORDERS",
         "RATE_LIMIT_LOGIN_GLOBAL",
         "RATE_LIMIT_DEPOSITS",
+        "GRAPHQL_COST_BUDGET",
+        "GRAPHQL_COST_BUDGET_ANONYMOUS",
     ] {
         vars.insert(limit.into(), "off".into());
     }

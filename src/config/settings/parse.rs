@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{Command, builder::TypedValueParser};
 use ipnet::IpNet;
 
-use crate::infra::ratelimit::Rate;
+use crate::infra::ratelimit::{Bucket, Rate};
 
 /// Any `FromStr` value, surrounding whitespace ignored.
 pub(super) fn trimmed<T: std::str::FromStr>(raw: &str) -> Result<T, String>
@@ -50,6 +50,38 @@ pub(super) fn rate(raw: &str) -> Result<RateSetting, String> {
         "off" => Ok(RateSetting(None)),
         raw => raw.parse().map(|rate| RateSetting(Some(rate))),
     }
+}
+
+/// A cost budget such as `1000,50`, or `off` (`None`).
+#[derive(Clone, Copy)]
+pub(in crate::config) struct BucketSetting(pub(in crate::config) Option<Bucket>);
+
+pub(super) fn bucket(raw: &str) -> Result<BucketSetting, String> {
+    match raw.trim() {
+        "off" => Ok(BucketSetting(None)),
+        raw => raw.parse().map(|bucket| BucketSetting(Some(bucket))),
+    }
+}
+
+/// `PUBLIC_ORIGIN`: origins (`scheme://host[:port]`), comma-separated, kept normalized.
+#[derive(Clone)]
+pub(in crate::config) struct PublicOrigins(pub(in crate::config) Vec<String>);
+
+pub(super) fn public_origins(raw: &str) -> Result<PublicOrigins, String> {
+    let origins = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            crate::config::normalize_origin(item).ok_or_else(|| {
+                format!("`{item}` is not an origin such as https://zebrat.example.com")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if origins.is_empty() {
+        return Err("expected at least one origin".into());
+    }
+    Ok(PublicOrigins(origins))
 }
 
 /// A comma-separated list; blank entries are skipped.

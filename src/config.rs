@@ -8,9 +8,11 @@ use clap::FromArgMatches;
 use ipnet::IpNet;
 
 mod settings;
+mod trusted_documents;
 
 use settings::{CorsOrigins, clap_error, env_names, settings_command};
 pub use settings::{Settings, blank_env_is_unset};
+pub use trusted_documents::{TrustedDocuments, document_hash};
 
 use crate::infra::ratelimit::RateLimits;
 
@@ -93,6 +95,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpNet>,
     pub graphql: GraphqlLimits,
+    /// The allow-list of `GRAPHQL_TRUSTED_DOCUMENTS`; `None` runs every operation.
+    pub trusted_documents: Option<std::sync::Arc<TrustedDocuments>>,
     /// Schema introspection (`__schema`, `__type`) is answered.
     pub introspection: bool,
     /// GraphiQL is served at `/`.
@@ -271,6 +275,10 @@ impl Config {
                 max_root_fields: s.graphql_max_root_fields,
                 max_document_bytes: s.graphql_max_document_bytes,
                 max_batch: s.graphql_max_batch,
+            },
+            trusted_documents: match s.graphql_trusted_documents {
+                Some(path) => Some(std::sync::Arc::new(TrustedDocuments::load(&path)?)),
+                None => None,
             },
             introspection: s.graphql_introspection.unwrap_or(local),
             graphiql: s.graphiql.unwrap_or(local),

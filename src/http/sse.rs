@@ -313,6 +313,11 @@ struct EventStream {
     expiry: Option<Sleep>,
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
+    /// A reserved stream without operations for this long ends (`WS_IDLE_TIMEOUT_SECS`, as
+    /// a socket without subscriptions closes).
+    idle_timeout: Duration,
+    /// Since when a reserved stream has had no operation (`None` while it has one).
+    idle_since: Option<Instant>,
     /// Nothing more is written.
     finished: bool,
     /// Why it ended, for the log line (a client that goes away leaves it unset).
@@ -345,6 +350,8 @@ impl EventStream {
             expiry: expires_at.map(|at| state.services.clock.sleep_until(at)),
             shutdown: state.shutdown.clone(),
             keep_alive: tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+            idle_timeout: state.services.config.ws_idle_timeout,
+            idle_since: Some(Instant::now()),
             finished: false,
             ended: "client went away",
             started: Instant::now(),
@@ -408,6 +415,12 @@ impl EventStream {
             return None;
         }
         loop {
+            match (self.running.is_empty(), self.idle_since) {
+                (true, None) => self.idle_since = Some(Instant::now()),
+                (false, Some(_)) => self.idle_since = None,
+                _ => {}
+            }
+            let idle_deadline = self.idle_since.map(|since| since + self.idle_timeout);
             tokio::select! {
                 Some((id, out)) = self.outs.next(), if !self.outs.is_empty() => {
                     if matches!(out, Out::Error(_) | Out::Complete) {
@@ -425,6 +438,10 @@ impl EventStream {
                     Command::Stop(id) => self.remove(&id),
                 },
                 _ = self.keep_alive.tick() => return Some(PING.to_string()),
+                _ = sleep_until_some(idle_deadline), if self.reservation.is_some() => {
+                    self.finish("idle: no operation");
+                    return None;
+                }
                 _ = self.shutdown.cancelled() => {
                     self.finish("server shutting down");
                     return Some(SHUTTING_DOWN.to_string());
@@ -495,6 +512,14 @@ impl Drop for EventStream {
 async fn next_command(commands: &mut Option<mpsc::Receiver<Command>>) -> Option<Command> {
     match commands {
         Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes at `deadline`, or never without one.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
 }

@@ -185,10 +185,11 @@ async fn subscriptions_by_hash_share_their_feed_over_sockets_and_streams() {
         .await
         .unwrap();
     assert_eq!(sse.status(), StatusCode::OK);
-    app.eventually("one execution for the text and the hash", || async {
-        app.feeds.len() == 1
-    })
-    .await;
+    assert_eq!(
+        app.feeds.len(),
+        1,
+        "one execution for the text and the hash"
+    );
 }
 
 /// A trusted-documents file: `{hash: document}` for `documents`, as GraphQL Code Generator
@@ -234,9 +235,25 @@ async fn with_trusted_documents_only_they_run_whatever_the_transport() {
         .await;
     assert_eq!(code(&login), Some("PERSISTED_QUERY_NOT_ALLOWED"));
 
+    // A listed subscription sent by hash alone shares its feed (nothing else runs yet), and
+    // the same document sent as text joins that execution.
+    let stream = app
+        .http
+        .post(app.url("/graphql/stream"))
+        .header(header::ACCEPT, "text/event-stream")
+        .json(&json!({ "extensions": persisted(&sha256(feed)) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    app.eventually("the hash's shared execution", || async {
+        app.feeds.len() == 1
+    })
+    .await;
     let mut ws = app.ws_session(None).await;
     ws.subscribe("ok", feed, json!({})).await;
     assert_eq!(ws.next_for("ok").await["type"], "next");
+    assert_eq!(app.feeds.len(), 1);
     ws.subscribe("no", "subscription { ticks { seq } }", json!({}))
         .await;
     let refused = ws.next_for("no").await;

@@ -142,13 +142,16 @@ async fn public_feeds_stream_and_share_one_execution_with_websockets() {
     let app = spawn_app().await;
     app.override_market(Some(true), Some("sse test")).await;
     app.wait_market(true).await;
+    assert_eq!(app.feeds.len(), 0);
     let mut first = subscribe(&app, None, TICKS).await;
     let mut second = subscribe(&app, None, TICKS).await;
-    let mut ws = app.ws_session(None).await;
-    ws.subscribe("t", TICKS, json!({})).await;
+    // Only streams so far: the one execution is theirs.
     app.eventually("one shared execution", || async { app.feeds.len() == 1 })
         .await;
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
     assert_eq!(live_counts(&app).await, (3, 3), "two streams and a socket");
+    assert_eq!(app.feeds.len(), 1, "the socket joins it");
 
     let mut event = None;
     for _ in 0..50 {
@@ -581,4 +584,45 @@ async fn the_graphql_sse_client_subscribes_and_trades() {
     };
     assert!(count("pass") >= 5, "node --test ran too few tests:\n{out}");
     assert_eq!(count("fail") + count("cancelled"), 0, "{out}");
+}
+
+#[tokio::test]
+async fn a_reserved_stream_without_operations_ends_like_an_idle_socket() {
+    let app = spawn_app_with(&[("WS_IDLE_TIMEOUT_SECS", "1")]).await;
+    let token = app
+        .http
+        .put(app.url("/graphql/stream"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut stream = EventStream {
+        response: app
+            .http
+            .get(app.url("/graphql/stream"))
+            .query(&[("token", token.as_str())])
+            .header(header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .unwrap(),
+        buffer: String::new(),
+        comments: Vec::new(),
+    };
+    assert_eq!(stream.response.status(), StatusCode::OK);
+    assert!(stream.ends_within(Duration::from_secs(5)).await);
+    let late = app
+        .http
+        .post(app.url("/graphql/stream"))
+        .header("x-graphql-event-stream-token", &token)
+        .json(&json!({ "query": "{ __typename }", "extensions": { "operationId": "x" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        late.status(),
+        StatusCode::NOT_FOUND,
+        "the reservation ended with it"
+    );
 }

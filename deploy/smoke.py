@@ -55,7 +55,9 @@ def get_json(url):
         return None, str(e)
 
 
-def gql(query, variables=None, token=None, headers=None):
+def gql(query, variables=None, token=None, headers=None, payload=None):
+    """POSTs one operation; fails on any error. With `payload` (a mutation's field name), also
+    on a non-empty `userErrors` of that payload (expected failures are data, not errors)."""
     headers = {"content-type": "application/json", **(headers or {})}
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -68,6 +70,8 @@ def gql(query, variables=None, token=None, headers=None):
         raise Failed(f"POST /graphql: {e}") from None
     if result.get("errors"):
         raise Failed(f"{query.split('(')[0]}: {result['errors']}")
+    if payload and result["data"][payload]["userErrors"]:
+        raise Failed(f"{payload}: {result['data'][payload]['userErrors']}")
     return result["data"]
 
 
@@ -128,29 +132,39 @@ async def smoke():
     email = f"smoke-{uuid.uuid4().hex[:12]}@example.com"
     password = "cluster smoke test"
     gql(
-        "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+        "mutation($i: RegisterInput!) { register(input: $i) { user { id } userErrors { code message } } }",
         {"i": {"email": email, "password": password, "name": "Smoke"}},
+        payload="register",
     )
     token = gql(
-        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code message } } }",
         {"i": {"email": email, "password": password}},
+        payload="login",
     )["login"]["accessToken"]
     step(f"registered and logged in as {email}")
-    cash = gql('mutation { deposit(amount: "1000.00") { balance } }', token=token)
-    if cash["deposit"]["balance"] != "1000.00":
+    cash = gql(
+        'mutation { deposit(input: {amount: "1000.00"}) { cash { balance } userErrors { code message } } }',
+        token=token,
+        payload="deposit",
+    )
+    if cash["deposit"]["cash"]["balance"] != "1000.00":
         raise Failed(f"deposit: {cash}")
     step("deposited 1000.00")
-    stock = gql('{ stock(symbol: "AAPL") { id price } }')["stock"]
+    stock = gql('{ stock(by: {symbol: "AAPL"}) { id price } }')["stock"]
+    if not stock:
+        raise Failed("stock(by: {symbol: AAPL}) is null")
 
     # The client address the instances record is the one NGINX saw, not NGINX's own
     # (cluster.sh makes NGINX connect from 127.0.0.2, the only trusted proxy), and not the
     # X-Forwarded-For a client makes up.
     admin = gql(
-        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code message } } }",
         {"i": {"email": "admin@example.com", "password": "admin123"}},
+        payload="login",
     )["login"]["accessToken"]
-    gql('mutation { setMarketOverride(open: true, reason: "smoke: client address") { isOpen } }',
-        token=admin, headers={"x-forwarded-for": "203.0.113.7"})
+    gql('mutation { setMarketOverride(input: {open: true, reason: "smoke: client address"}) '
+        '{ marketState { isOpen } userErrors { code message } } }',
+        token=admin, headers={"x-forwarded-for": "203.0.113.7"}, payload="setMarketOverride")
     audit = gql("{ auditLog(first: 1) { edges { node { action clientAddr } } } }", token=admin)
     entry = audit["auditLog"]["edges"][0]["node"]
     if entry["clientAddr"] != "127.0.0.1":
@@ -163,21 +177,26 @@ async def smoke():
         ack = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
         if ack.get("type") != "connection_ack":
             raise Failed(f"connection_init: {ack}")
+        # `stocks` is built from the round as the engine instance published it: it crossed Redis.
         await sock.send({"id": "ticks", "type": "subscribe", "payload": {
-            "query": 'subscription { ticks(symbols: ["AAPL"]) { at ticks { symbol price } } }'}})
+            "query": 'subscription { ticks(symbols: ["AAPL"]) { seq at stocks { id symbol price } } }'}})
         await sock.send({"id": "orders", "type": "subscribe", "payload": {
-            "query": "subscription { orderUpdates { id status } }"}})
+            "query": "subscription { orderUpdates { order { id status } } }"}})
         first = (await sock.next_for("ticks"))["ticks"]
-        step(f"tick round over the proxied WebSocket: {first['at']} AAPL {first['ticks'][0]['price']}")
+        if [s["id"] for s in first["stocks"]] != [stock["id"]]:
+            raise Failed(f"ticks for AAPL sent {first}, expected stock {stock['id']}")
+        step(f"tick round {first['seq']} over the proxied WebSocket: {first['at']} AAPL {first['stocks'][0]['price']}")
 
         order = gql(
-            "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }",
-            {"i": {"stockId": stock["id"], "side": "BUY", "quantity": 1}},
+            "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) "
+            "{ order { id status } userErrors { code message } } }",
+            {"i": {"stock": {"id": stock["id"]}, "side": "BUY", "quantity": 1}},
             token=token,
-        )["placeOrder"]
+            payload="placeOrder",
+        )["placeOrder"]["order"]
         if order["status"] != "EXECUTED":
             raise Failed(f"placeOrder: {order}")
-        update = (await sock.next_for("orders"))["orderUpdates"]
+        update = (await sock.next_for("orders"))["orderUpdates"]["order"]
         if update["id"] != order["id"]:
             raise Failed(f"orderUpdates sent {update}, expected order {order['id']}")
         step(f"order {order['id']} {order['status']}, and its orderUpdates event arrived")
@@ -200,7 +219,7 @@ async def smoke():
             at = batch["at"].replace("Z", "+00:00")
             if datetime.fromisoformat(at).timestamp() > stopped_wall:
                 break
-        step(f"ticks continue from the new leader: {batch['at']} AAPL {batch['ticks'][0]['price']} "
+        step(f"ticks continue from the new leader: {batch['at']} AAPL {batch['stocks'][0]['price']} "
              f"({time.monotonic() - stopped:.1f}s after the stop)")
         await sock.send({"id": "ticks", "type": "complete"})
         await sock.send({"id": "orders", "type": "complete"})

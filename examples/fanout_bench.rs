@@ -2,7 +2,9 @@
 //!
 //! Starts `target/release/zebrat` as a child process (its own SQLite file, 1 s ticks), opens
 //! `BENCH_SUBSCRIBERS` (default 2000) WebSocket connections that all subscribe to the same
-//! `ticks` document, and for `BENCH_SECS` (default 15) seconds measures, for every delivered
+//! `ticks` document (the shape a normalized client cache subscribes to: every moved stock as a
+//! `Stock`; `BENCH_LIGHT=1` asks for the light `ticks` shape instead), and for `BENCH_SECS`
+//! (default 15) seconds measures, for every delivered
 //! tick round, the delay between the round's timestamp and its arrival at each subscriber.
 //! Also prints the server's resident memory per idle connection. Clients and server share the
 //! machine's cores, so the figures are an upper bound on what the server alone would show.
@@ -26,27 +28,43 @@ use tokio_tungstenite::{
     },
 };
 
-const TICKS: &str = "subscription { ticks { at ticks { stockId price change changePercent } } }";
+/// What a client cache asks for: the moved stocks as `Stock` objects, keyed by `id`.
+const TICKS: &str = "subscription { ticks { seq at stocks { id price change changePercent open high low updatedAt } } }";
+/// The light shape, for feeds that keep their own state.
+const LIGHT_TICKS: &str =
+    "subscription { ticks { seq at ticks { stockId price change changePercent } } }";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = env("BENCH_SUBSCRIBERS", 2000);
     let secs: u64 = env("BENCH_SECS", 15);
+    let document = if env("BENCH_LIGHT", 0) == 1 {
+        LIGHT_TICKS
+    } else {
+        TICKS
+    };
     let port = 18_000 + (std::process::id() % 1000) as u16;
     let dir = std::env::temp_dir().join(format!("zebrat-fanout-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let bin = std::env::var("ZEBRAT_BIN").unwrap_or_else(|_| "target/release/zebrat".into());
-    let mut server = Command::new(&bin)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/z.db?mode=rwc", dir.display()),
-        )
-        .env("TICK_INTERVAL_SECS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let pid = server.id();
+    // Every subscriber connects from 127.0.0.1: lift the per-address limits above `n`.
+    let per_client = (n + 16).to_string();
+    let server = Server {
+        child: Command::new(&bin)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/z.db?mode=rwc", dir.display()),
+            )
+            .env("TICK_INTERVAL_SECS", "1")
+            .env("WS_MAX_CONNECTIONS_PER_CLIENT", &per_client)
+            .env("HTTP_MAX_CONNECTIONS_PER_CLIENT", &per_client)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?,
+        dir,
+    };
+    let pid = server.child.id();
     let url = format!("ws://127.0.0.1:{port}/graphql/ws");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -79,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
         ws.next().await; // ack
         ws.send(Message::text(
-            json!({ "id": "t", "type": "subscribe", "payload": { "query": TICKS } }).to_string(),
+            json!({ "id": "t", "type": "subscribe", "payload": { "query": document } }).to_string(),
         ))
         .await?;
         let (latencies, measuring, stop) = (latencies.clone(), measuring.clone(), stop.clone());
@@ -115,8 +133,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for t in tasks {
         let _ = t.await;
     }
-    let _ = server.kill();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(server);
 
     let mut all = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     all.sort_by(f64::total_cmp);
@@ -130,7 +147,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_secs_f64()
         .max(1.0);
     println!(
-        "subscribers={n} deliveries={} ({:.0}/s)",
+        "shape={} subscribers={n} deliveries={} ({:.0}/s)",
+        if document == TICKS { "stocks" } else { "ticks" },
         all.len(),
         all.len() as f64 / measured
     );
@@ -149,7 +167,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The `at` of a tick round frame: `…"ticks":{"at":"2026-…Z",…`.
+/// The server child process and its scratch directory: stopped and removed however the
+/// benchmark ends, an error included.
+struct Server {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The `at` of a tick round frame: `…"ticks":{"seq":12,"at":"2026-…Z",…`.
 fn round_time(frame: &str) -> Option<DateTime<Utc>> {
     let start = frame.find(r#""at":""#)? + 6;
     let len = frame[start..].find('"')?;

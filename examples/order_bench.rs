@@ -15,7 +15,8 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use zebrat::{Application, Config};
 
-const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }";
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { \
+     order { id status } userErrors { code message } } }";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,14 +66,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .as_str()
             .ok_or("register failed")?
             .to_string();
-        gql(
+        let funded = gql(
             &http,
             &base,
             Some(&token),
-            "mutation { deposit(amount: \"1000000000\") { balance } }",
+            "mutation { deposit(input: { amount: \"1000000000\" }) { \
+             cash { balance } userErrors { code message } } }",
             json!({}),
         )
         .await?;
+        if !funded["data"]["deposit"]["cash"].is_object() {
+            return Err(format!("deposit failed: {funded}").into());
+        }
         tokens.push(token);
     }
 
@@ -91,7 +96,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut failures = 0u64;
                 while Instant::now() < deadline {
                     let start = Instant::now();
-                    let vars = json!({ "i": { "stockId": stock, "side": "BUY", "quantity": 1 } });
+                    let vars =
+                        json!({ "i": { "stock": { "id": stock }, "side": "BUY", "quantity": 1 } });
                     let ok = if noop {
                         gql(&http, &base, Some(&token), "{ __typename }", json!({}))
                             .await
@@ -99,7 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     } else {
                         gql(&http, &base, Some(&token), PLACE, vars)
                             .await
-                            .is_ok_and(|r| r["data"]["placeOrder"]["status"] == "EXECUTED")
+                            .is_ok_and(|r| r["data"]["placeOrder"]["order"]["status"] == "EXECUTED")
                     };
                     if ok {
                         latencies.push(start.elapsed());

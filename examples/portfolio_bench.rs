@@ -37,8 +37,10 @@ use tokio_tungstenite::{
 const PORTFOLIO: &str = "subscription { portfolio { totalValue positionsValue updatedAt } }";
 const TICKS: &str = "subscription { ticks { at } }";
 const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
-const DEPOSIT: &str = "mutation($a: Decimal!) { deposit(amount: $a) { balance } }";
-const BUY: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { status } }";
+const DEPOSIT: &str = "mutation($i: CashInput!) { deposit(input: $i) { \
+     cash { balance } userErrors { code message } } }";
+const BUY: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { \
+     order { status } userErrors { code message } } }";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -222,12 +224,22 @@ async fn customer(
         .as_str()
         .ok_or_else(|| format!("register failed: {answer}"))?
         .to_string();
-    gql(http, base, Some(&token), DEPOSIT, json!({ "a": "100000" })).await?;
+    let funded = gql(
+        http,
+        base,
+        Some(&token),
+        DEPOSIT,
+        json!({ "i": { "amount": "100000" } }),
+    )
+    .await?;
+    if funded["data"]["deposit"]["cash"].is_null() {
+        return Err(format!("deposit failed: {funded}").into());
+    }
     for k in 0..3 {
         let stock = &stocks[(i + k) % stocks.len()]["id"];
-        let order = json!({ "i": { "stockId": stock, "side": "BUY", "quantity": 1 } });
+        let order = json!({ "i": { "stock": { "id": stock }, "side": "BUY", "quantity": 1 } });
         let answer = gql(http, base, Some(&token), BUY, order).await?;
-        if answer["data"]["placeOrder"]["status"].is_null() {
+        if answer["data"]["placeOrder"]["order"].is_null() {
             return Err(format!("buy failed: {answer}").into());
         }
     }

@@ -32,8 +32,9 @@ async function gql(name, variables = {}, token = undefined) {
   return data;
 }
 
+// GraphQL errors carry their code in `extensions.code`; a payload's `userErrors` in `code`.
 const formatErrors = (errors) =>
-  errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; ');
+  errors.map((e) => `${e.extensions?.code ?? e.code ?? 'ERROR'}: ${e.message}`).join('; ');
 
 // Decimals arrive as strings ("-0.05"); keep them as strings, only add the plus sign.
 const signed = (d) => (d.startsWith('-') ? d : `+${d}`);
@@ -48,6 +49,8 @@ async function main() {
   const { login } = await gql('Login', {
     input: { email: 'demo@example.com', password: 'demo123' },
   });
+  // Expected failures (here: malformed input) come back as data, with the token null.
+  if (login.userErrors.length) throw new Error(`Login: ${formatErrors(login.userErrors)}`);
   console.log(`logged in as ${login.user.email} (${login.user.role})`);
 
   const { stocks } = await gql('Stocks', {}, login.accessToken);
@@ -82,11 +85,15 @@ async function main() {
   // Async-iterator style: `break` sends `complete` for this subscription.
   try {
     let batches = 0;
+    let lastSeq;
     const ticks = client.iterate({ query: op('Ticks'), variables: { symbols: SYMBOLS } });
     for await (const { data, errors } of ticks) {
       if (errors) throw new Error(formatErrors(errors));
-      const { at, ticks: quotes } = data.ticks;
-      const line = quotes.map((q) => `${q.symbol} ${q.price} ${signed(q.changePercent)}%`).join('  ');
+      const { seq, at, stocks: moved } = data.ticks;
+      // Rounds are numbered one by one: a jump means some were missed (e.g. a reconnect).
+      if (lastSeq !== undefined && seq > lastSeq + 1) console.log(`(missed ${seq - lastSeq - 1} rounds)`);
+      lastSeq = seq;
+      const line = moved.map((s) => `${s.symbol} ${s.price} ${signed(s.changePercent)}%`).join('  ');
       console.log(`${clock(at)}  ${line}`);
       if (++batches >= COUNT) break;
     }

@@ -33,7 +33,11 @@ def op(name):
 
 
 def format_errors(errors):
-    return "; ".join(f"{e.get('extensions', {}).get('code', 'ERROR')}: {e['message']}" for e in errors)
+    # GraphQL errors carry their code in `extensions.code`; a payload's `userErrors` in `code`.
+    def code(e):
+        return e.get("extensions", {}).get("code") or e.get("code") or "ERROR"
+
+    return "; ".join(f"{code(e)}: {e['message']}" for e in errors)
 
 
 def gql(name, variables=None, token=None):
@@ -90,6 +94,7 @@ async def follow(token, symbols):
                    payload={"query": op("Ticks"), "variables": {"symbols": symbols}})
 
         batches = 0
+        last_seq = None
         async for raw in ws:
             message = json.loads(raw)
             match message:
@@ -103,8 +108,12 @@ async def follow(token, symbols):
                         print(format_market(payload["data"]["marketState"]), flush=True)
                         continue
                     batch = payload["data"]["ticks"]
+                    # Rounds are numbered one by one: a jump means some were missed.
+                    if last_seq is not None and batch["seq"] > last_seq + 1:
+                        print(f"(missed {batch['seq'] - last_seq - 1} rounds)", flush=True)
+                    last_seq = batch["seq"]
                     quotes = "  ".join(
-                        f"{q['symbol']} {q['price']} {signed(q['changePercent'])}%" for q in batch["ticks"]
+                        f"{s['symbol']} {s['price']} {signed(s['changePercent'])}%" for s in batch["stocks"]
                     )
                     print(f"{clock(batch['at'])}  {quotes}", flush=True)
                     batches += 1
@@ -123,6 +132,9 @@ async def follow(token, symbols):
 
 def main():
     login = gql("Login", {"input": {"email": "demo@example.com", "password": "demo123"}})["login"]
+    # Expected failures (here: malformed input) come back as data, with the token null.
+    if login["userErrors"]:
+        raise ApiError(f"Login: {format_errors(login['userErrors'])}")
     print(f"logged in as {login['user']['email']} ({login['user']['role']})")
 
     stocks = {s["symbol"]: s for s in gql("Stocks", token=login["accessToken"])["stocks"]}

@@ -15,6 +15,9 @@ pub struct Model {
     pub amount_cents: i64,
     pub balance_cents: i64,
     pub reserved_cents: i64,
+    /// The `cash_ledger` entry the first request wrote; null for requests recorded before
+    /// the link existed.
+    pub ledger_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

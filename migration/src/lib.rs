@@ -12,6 +12,7 @@ mod m20261126_000001_session_epoch;
 mod m20261126_000002_audit_actor;
 mod m20261127_000001_cash_requests;
 mod m20261130_000001_round_seq;
+mod m20261201_000001_cash_request_ledger;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_audit_actor::Migration),
             Box::new(m20261127_000001_cash_requests::Migration),
             Box::new(m20261130_000001_round_seq::Migration),
+            Box::new(m20261201_000001_cash_request_ledger::Migration),
         ]
     }
 }

@@ -20,8 +20,6 @@ pub enum Error {
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
-    MarketClosed(String),
-    #[error("{0}")]
     InsufficientFunds(String),
     #[error("{0}")]
     InsufficientShares(String),
@@ -45,7 +43,6 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
             Error::RateLimited { .. } => "RATE_LIMITED",
-            Error::MarketClosed(_) => "MARKET_CLOSED",
             Error::InsufficientFunds(_) => "INSUFFICIENT_FUNDS",
             Error::InsufficientShares(_) => "INSUFFICIENT_SHARES",
             Error::StockHalted(_) => "STOCK_HALTED",

@@ -285,7 +285,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates a customer account and logs it in. Rate limited per client address.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account's email, password and name.")] input: RegisterInput,
+    ) -> ApiResult<AuthPayload> {
         let addr = ctx.client_addr().unwrap_or_default();
         ctx.rate_limit(Limited::Register, &[&format!("register:ip:{addr}")])
             .await?;
@@ -303,7 +307,11 @@ impl AccountMutation {
 
     /// Logs in. A wrong password and an unknown email give the same top-level
     /// UNAUTHENTICATED error. Rate limited per address and per account.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Email and password.")] input: LoginInput,
+    ) -> ApiResult<AuthPayload> {
         let addr = ctx.client_addr().unwrap_or_default();
         // Bounded: an email is at most 254 characters, whatever a client sends.
         let email: String = input
@@ -334,7 +342,7 @@ impl AccountMutation {
     async fn refresh_token(
         &self,
         ctx: &Context<'_>,
-        input: RefreshTokenInput,
+        #[graphql(desc = "The refresh token to trade (single use).")] input: RefreshTokenInput,
     ) -> ApiResult<AuthPayload> {
         auth_payload(ctx.services().auth.refresh(&input.token).await)
     }
@@ -343,7 +351,11 @@ impl AccountMutation {
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] input: LogoutInput,
+        #[graphql(
+            default,
+            desc = "Which sessions to end; omitted, every session of the caller."
+        )]
+        input: LogoutInput,
     ) -> ApiResult<LogoutPayload> {
         let auth = &ctx.services().auth;
         let result = auth

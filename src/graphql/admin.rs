@@ -246,16 +246,15 @@ impl AuditEntry {
 
     /// The object changed as it is now; null when it no longer exists.
     async fn target(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
-        let key = self.target_id.clone().unwrap_or_default();
-        let kind = match self.target_type.as_str() {
-            "stock" => Kind::Stock,
-            "user" => Kind::User,
-            "holiday" => Kind::Holiday,
-            "market_hours" => Kind::MarketDay,
-            "market" => return super::resolve::by_key(ctx, Kind::MarketState, "market").await,
+        let (kind, key) = match (self.target_type.as_str(), self.target_id.as_deref()) {
+            ("market", _) => (Kind::MarketState, "market"),
+            ("stock", Some(key)) => (Kind::Stock, key),
+            ("user", Some(key)) => (Kind::User, key),
+            ("holiday", Some(key)) => (Kind::Holiday, key),
+            ("market_hours", Some(key)) => (Kind::MarketDay, key),
             _ => return Ok(None),
         };
-        super::resolve::by_key(ctx, kind, &key).await
+        super::resolve::by_key(ctx, kind, key).await
     }
 }
 
@@ -551,6 +550,7 @@ impl AdminQuery {
         guard = "RoleGuard::admin()",
         complexity = "super::connection::cost(first, last, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -589,6 +589,9 @@ impl AdminMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The account (its global id) and the changes; null fields stay as they are."
+        )]
         input: UpdateUserInput,
     ) -> ApiResult<UserPayload> {
         let admin = admin(ctx).await?;
@@ -616,6 +619,7 @@ impl AdminMutation {
     async fn reset_user_password(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The account (its global id) and, optionally, the new password.")]
         input: ResetUserPasswordInput,
     ) -> ApiResult<ResetPasswordPayload> {
         let admin = admin(ctx).await?;
@@ -625,7 +629,15 @@ impl AdminMutation {
             let temporary = s
                 .admin
                 .reset_password(&admin, id, input.new_password)
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    // The domain validates "a password"; here the input field is `newPassword`.
+                    Error::BadInput {
+                        message,
+                        field: Some("password"),
+                    } => Error::bad_input("newPassword", message),
+                    other => other,
+                })?;
             Ok((s.admin.user(&admin, id).await?, temporary))
         }
         .await;
@@ -649,7 +661,7 @@ impl AdminMutation {
     async fn create_stock(
         &self,
         ctx: &Context<'_>,
-        input: CreateStockInput,
+        #[graphql(desc = "The stock to list.")] input: CreateStockInput,
     ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
         let input = NewStock {
@@ -668,6 +680,9 @@ impl AdminMutation {
     async fn update_stock(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The stock (its global id) and the changes; null fields stay as they are."
+        )]
         input: UpdateStockInput,
     ) -> ApiResult<StockPayload> {
         let admin = admin(ctx).await?;
@@ -690,7 +705,7 @@ impl AdminMutation {
     async fn update_market_hours(
         &self,
         ctx: &Context<'_>,
-        input: MarketHoursInput,
+        #[graphql(desc = "The weekday and its new hours.")] input: MarketHoursInput,
     ) -> ApiResult<MarketHoursPayload> {
         let admin = admin(ctx).await?;
         let hours = HoursInput {
@@ -720,7 +735,7 @@ impl AdminMutation {
     async fn add_holiday(
         &self,
         ctx: &Context<'_>,
-        input: HolidayInput,
+        #[graphql(desc = "The day to close and its name.")] input: HolidayInput,
     ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
         let result = ctx
@@ -736,7 +751,7 @@ impl AdminMutation {
     async fn delete_holiday(
         &self,
         ctx: &Context<'_>,
-        input: DeleteHolidayInput,
+        #[graphql(desc = "The holiday (its global id).")] input: DeleteHolidayInput,
     ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
         let result = async {
@@ -753,7 +768,7 @@ impl AdminMutation {
     async fn set_market_override(
         &self,
         ctx: &Context<'_>,
-        input: MarketOverrideInput,
+        #[graphql(desc = "Open or closed, and why.")] input: MarketOverrideInput,
     ) -> ApiResult<MarketStatePayload> {
         let admin = admin(ctx).await?;
         let result = ctx

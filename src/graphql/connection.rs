@@ -138,10 +138,14 @@ pub fn connection<T, N: Listed>(page: Page<T>, node: impl Fn(T) -> N) -> Conn<N>
 }
 
 /// What a list field costs the complexity limit: its page size (`first` or `last`, else the
-/// default) times what each item costs, so `orders(first: 100)` counts a hundred orders.
+/// default) times what each item costs, so `orders(first: 100)` counts a hundred orders. A size
+/// out of range counts as one: the field refuses it with BAD_USER_INPUT saying why, which
+/// helps more than a refusal of the whole document for its cost.
 pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .map_or(DEFAULT_PAGE, |n| (n.max(0) as u64).min(MAX_PAGE));
+    let size = match first.or(last) {
+        None => DEFAULT_PAGE,
+        Some(n) if n >= 1 && n as u64 <= MAX_PAGE => n as u64,
+        Some(_) => 1,
+    };
     1 + size as usize * child_complexity
 }

@@ -251,7 +251,7 @@ async fn candle_stream(
                     close: c.close_cents,
                     tick_count: c.tick_count,
                 };
-                if let Some(previous) = open.insert(c.stock_id, candle.clone())
+                if let Some(previous) = open.insert(c.stock_id, candle)
                     && previous.bucket_start < candle.bucket_start
                 {
                     out.push(Candle::new(previous, true));

@@ -194,8 +194,9 @@ pub struct Candle {
     pub close: Decimal,
     /// Ticks that made it.
     pub tick_count: i64,
-    /// True once the bucket has ended: the candle no longer changes. A history's candles
-    /// are final except the newest; `liveCandle` sends the closing candle once with true.
+    /// True once the bucket has ended: the candle no longer changes. In a history every
+    /// candle is final but the live bucket's; `liveCandle` sends the closing candle once
+    /// with true.
     pub is_final: bool,
     #[graphql(skip)]
     pub stock_row: i64,
@@ -246,16 +247,18 @@ pub struct CandleSeries {
     pub truncated: bool,
 }
 
-impl From<market::CandleSeries> for CandleSeries {
-    fn from(s: market::CandleSeries) -> Self {
-        let newest = s.candles.len().saturating_sub(1);
+impl CandleSeries {
+    /// `s` as read at `now`: a candle is final once its bucket has ended (so a history's
+    /// candle and the same bucket from `node(id:)` or `liveCandle` agree).
+    fn new(s: market::CandleSeries, now: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> Self {
         CandleSeries {
             candles: s
                 .candles
                 .into_iter()
-                .enumerate()
-                // Only the newest can still be the live bucket; the rest have ended.
-                .map(|(i, c)| Candle::new(c, i < newest))
+                .map(|c| {
+                    let ended = c.has_ended(now, tz);
+                    Candle::new(c, ended)
+                })
                 .collect(),
             truncated: s.truncated,
         }
@@ -417,11 +420,13 @@ async fn load_candles(
         to: to.map(|t| t.0),
         last,
     };
-    let series = services
-        .market
-        .candles(stock_id, interval.into(), window)
-        .await?;
-    Ok(series.into())
+    let market = &services.market;
+    let series = market.candles(stock_id, interval.into(), window).await?;
+    Ok(CandleSeries::new(
+        series,
+        services.clock.now(),
+        market.timezone(),
+    ))
 }
 
 #[derive(Default)]

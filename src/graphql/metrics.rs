@@ -32,7 +32,6 @@ const CODES: &[&str] = &[
     "NOT_FOUND",
     "CONFLICT",
     "RATE_LIMITED",
-    "MARKET_CLOSED",
     "INSUFFICIENT_FUNDS",
     "INSUFFICIENT_SHARES",
     "INTERNAL",

@@ -13,7 +13,6 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use super::{
     accounts::User,
     admin::{AdminStats, AuditEntry, CandleStat},
-    context::ContextExt,
     error::ApiResult,
     market::{Candle, Holiday, MarketDay, MarketState, Stock},
     trading::{Cash, CashTransaction, Order, Portfolio, Position, Trade},
@@ -102,7 +101,7 @@ pub fn decode(id: &str) -> Option<(Kind, String)> {
 pub fn row_id(id: &ID, kind: Kind, field: &'static str) -> Result<i64, Error> {
     decode(id)
         .filter(|(k, _)| *k == kind)
-        .and_then(|(_, key)| key.parse::<i64>().ok())
+        .and_then(|(_, key)| key.parse::<i64>().ok().filter(|n| n.to_string() == key))
         .filter(|n| *n > 0)
         .ok_or_else(|| {
             Error::bad_input(field, format!("{field} is not the id of a {}", kind.name()))
@@ -162,12 +161,8 @@ impl NodeQuery {
         if ids.len() > MAX_NODES {
             return Err(Error::bad_input("ids", format!("at most {MAX_NODES} ids")).into());
         }
-        let _ = ctx.services();
-        let mut found = Vec::with_capacity(ids.len());
-        for id in &ids {
-            found.push(super::resolve::node(ctx, id).await?);
-        }
-        Ok(found)
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        super::resolve::nodes(ctx, &ids).await
     }
 }
 
@@ -200,5 +195,10 @@ mod tests {
         }
         let zero = global_id(Kind::Stock, 0);
         assert!(row_id(&zero, Kind::Stock, "id").is_err());
+        // One id per object: no sign, no leading zeros.
+        for key in ["+7", "07", " 7"] {
+            let id = global_id(Kind::Stock, key);
+            assert!(row_id(&id, Kind::Stock, "id").is_err(), "{key}");
+        }
     }
 }

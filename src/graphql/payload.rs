@@ -19,8 +19,6 @@ pub enum UserErrorCode {
     /// The request clashes with the current state: a taken email or symbol, an idempotency
     /// key reused for something else, an order that is no longer queued.
     Conflict,
-    /// The action needs an open market.
-    MarketClosed,
     /// Not enough available cash (balance minus what queued buys reserve).
     InsufficientFunds,
     /// Not enough shares that are not already reserved by queued sells.
@@ -59,7 +57,6 @@ pub fn user_error(err: &Error) -> Option<UserError> {
         Error::BadInput { field, .. } => (UserErrorCode::BadUserInput, *field),
         Error::NotFound(_) => (UserErrorCode::NotFound, None),
         Error::Conflict(_) => (UserErrorCode::Conflict, None),
-        Error::MarketClosed(_) => (UserErrorCode::MarketClosed, None),
         Error::InsufficientFunds(_) => (UserErrorCode::InsufficientFunds, None),
         Error::InsufficientShares(_) => (UserErrorCode::InsufficientShares, None),
         Error::StockHalted(_) => (UserErrorCode::StockHalted, None),

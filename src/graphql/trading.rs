@@ -23,9 +23,10 @@ use crate::{
         market::stocks,
         trading::{
             LedgerKind,
-            cash::{self, LedgerEntry},
+            cash::{self, CashMovement, LedgerEntry},
             lookup::Reader,
             orders::{self, PlaceOrder, Side, Status},
+            plan::QuoteProblem,
             portfolio,
             units::{OrderId, Shares, UserId},
         },
@@ -440,14 +441,27 @@ impl Portfolio {
     }
 }
 
-/// Why an order would be refused. New values may be added: clients must treat this enum as
-/// open and show `problem` for a code they do not know.
+/// Why an order would be refused if placed now. A closed market is not one: the order would
+/// queue (see `marketOpen` and `executesNow`). New values may be added: clients must treat
+/// this enum as open and show `problem` for a code they do not know.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum QuoteProblemCode {
-    /// Not enough available cash.
+    /// A buy costs more than the available cash (balance minus what queued buys reserve).
     InsufficientFunds,
-    /// Not enough shares that are not reserved.
+    /// A sell asks for more shares than are held and not reserved by queued sells.
     InsufficientShares,
+    /// The stock is halted: it takes no new orders (`placeOrder` would answer STOCK_HALTED).
+    StockHalted,
+}
+
+impl From<QuoteProblem> for QuoteProblemCode {
+    fn from(p: QuoteProblem) -> Self {
+        match p {
+            QuoteProblem::InsufficientFunds => QuoteProblemCode::InsufficientFunds,
+            QuoteProblem::InsufficientShares => QuoteProblemCode::InsufficientShares,
+            QuoteProblem::StockHalted => QuoteProblemCode::StockHalted,
+        }
+    }
 }
 
 /// What an order would do if placed now.
@@ -468,10 +482,11 @@ pub struct OrderQuote {
     pub shares_after: i64,
     /// Whether the market is open now.
     pub market_open: bool,
-    /// True when the order would execute at once (open market, enough cash or shares);
-    /// false when it would queue or be refused (see `problem`).
+    /// True when the order would execute at once (open market, enough cash or shares, stock
+    /// not halted); false when it would queue or be refused (see `problem`).
     pub executes_now: bool,
-    /// Why the order would be refused, for people; null when it would not be.
+    /// Why the order would be refused, for people, e.g. `"insufficient funds"`; null when it
+    /// would not be.
     pub problem: Option<String>,
     /// Why the order would be refused, for programs; null when it would not be.
     pub problem_code: Option<QuoteProblemCode>,
@@ -481,10 +496,6 @@ pub struct OrderQuote {
 
 impl From<orders::OrderQuote> for OrderQuote {
     fn from(q: orders::OrderQuote) -> Self {
-        let problem_code = q.problem.as_ref().map(|_| match q.side {
-            Side::Buy => QuoteProblemCode::InsufficientFunds,
-            Side::Sell => QuoteProblemCode::InsufficientShares,
-        });
         OrderQuote {
             side: q.side.into(),
             quantity: q.quantity.0,
@@ -494,8 +505,8 @@ impl From<orders::OrderQuote> for OrderQuote {
             shares_after: q.shares_after.0,
             market_open: q.market_open,
             executes_now: q.executes_now,
-            problem: q.problem,
-            problem_code,
+            problem: q.problem.map(|p| p.message().to_string()),
+            problem_code: q.problem.map(QuoteProblemCode::from),
             stock_id: q.stock_id,
         }
     }
@@ -660,6 +671,10 @@ pub struct CashPayload {
     /// The caller's cash after the operation (for a retried key: after the first one); null
     /// when refused.
     pub cash: Option<Cash>,
+    /// The ledger entry the operation wrote (for a retried key: the one the first request
+    /// wrote, so a retry returns the same id). Null when refused, and for a retry of a
+    /// request recorded before requests were linked to their entries.
+    pub transaction: Option<CashTransaction>,
     /// Expected failures: BAD_USER_INPUT, INSUFFICIENT_FUNDS, CONFLICT (key reused for a
     /// different amount). Empty on success.
     pub user_errors: Vec<UserError>,
@@ -763,10 +778,14 @@ impl TradingQuery {
     }
 
     /// Previews an order: price, estimated total, cash or shares after, and whether it would
-    /// execute now or queue. Needs a logged-in user. A stock that does not exist is a
-    /// NOT_FOUND error.
+    /// execute now, queue, or be refused (`problemCode`, a halted stock included). Needs a
+    /// logged-in user. A stock that does not exist is a NOT_FOUND error.
     #[graphql(guard = "RoleGuard::user()")]
-    async fn quote(&self, ctx: &Context<'_>, input: QuoteInput) -> ApiResult<OrderQuote> {
+    async fn quote(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to preview.")] input: QuoteInput,
+    ) -> ApiResult<OrderQuote> {
         let stock_id = input.stock.resolve(ctx, "stock").await?;
         Ok(ctx
             .services()
@@ -852,7 +871,11 @@ pub struct TradingMutation;
 impl TradingMutation {
     /// Adds play money. Needs a logged-in user; rate limited per user (RATE_LIMITED).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn deposit(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
+    async fn deposit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The amount and an optional idempotency key.")] input: CashInput,
+    ) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
         ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
             .await?;
@@ -866,7 +889,11 @@ impl TradingMutation {
 
     /// Takes money out; never below what queued buys have reserved (INSUFFICIENT_FUNDS).
     #[graphql(guard = "RoleGuard::user()")]
-    async fn withdraw(&self, ctx: &Context<'_>, input: CashInput) -> ApiResult<CashPayload> {
+    async fn withdraw(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The amount and an optional idempotency key.")] input: CashInput,
+    ) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
         let result = ctx
             .services()
@@ -883,6 +910,7 @@ impl TradingMutation {
     async fn place_order(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The stock, side, quantity and an optional `clientOrderId`.")]
         input: PlaceOrderInput,
     ) -> ApiResult<PlaceOrderPayload> {
         let user_id = ctx.viewer()?.user_id;
@@ -918,7 +946,7 @@ impl TradingMutation {
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
-        input: CancelOrderInput,
+        #[graphql(desc = "The order to cancel.")] input: CancelOrderInput,
     ) -> ApiResult<CancelOrderPayload> {
         let user = UserId(ctx.viewer()?.user_id);
         let result = async {
@@ -934,10 +962,15 @@ impl TradingMutation {
     }
 }
 
-fn cash_payload(user_id: i64, result: Result<cash::Cash, Error>) -> ApiResult<CashPayload> {
-    let (cash, user_errors) = split(result)?;
+fn cash_payload(user_id: i64, result: Result<CashMovement, Error>) -> ApiResult<CashPayload> {
+    let (moved, user_errors) = split(result)?;
+    let (cash, transaction) = match moved {
+        Some(m) => (Some(Cash::of(user_id, m.cash)), m.entry.map(Into::into)),
+        None => (None, None),
+    };
     Ok(CashPayload {
-        cash: cash.map(|c| Cash::of(user_id, c)),
+        cash,
+        transaction,
         user_errors,
     })
 }

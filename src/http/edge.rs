@@ -84,8 +84,8 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-/// API answers may not be framed, sniffed or given a referrer; the GraphiQL page sets its own
-/// (looser) Content-Security-Policy, which this layer leaves alone.
+/// API answers may not be framed, sniffed or given a referrer; the web app's and GraphiQL's
+/// pages set their own Content-Security-Policy (`web::page_csp`), which this layer leaves alone.
 fn security_headers<S: Clone + Send + Sync + 'static>(
     routes: Router<S>,
     config: &Config,

@@ -1,5 +1,5 @@
 //! The axum router: GraphQL over HTTP, WebSocket and Server-Sent Events, plain JSON market
-//! data, GraphiQL, health, metrics.
+//! data, the web app and GraphiQL, health, metrics.
 
 pub mod client_addr;
 mod edge;
@@ -13,6 +13,7 @@ mod persisted;
 pub mod serve;
 pub mod sse;
 mod state;
+pub mod web;
 pub mod ws;
 
 use std::time::Duration;
@@ -22,7 +23,6 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
     middleware,
-    response::{Html, IntoResponse},
     routing::{any, get},
 };
 use tower_http::{
@@ -56,9 +56,11 @@ pub fn router(state: AppState) -> Router {
             .route("/graphql/ws", get(ws::upgrade))
             .route("/graphql/stream", any(sse::stream))
             .route("/market/prices", get(market_data::prices))
-            .route("/market/stocks/{symbol}/candles", get(market_data::candles));
+            .route("/market/stocks/{symbol}/candles", get(market_data::candles))
+            // The product's UI: served in every profile.
+            .merge(web::app_routes());
         if config.graphiql {
-            routes = routes.route("/", get(graphiql));
+            routes = routes.merge(web::graphiql_routes());
         }
     }
     if config.metrics_addr.is_none() {
@@ -97,26 +99,4 @@ fn cors(config: &Config) -> CorsLayer {
         ])
         .expose_headers([HeaderName::from_static("x-request-id"), header::ETAG])
         .max_age(Duration::from_secs(3600))
-}
-
-/// GraphiQL loads its scripts and styles from unpkg and runs one inline script.
-const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
-     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
-
-async fn graphiql() -> impl IntoResponse {
-    let page = Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Zebrat GraphiQL")
-            .finish(),
-    );
-    (
-        [(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(GRAPHIQL_CSP),
-        )],
-        page,
-    )
 }

@@ -1,9 +1,10 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{code, require_multi_instance_backends, spawn_app};
+use crate::helpers::{code, require_multi_instance_backends, spawn_app, user_error};
 
 const ME: &str = "{ me { id email name role active } }";
+const REFRESH: &str = "mutation($t: String!) { refreshToken(input: { token: $t }) { accessToken refreshToken user { email } userErrors { code } } }";
 
 #[tokio::test]
 async fn register_login_and_me() {
@@ -53,6 +54,37 @@ async fn me_needs_a_valid_token() {
 }
 
 #[tokio::test]
+async fn viewer_is_null_for_anonymous_callers_and_the_user_otherwise() {
+    let app = spawn_app().await;
+    let q = "{ viewer { id email role } }";
+    let anonymous = app.gql(q, json!({})).await;
+    assert!(anonymous["errors"].is_null(), "no error: {anonymous}");
+    assert_eq!(anonymous["data"], json!({ "viewer": null }));
+    // Unlike `me`, which needs a caller.
+    let me = app.gql("{ me { id } }", json!({})).await;
+    assert_eq!(code(&me), Some("UNAUTHENTICATED"), "{me}");
+
+    let demo = app.demo().await;
+    let both = app
+        .gql_as(&demo.access, "{ viewer { id email } me { id } }", json!({}))
+        .await;
+    assert_eq!(
+        both["data"]["viewer"]["id"],
+        demo.user_id.as_str(),
+        "{both}"
+    );
+    assert_eq!(both["data"]["viewer"]["email"], "demo@example.com");
+    assert_eq!(both["data"]["me"]["id"], both["data"]["viewer"]["id"]);
+
+    // A token that does not verify is an error, so a client knows to refresh or log in.
+    let forged = app.gql_as("not.a.jwt", q, json!({})).await;
+    assert_eq!(code(&forged), Some("UNAUTHENTICATED"), "{forged}");
+    app.clock.advance(Duration::minutes(16));
+    let expired = app.gql_as(&demo.access, q, json!({})).await;
+    assert_eq!(code(&expired), Some("UNAUTHENTICATED"), "{expired}");
+}
+
+#[tokio::test]
 async fn access_tokens_expire() {
     let app = spawn_app().await;
     let demo = app.demo().await;
@@ -79,6 +111,10 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         )
         .await;
     assert_eq!(code(&wrong), Some("UNAUTHENTICATED"));
+    assert!(
+        wrong["data"].is_null(),
+        "a top-level error, not a userError: {wrong}"
+    );
     assert_eq!(
         wrong["errors"][0]["message"],
         unknown["errors"][0]["message"]
@@ -92,7 +128,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
 #[tokio::test]
 async fn registration_validates_its_input() {
     let app = spawn_app().await;
-    let q = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
+    let q = "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } userErrors { code field message } } }";
     let cases = [
         (
             json!({ "email": "not-an-email", "password": "long enough", "name": "A" }),
@@ -109,8 +145,24 @@ async fn registration_validates_its_input() {
     ];
     for (input, field) in cases {
         let body = app.gql(q, json!({ "i": input })).await;
-        assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
-        assert_eq!(body["errors"][0]["extensions"]["field"], field);
+        assert!(
+            body["errors"].is_null(),
+            "an expected failure is data: {body}"
+        );
+        assert_eq!(
+            user_error(&body, "register"),
+            Some("BAD_USER_INPUT"),
+            "{body}"
+        );
+        assert_eq!(
+            body["data"]["register"]["userErrors"][0]["field"],
+            json!(["input", field])
+        );
+        let payload = &body["data"]["register"];
+        assert!(
+            payload["accessToken"].is_null() && payload["user"].is_null(),
+            "{body}"
+        );
         assert!(
             !body.to_string().contains("long enough"),
             "password echoed: {body}"
@@ -123,17 +175,20 @@ async fn registration_validates_its_input() {
 #[tokio::test]
 async fn duplicate_registration_is_a_conflict_even_when_racing() {
     let app = spawn_app().await;
-    let q = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }";
+    let q =
+        "mutation($i: RegisterInput!) { register(input: $i) { user { id } userErrors { code } } }";
     let vars =
         json!({ "i": { "email": "twin@example.com", "password": "long enough", "name": "Twin" } });
     let attempts = futures_util::future::join_all((0..8).map(|_| app.gql(q, vars.clone()))).await;
     let ok = attempts
         .iter()
-        .filter(|b| b["data"]["register"].is_object())
+        .filter(|b| b["data"]["register"]["user"].is_object())
         .count();
     let conflicts = attempts
         .iter()
-        .filter(|b| code(b) == Some("CONFLICT"))
+        .filter(|b| {
+            user_error(b, "register") == Some("CONFLICT") && b["data"]["register"]["user"].is_null()
+        })
         .count();
     assert_eq!((ok, conflicts), (1, 7), "{attempts:?}");
     // Same address in other case is the same account.
@@ -143,14 +198,16 @@ async fn duplicate_registration_is_a_conflict_even_when_racing() {
             json!({ "i": { "email": "TWIN@example.com", "password": "long enough", "name": "T" } }),
         )
         .await;
-    assert_eq!(code(&again), Some("CONFLICT"));
+    assert_eq!(user_error(&again, "register"), Some("CONFLICT"), "{again}");
+    assert!(again["errors"].is_null(), "{again}");
+    assert!(again["data"]["register"]["user"].is_null(), "{again}");
 }
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let app = spawn_app().await;
     let first = app.demo().await;
-    let q = "mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken user { email } } }";
+    let q = REFRESH;
     let rotated = app.gql(q, json!({ "t": first.refresh })).await;
     let second = rotated["data"]["refreshToken"]["refreshToken"]
         .as_str()
@@ -168,27 +225,42 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 
     // Replaying the first token fails, and takes the rotated one down with it.
     let replay = app.gql(q, json!({ "t": first.refresh })).await;
-    assert_eq!(code(&replay), Some("UNAUTHENTICATED"));
+    assert_eq!(code(&replay), Some("UNAUTHENTICATED"), "{replay}");
+    assert!(
+        replay["data"].is_null(),
+        "a used token is a top-level error: {replay}"
+    );
     let after = app.gql(q, json!({ "t": second })).await;
     assert_eq!(code(&after), Some("UNAUTHENTICATED"), "{after}");
 
     // Another login's family is untouched.
     let other = app.demo().await;
-    assert!(app.gql(q, json!({ "t": other.refresh })).await["data"]["refreshToken"].is_object());
+    let fresh = app.gql(q, json!({ "t": other.refresh })).await;
+    assert!(
+        fresh["data"]["refreshToken"]["refreshToken"].is_string(),
+        "{fresh}"
+    );
 }
 
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_yield_one_session() {
     let app = spawn_app().await;
     let s = app.demo().await;
-    let q = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+    let q = REFRESH;
     let results =
         futures_util::future::join_all((0..6).map(|_| app.gql(q, json!({ "t": s.refresh })))).await;
     let ok = results
         .iter()
-        .filter(|b| b["data"]["refreshToken"].is_object())
+        .filter(|b| b["data"]["refreshToken"]["refreshToken"].is_string())
         .count();
     assert!(ok <= 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|b| b["data"]["refreshToken"]["refreshToken"].is_string()
+                || code(b) == Some("UNAUTHENTICATED")),
+        "{results:?}"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +268,7 @@ async fn refresh_tokens_expire() {
     let app = spawn_app().await;
     let s = app.demo().await;
     app.clock.advance(Duration::days(31));
-    let q = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+    let q = REFRESH;
     assert_eq!(
         code(&app.gql(q, json!({ "t": s.refresh })).await),
         Some("UNAUTHENTICATED")
@@ -206,16 +278,16 @@ async fn refresh_tokens_expire() {
 #[tokio::test]
 async fn logout_revokes_refresh_tokens() {
     let app = spawn_app().await;
-    let refresh = "mutation($t: String!) { refreshToken(token: $t) { refreshToken } }";
+    let refresh = REFRESH;
 
     let a = app.demo().await;
     let out = app
         .gql(
-            "mutation($t: String) { logout(refreshToken: $t) }",
+            "mutation($t: String) { logout(input: { refreshToken: $t }) { revoked userErrors { code } } }",
             json!({ "t": a.refresh }),
         )
         .await;
-    assert_eq!(out["data"]["logout"], true, "{out}");
+    assert_eq!(out["data"]["logout"]["revoked"], true, "{out}");
     assert_eq!(
         code(&app.gql(refresh, json!({ "t": a.refresh })).await),
         Some("UNAUTHENTICATED")
@@ -224,9 +296,9 @@ async fn logout_revokes_refresh_tokens() {
     // Without a token, logout ends every session of the caller.
     let (b, c) = (app.demo().await, app.demo().await);
     let out = app
-        .gql_as(&b.access, "mutation { logout }", json!({}))
+        .gql_as(&b.access, "mutation { logout { revoked } }", json!({}))
         .await;
-    assert_eq!(out["data"]["logout"], true, "{out}");
+    assert_eq!(out["data"]["logout"]["revoked"], true, "{out}");
     for s in [b, c] {
         assert_eq!(
             code(&app.gql(refresh, json!({ "t": s.refresh })).await),
@@ -236,13 +308,14 @@ async fn logout_revokes_refresh_tokens() {
 
     // Anonymous logout without a token has nothing to revoke.
     assert_eq!(
-        code(&app.gql("mutation { logout }", json!({})).await),
+        code(&app.gql("mutation { logout { revoked } }", json!({})).await),
         Some("UNAUTHENTICATED")
     );
 }
 
-const DEPOSIT: &str = "mutation { deposit(amount: \"1\") { balance } }";
-const ORDER_UPDATES: &str = "subscription { orderUpdates { id } }";
+const DEPOSIT: &str =
+    "mutation { deposit(input: { amount: \"1\" }) { cash { balance } userErrors { code } } }";
+const ORDER_UPDATES: &str = "subscription { orderUpdates { order { id } } }";
 
 #[tokio::test]
 async fn logging_out_everywhere_ends_access_tokens_and_open_sockets() {
@@ -253,9 +326,9 @@ async fn logging_out_everywhere_ends_access_tokens_and_open_sockets() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let out = app
-        .gql_as(&laptop.access, "mutation { logout }", json!({}))
+        .gql_as(&laptop.access, "mutation { logout { revoked } }", json!({}))
         .await;
-    assert_eq!(out["data"]["logout"], true, "{out}");
+    assert_eq!(out["data"]["logout"]["revoked"], true, "{out}");
 
     assert_eq!(ws.closed_with().await, Some(4401), "the open socket closes");
     for s in [&phone, &laptop] {
@@ -289,9 +362,9 @@ async fn logging_out_on_one_instance_ends_the_sessions_on_another() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let out = a
-        .gql_as(&demo.access, "mutation { logout }", json!({}))
+        .gql_as(&demo.access, "mutation { logout { revoked } }", json!({}))
         .await;
-    assert_eq!(out["data"]["logout"], true, "{out}");
+    assert_eq!(out["data"]["logout"]["revoked"], true, "{out}");
     let started = std::time::Instant::now();
     assert_eq!(ws.closed_with().await, Some(4401), "B closes the socket");
     assert!(

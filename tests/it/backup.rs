@@ -2,20 +2,25 @@
 //! balance, position, order, trade and ledger row exactly (on the database the run uses:
 //! SQLite by default, PostgreSQL with `TEST_DATABASE_URL`).
 
-use entity::{audit_log, cash_ledger, orders, positions, prices_live, trades, users};
+use entity::{
+    audit_log, cash_ledger, cash_requests, orders, positions, prices_live, trades, users,
+};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryOrder, Statement};
 use serde_json::{Value, json};
 use zebrat::{Config, app};
 
 use crate::helpers::{Session, TestApp, spawn_app};
 
-const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }";
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { \
+     order { id status } userErrors { code message } } }";
 
 /// Every row the money and holdings of the accounts live in, in a fixed order.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
     users: Vec<users::Model>,
     ledger: Vec<cash_ledger::Model>,
+    /// Idempotency keys with the answer (and ledger entry) their first request got.
+    cash_requests: Vec<cash_requests::Model>,
     orders: Vec<orders::Model>,
     trades: Vec<trades::Model>,
     positions: Vec<positions::Model>,
@@ -35,6 +40,11 @@ async fn snapshot(db: &DatabaseConnection) -> Snapshot {
             .all(db)
             .await
             .expect("ledger"),
+        cash_requests: cash_requests::Entity::find()
+            .order_by_asc(cash_requests::Column::Id)
+            .all(db)
+            .await
+            .expect("cash requests"),
         orders: orders::Entity::find()
             .order_by_asc(orders::Column::Id)
             .all(db)
@@ -66,7 +76,7 @@ async fn snapshot(db: &DatabaseConnection) -> Snapshot {
 async fn stock_id(app: &TestApp, symbol: &str) -> String {
     let r = app
         .gql(
-            "query($s: String) { stock(symbol: $s) { id } }",
+            "query($s: String!) { stock(by: { symbol: $s }) { id } }",
             json!({ "s": symbol }),
         )
         .await;
@@ -78,11 +88,12 @@ async fn place(app: &TestApp, s: &Session, stock: &str, side: &str, qty: i64) ->
         .gql_as(
             &s.access,
             PLACE,
-            json!({ "i": { "stockId": stock, "side": side, "quantity": qty } }),
+            json!({ "i": { "stock": { "id": stock }, "side": side, "quantity": qty } }),
         )
         .await;
-    assert!(r["data"]["placeOrder"].is_object(), "{r}");
-    r["data"]["placeOrder"].clone()
+    let order = &r["data"]["placeOrder"]["order"];
+    assert!(order.is_object(), "{r}");
+    order.clone()
 }
 
 /// The settings a `zebrat backup` run on this database would read.
@@ -145,11 +156,11 @@ async fn a_backup_taken_while_trading_restores_every_row() {
         let r = app
             .gql_as(
                 &s.access,
-                "mutation($a: Decimal!) { deposit(amount: $a) { balance } }",
-                json!({ "a": amount }),
+                "mutation($i: CashInput!) { deposit(input: $i) { cash { balance } userErrors { code } } }",
+                json!({ "i": { "amount": amount, "idempotencyKey": "backup-deposit" } }),
             )
             .await;
-        assert!(r["data"]["deposit"].is_object(), "{r}");
+        assert!(r["data"]["deposit"]["cash"].is_object(), "{r}");
     }
     assert_eq!(
         place(&app, &demo, &aapl, "BUY", 10).await["status"],
@@ -166,11 +177,11 @@ async fn a_backup_taken_while_trading_restores_every_row() {
     let r = app
         .gql_as(
             &ann.access,
-            "mutation { withdraw(amount: \"100.10\") { balance } }",
+            "mutation { withdraw(input: { amount: \"100.10\" }) { cash { balance } userErrors { code } } }",
             json!({}),
         )
         .await;
-    assert!(r["data"]["withdraw"].is_object(), "{r}");
+    assert!(r["data"]["withdraw"]["cash"].is_object(), "{r}");
     app.override_market(Some(false), Some("backup test")).await;
     app.wait_market(false).await;
     assert_eq!(place(&app, &ann, &aapl, "BUY", 2).await["status"], "QUEUED");
@@ -182,15 +193,22 @@ async fn a_backup_taken_while_trading_restores_every_row() {
     let r = app
         .gql_as(
             &ann.access,
-            "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+            "mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { status } } }",
             json!({ "id": cancel["id"] }),
         )
         .await;
-    assert_eq!(r["data"]["cancelOrder"]["status"], "CANCELED", "{r}");
+    assert_eq!(
+        r["data"]["cancelOrder"]["order"]["status"], "CANCELED",
+        "{r}"
+    );
 
     let before = snapshot(&app.db).await;
     assert!(before.ledger.len() >= 6 && before.orders.len() == 6 && before.trades.len() == 3);
     assert!(before.users.iter().any(|u| u.reserved_cents > 0));
+    assert!(
+        before.cash_requests.len() == 2
+            && before.cash_requests.iter().all(|r| r.ledger_id.is_some())
+    );
     assert!(before.positions.iter().any(|p| p.reserved_quantity > 0));
 
     // Online: taken while the server holds the database.

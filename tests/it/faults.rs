@@ -18,16 +18,21 @@ use serde_json::{Value, json};
 use zebrat::{domain::market, engine, infra::lease::Lease};
 
 use crate::{
-    helpers::{code, require_multi_instance_backends, spawn_app_with, spawn_local_app_on},
+    helpers::{
+        code, require_multi_instance_backends, spawn_app_with, spawn_local_app_on, user_error,
+    },
     scale_out::{place, stock_id},
     trading::assert_invariants,
 };
 
-const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }";
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { \
+     order { id status } userErrors { code field message } } }";
 const WITHDRAW: &str = "mutation($a: Decimal!, $k: String) { \
-     withdraw(amount: $a, idempotencyKey: $k) { balance reserved available } }";
+     withdraw(input: { amount: $a, idempotencyKey: $k }) { \
+     cash { balance reserved available } transaction { id amount } userErrors { code } } }";
 const DEPOSIT: &str = "mutation($a: Decimal!, $k: String) { \
-     deposit(amount: $a, idempotencyKey: $k) { balance reserved available } }";
+     deposit(input: { amount: $a, idempotencyKey: $k }) { \
+     cash { balance reserved available } transaction { id amount } userErrors { code } } }";
 
 async fn run_sql(conn: &impl ConnectionTrait, sql: String) {
     conn.execute_raw(Statement::from_string(conn.get_database_backend(), sql))
@@ -45,18 +50,17 @@ async fn a_halt_racing_the_queue_run_rejects_exactly_what_is_still_queued() {
     market::record_applied(db, false, now).await.unwrap();
     let demo = app.demo().await;
     let ko = stock_id(&app, "KO").await;
-    let first = place(&app, &demo, &ko, 1).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let second = place(&app, &demo, &ko, 2).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // Row numbers: the run below plays the queue in SQL.
+    let first = place(&app, &demo, &ko, 1).await["databaseId"]
+        .as_i64()
+        .unwrap();
+    let second = place(&app, &demo, &ko, 2).await["databaseId"]
+        .as_i64()
+        .unwrap();
 
     // The queue run holds the owner's row while it takes the first order out of the queue.
     let run = db.begin().await.unwrap();
-    let uid = &demo.user_id;
+    let uid = demo.db_id;
     run_sql(
         &run,
         format!("SELECT id FROM users WHERE id = {uid} FOR UPDATE"),
@@ -70,7 +74,7 @@ async fn a_halt_racing_the_queue_run_rejects_exactly_what_is_still_queued() {
         http.post(url)
             .bearer_auth(admin.access)
             .json(&json!({
-                "query": "mutation($id: ID!) { updateStock(id: $id, input: { active: false }) { active } }",
+                "query": "mutation($id: ID!) { updateStock(input: { id: $id, active: false }) { stock { active } userErrors { code } } }",
                 "variables": { "id": ko },
             }))
             .send()
@@ -110,21 +114,18 @@ async fn a_halt_racing_the_queue_run_rejects_exactly_what_is_still_queued() {
 
     let halted = halt.await.unwrap();
     assert!(halted["errors"].is_null(), "the halt succeeds: {halted}");
-    assert_eq!(halted["data"]["updateStock"]["active"], false);
-    let status = |id: &str| {
-        let id: i64 = id.parse().unwrap();
-        async move {
-            orders::Entity::find_by_id(id)
-                .one(db)
-                .await
-                .unwrap()
-                .unwrap()
-                .status
-        }
+    assert_eq!(halted["data"]["updateStock"]["stock"]["active"], false);
+    let status = |id: i64| async move {
+        orders::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
     };
-    assert_eq!(status(&first).await, "CANCELED", "left as the run left it");
-    assert_eq!(status(&second).await, "REJECTED", "still queued: rejected");
-    let user = users::Entity::find_by_id(uid.parse::<i64>().unwrap())
+    assert_eq!(status(first).await, "CANCELED", "left as the run left it");
+    assert_eq!(status(second).await, "REJECTED", "still queued: rejected");
+    let user = users::Entity::find_by_id(uid)
         .one(db)
         .await
         .unwrap()
@@ -145,7 +146,11 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
     let demo = app.demo().await;
     let vars = json!({ "a": "100.00", "k": "withdraw-1" });
     let first = app.gql_as(&demo.access, WITHDRAW, vars.clone()).await;
-    assert!(first["errors"].is_null(), "{first}");
+    assert!(first["data"]["withdraw"]["cash"].is_object(), "{first}");
+    assert_eq!(
+        first["data"]["withdraw"]["transaction"]["amount"],
+        "-100.00"
+    );
     // The answer was lost; something else moves money before the client retries, several
     // times at once.
     let other = app
@@ -155,9 +160,10 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
             json!({ "a": "5.00", "k": "deposit-1" }),
         )
         .await;
-    assert!(other["errors"].is_null(), "{other}");
+    assert!(other["data"]["deposit"]["cash"].is_object(), "{other}");
     let retries = join_all((0..5).map(|_| app.gql_as(&demo.access, WITHDRAW, vars.clone()))).await;
     for retry in retries {
+        // The same balances and the same ledger entry as the first answer.
         assert_eq!(retry["data"], first["data"], "the first answer: {retry}");
     }
     let again = app
@@ -176,7 +182,12 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
             json!({ "a": "7.00", "k": "withdraw-1" }),
         )
         .await;
-    assert_eq!(code(&different), Some("CONFLICT"), "{different}");
+    assert_eq!(
+        user_error(&different, "withdraw"),
+        Some("CONFLICT"),
+        "{different}"
+    );
+    assert!(different["data"]["withdraw"]["cash"].is_null());
     let other_kind = app
         .gql_as(
             &demo.access,
@@ -184,7 +195,12 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
             json!({ "a": "100.00", "k": "withdraw-1" }),
         )
         .await;
-    assert_eq!(code(&other_kind), Some("CONFLICT"), "{other_kind}");
+    assert_eq!(
+        user_error(&other_kind, "deposit"),
+        Some("CONFLICT"),
+        "{other_kind}"
+    );
+    assert!(other_kind["data"]["deposit"]["cash"].is_null());
     // Keys are per user: another user may use the same one.
     let ann = app
         .register("ann@example.com", "long enough pw", "Ann")
@@ -196,9 +212,13 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
             json!({ "a": "1.00", "k": "withdraw-1" }),
         )
         .await;
-    assert!(theirs["errors"].is_null(), "{theirs}");
+    assert!(theirs["data"]["deposit"]["cash"].is_object(), "{theirs}");
+    assert_ne!(
+        theirs["data"]["deposit"]["transaction"]["id"],
+        first["data"]["withdraw"]["transaction"]["id"]
+    );
 
-    let uid: i64 = demo.user_id.parse().unwrap();
+    let uid = demo.db_id;
     let withdrawals = cash_ledger::Entity::find()
         .filter(cash_ledger::Column::UserId.eq(uid))
         .filter(cash_ledger::Column::Kind.eq("WITHDRAWAL"))
@@ -209,7 +229,7 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
     let now = app
         .gql_as(&demo.access, "{ cash { balance } }", json!({}))
         .await;
-    let before: rust_decimal::Decimal = first["data"]["withdraw"]["balance"]
+    let before: rust_decimal::Decimal = first["data"]["withdraw"]["cash"]["balance"]
         .as_str()
         .unwrap()
         .parse()
@@ -228,11 +248,11 @@ async fn a_withdrawal_whose_answer_was_lost_is_retried_with_its_key_and_moves_mo
     let plain = app
         .gql_as(
             &demo.access,
-            "mutation { deposit(amount: \"1.00\") { balance } }",
+            "mutation { deposit(input: { amount: \"1.00\" }) { cash { balance } } }",
             json!({}),
         )
         .await;
-    assert!(plain["errors"].is_null(), "{plain}");
+    assert!(plain["data"]["deposit"]["cash"].is_object(), "{plain}");
     assert_invariants(&app).await;
 }
 
@@ -241,11 +261,14 @@ async fn a_retried_order_is_answered_even_over_the_rate_limit() {
     let app = spawn_app_with(&[("RATE_LIMIT_ORDERS", "2/60")]).await;
     let demo = app.demo().await;
     let aapl = stock_id(&app, "AAPL").await;
-    let order = |key: &str| json!({ "i": { "stockId": aapl, "side": "BUY", "quantity": 1, "clientOrderId": key } });
+    let order = |key: &str| json!({ "i": { "stock": { "id": aapl }, "side": "BUY", "quantity": 1, "clientOrderId": key } });
     let first = app.gql_as(&demo.access, PLACE, order("o-1")).await;
-    assert!(first["errors"].is_null(), "{first}");
+    assert!(first["data"]["placeOrder"]["order"].is_object(), "{first}");
     let second = app.gql_as(&demo.access, PLACE, order("o-2")).await;
-    assert!(second["errors"].is_null(), "{second}");
+    assert!(
+        second["data"]["placeOrder"]["order"].is_object(),
+        "{second}"
+    );
     let third = app.gql_as(&demo.access, PLACE, order("o-3")).await;
     assert_eq!(code(&third), Some("RATE_LIMITED"), "{third}");
     // Over the limit, a retry of an order placed before still gets its answer.
@@ -261,13 +284,27 @@ async fn orders_refused_as_invalid_do_not_spend_the_rate_limit() {
     let app = spawn_app_with(&[("RATE_LIMIT_ORDERS", "2/60")]).await;
     let demo = app.demo().await;
     let aapl = stock_id(&app, "AAPL").await;
-    for bad in [
-        json!({ "stockId": aapl, "side": "BUY", "quantity": 0 }),
-        json!({ "stockId": "nope", "side": "BUY", "quantity": 1 }),
-        json!({ "stockId": aapl, "side": "BUY", "quantity": 1, "clientOrderId": "" }),
+    for (bad, code) in [
+        (
+            json!({ "stock": { "id": aapl }, "side": "BUY", "quantity": 0 }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({ "stock": { "id": "nope" }, "side": "BUY", "quantity": 1 }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({ "stock": { "id": aapl }, "side": "BUY", "quantity": 1, "clientOrderId": "" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({ "stock": { "symbol": "NOPE" }, "side": "BUY", "quantity": 1 }),
+            "NOT_FOUND",
+        ),
     ] {
         let r = app.gql_as(&demo.access, PLACE, json!({ "i": bad })).await;
-        assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+        assert_eq!(user_error(&r, "placeOrder"), Some(code), "{r}");
+        assert!(r["data"]["placeOrder"]["order"].is_null(), "{r}");
     }
     for _ in 0..2 {
         let ok = place(&app, &demo, &aapl, 1).await;
@@ -277,7 +314,7 @@ async fn orders_refused_as_invalid_do_not_spend_the_rate_limit() {
         .gql_as(
             &demo.access,
             PLACE,
-            json!({ "i": { "stockId": aapl, "side": "BUY", "quantity": 1 } }),
+            json!({ "i": { "stock": { "id": aapl }, "side": "BUY", "quantity": 1 } }),
         )
         .await;
     assert_eq!(code(&over), Some("RATE_LIMITED"), "{over}");
@@ -300,11 +337,14 @@ async fn a_restarted_local_server_keeps_its_sessions() {
     assert_eq!(me["data"]["me"]["email"], "demo@example.com", "{me}");
     let refreshed = second
         .gql(
-            "mutation($t: String!) { refreshToken(token: $t) { accessToken } }",
+            "mutation($t: String!) { refreshToken(input: { token: $t }) { accessToken userErrors { code } } }",
             json!({ "t": demo.refresh }),
         )
         .await;
-    assert!(refreshed["errors"].is_null(), "{refreshed}");
+    assert!(
+        refreshed["data"]["refreshToken"]["accessToken"].is_string(),
+        "{refreshed}"
+    );
     // The secret beside the database is the owner's alone.
     #[cfg(unix)]
     {
@@ -416,11 +456,11 @@ async fn requests_do_not_stall_when_redis_dies() {
     let funded = app
         .gql_as(
             &demo.access,
-            "mutation { deposit(amount: \"900000\") { balance } }",
+            "mutation { deposit(input: { amount: \"900000\" }) { cash { balance } } }",
             json!({}),
         )
         .await;
-    assert!(funded["errors"].is_null(), "{funded}");
+    assert!(funded["data"]["deposit"]["cash"].is_object(), "{funded}");
     let aapl = stock_id(&app, "AAPL").await;
     let timed = || async {
         let started = Instant::now();
@@ -428,10 +468,10 @@ async fn requests_do_not_stall_when_redis_dies() {
             .gql_as(
                 &demo.access,
                 PLACE,
-                json!({ "i": { "stockId": aapl, "side": "BUY", "quantity": 1 } }),
+                json!({ "i": { "stock": { "id": aapl }, "side": "BUY", "quantity": 1 } }),
             )
             .await;
-        assert!(r["errors"].is_null(), "{r}");
+        assert!(r["data"]["placeOrder"]["order"].is_object(), "{r}");
         started.elapsed()
     };
     // Several at once, as a busy server would see them; one user's orders queue behind each

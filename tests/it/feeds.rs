@@ -4,11 +4,25 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
-use serde_json::json;
+use serde_json::{Value, json};
+use zebrat::graphql::node::{Kind, global_id};
 
-use crate::helpers::{spawn_app, spawn_app_at, spawn_app_with};
+use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_at, spawn_app_with};
 
 const TICKS: &str = "subscription($ids: [ID!]) { ticks(stockIds: $ids) { at ticks { stockId symbol price change changePercent } } }";
+
+/// The global id of the stock with `symbol`, as a response gives it.
+async fn stock_id(app: &TestApp, symbol: &str) -> Value {
+    let body = app
+        .gql(
+            "query($s: String!) { stock(by: {symbol: $s}) { id } }",
+            json!({ "s": symbol }),
+        )
+        .await;
+    let id = body["data"]["stock"]["id"].clone();
+    assert!(id.is_string(), "{symbol}: {body}");
+    id
+}
 
 #[tokio::test]
 async fn a_client_receives_one_batch_per_tick_round() {
@@ -28,10 +42,7 @@ async fn a_client_receives_one_batch_per_tick_round() {
 #[tokio::test]
 async fn a_filtered_subscription_gets_only_its_stocks() {
     let app = spawn_app().await;
-    let aapl = app
-        .gql("{ stock(symbol: \"AAPL\") { id } }", json!({}))
-        .await["data"]["stock"]["id"]
-        .clone();
+    let aapl = stock_id(&app, "AAPL").await;
     let mut ws = app.ws_session(None).await;
     ws.subscribe("one", TICKS, json!({ "ids": [aapl] })).await;
     let msg = app.tick_until_message(&mut ws, "one").await;
@@ -41,8 +52,11 @@ async fn a_filtered_subscription_gets_only_its_stocks() {
         .clone();
     assert_eq!(ticks.len(), 1);
     assert_eq!(ticks[0]["symbol"], "AAPL");
+    assert_eq!(ticks[0]["stockId"], aapl);
 
-    ws.subscribe("bad", TICKS, json!({ "ids": ["999999"] }))
+    // A well-formed stock id that names no stock.
+    let unknown = global_id(Kind::Stock, 999_999).to_string();
+    ws.subscribe("bad", TICKS, json!({ "ids": [aapl, unknown] }))
         .await;
     let err = ws.next_for("bad").await;
     assert_eq!(err["type"], "next", "{err}");
@@ -53,9 +67,43 @@ async fn a_filtered_subscription_gets_only_its_stocks() {
     assert_eq!(ws.next_for("bad").await["type"], "complete");
 }
 
+/// `stockIds` takes `Stock` global ids only: a row number, another object's id or garbage is
+/// BAD_USER_INPUT, and the subscription ends.
+#[tokio::test]
+async fn tick_filters_refuse_ids_that_are_not_stock_ids() {
+    let app = spawn_app().await;
+    let aapl = stock_id(&app, "AAPL").await;
+    let row = app
+        .gql(
+            "{ stock(by: {symbol: \"AAPL\"}) { databaseId } }",
+            json!({}),
+        )
+        .await["data"]["stock"]["databaseId"]
+        .to_string();
+    let state =
+        app.gql("{ marketState { id } }", json!({})).await["data"]["marketState"]["id"].clone();
+    let mut ws = app.ws_session(None).await;
+    for (i, bad) in [json!(row), state, json!("not an id"), json!("")]
+        .into_iter()
+        .enumerate()
+    {
+        let id = format!("bad{i}");
+        ws.subscribe(&id, TICKS, json!({ "ids": [aapl, bad] }))
+            .await;
+        let err = ws.next_for(&id).await;
+        assert_eq!(err["type"], "next", "{bad}: {err}");
+        assert_eq!(
+            err["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{bad}: {err}"
+        );
+        assert_eq!(ws.next_for(&id).await["type"], "complete", "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn ticks_can_be_asked_for_by_symbol() {
     let app = spawn_app().await;
+    let aapl = stock_id(&app, "AAPL").await;
     let mut ws = app.ws_session(None).await;
     let by_symbol = "subscription($s: [String!]) { ticks(symbols: $s) { ticks { symbol } } }";
     ws.subscribe("two", by_symbol, json!({ "s": ["aapl", " MSFT "] }))
@@ -79,7 +127,7 @@ async fn ticks_can_be_asked_for_by_symbol() {
         ),
         (
             "both",
-            json!({ "s": ["AAPL"], "ids": ["1"] }),
+            json!({ "s": ["AAPL"], "ids": [aapl] }),
             "subscription($s: [String!], $ids: [ID!]) { ticks(symbols: $s, stockIds: $ids) { at } }",
             "BAD_USER_INPUT",
         ),
@@ -92,6 +140,192 @@ async fn ticks_can_be_asked_for_by_symbol() {
             "{id}: {err}"
         );
     }
+}
+
+/// Every field of `Stock` a tick round can change, and what names it.
+const STOCK_FIELDS: &str = "id databaseId symbol name active price change changePercent open high low previousClose updatedAt";
+
+/// `TickBatch.stocks` is the moved stocks as `Stock`: exactly what `stock(by:)` reads after
+/// the round, so a normalized cache updates every view of them.
+#[tokio::test]
+async fn tick_batches_carry_the_moved_stocks_as_stock_objects() {
+    let app = spawn_app().await;
+    let (aapl, msft) = (stock_id(&app, "AAPL").await, stock_id(&app, "MSFT").await);
+    let mut ws = app.ws_session(None).await;
+    let q = format!(
+        "subscription($ids: [ID!]) {{ ticks(stockIds: $ids) {{ seq at ticks {{ stockId symbol price change changePercent }} stocks {{ {STOCK_FIELDS} }} }} }}"
+    );
+    ws.subscribe("t", &q, json!({ "ids": [aapl, msft] })).await;
+    let msg = app.tick_until_message(&mut ws, "t").await;
+    // Read the stocks after the round (the clock stands still: no other round runs).
+    let mut batch = msg["payload"]["data"]["ticks"].clone();
+    let read = format!("query($id: ID!) {{ stock(by: {{id: $id}}) {{ {STOCK_FIELDS} }} }}");
+    let stored = loop {
+        let mut stored = Vec::new();
+        for id in [&aapl, &msft] {
+            stored.push(app.gql(&read, json!({ "id": id })).await["data"]["stock"].clone());
+        }
+        if stored[0]["updatedAt"] == batch["at"] {
+            break stored;
+        }
+        // A round was still in flight: compare with the newest.
+        if let Some(msg) = ws.next_within(Duration::from_millis(500)).await {
+            batch = msg["payload"]["data"]["ticks"].clone();
+        }
+    };
+    let mut stocks = batch["stocks"].as_array().unwrap().clone();
+    stocks.sort_by_key(|s| s["id"] != aapl);
+    assert_eq!(stocks, stored, "{batch}");
+    assert_eq!(stocks[0]["updatedAt"], batch["at"]);
+    // The light shape says the same.
+    for quote in batch["ticks"].as_array().unwrap() {
+        let stock = stocks.iter().find(|s| s["id"] == quote["stockId"]).unwrap();
+        for field in ["symbol", "price", "change", "changePercent"] {
+            assert_eq!(quote[field], stock[field], "{field}: {batch}");
+        }
+    }
+}
+
+/// A tick of a round as this release publishes it: with the stock's name and day.
+fn tick(stock: &Value, price_cents: i64, name: &str) -> Value {
+    json!({
+        "stock_id": stock["databaseId"], "symbol": stock["symbol"], "price_cents": price_cents,
+        "prev_close_cents": 100,
+        "day": { "name": name, "open_cents": 150, "high_cents": 250, "low_cents": 140 }
+    })
+}
+
+/// `TickBatch.stocks` is built from the round, with no database read. A round published by
+/// the previous release has no `day` on its ticks: it still decodes, and `stocks` then reads
+/// those stocks from the database.
+#[tokio::test]
+async fn tick_batches_take_stocks_from_the_round_or_else_the_database() {
+    let app = spawn_app().await;
+    let read = format!("query($s: String!) {{ stock(by: {{symbol: $s}}) {{ {STOCK_FIELDS} }} }}");
+    let aapl = app.gql(&read, json!({ "s": "AAPL" })).await["data"]["stock"].clone();
+    let msft = app.gql(&read, json!({ "s": "MSFT" })).await["data"]["stock"].clone();
+    let mut ws = app.ws_session(None).await;
+    let q = format!(
+        "subscription {{ ticks(symbols: [\"AAPL\", \"MSFT\"]) {{ seq ticks {{ stockId price }} stocks {{ {STOCK_FIELDS} }} }} }}"
+    );
+    ws.subscribe("t", &q, json!({})).await;
+    app.eventually("feed registered", || async { app.feeds.len() == 1 })
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Publishes `ticks` as round `seq` and returns what the subscriber got of it.
+    let mut publish = async |seq: u64, ticks: Value| {
+        let round = json!({
+            "type": "tick_round", "at": "2026-03-02T15:00:00Z", "seq": seq, "ticks": ticks,
+            "candles": []
+        });
+        let event: zebrat::bus::Event = serde_json::from_value(round).expect("the round decodes");
+        app.services.bus.publish(event).await.unwrap();
+        loop {
+            let msg = ws.next_for("t").await;
+            if msg["payload"]["data"]["ticks"]["seq"] == seq || msg["payload"]["errors"].is_array()
+            {
+                return msg["payload"].clone();
+            }
+        }
+    };
+    let stock_in = |payload: &Value, id: &Value| {
+        payload["data"]["ticks"]["stocks"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| &s["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {payload}"))
+    };
+    // The stock as a round with `day` left it.
+    let from_round = |stock: &Value, name: &str| {
+        let mut moved = stock.clone();
+        for (field, value) in [
+            ("name", name),
+            ("price", "2.00"),
+            ("change", "1.00"),
+            ("changePercent", "100.00"),
+            ("open", "1.50"),
+            ("high", "2.50"),
+            ("low", "1.40"),
+            ("previousClose", "1.00"),
+            ("updatedAt", "2026-03-02T15:00:00Z"),
+        ] {
+            moved[field] = json!(value);
+        }
+        moved
+    };
+
+    // AAPL as the previous release wrote it, MSFT as this one does.
+    let old_aapl = json!({ "stock_id": aapl["databaseId"], "symbol": "AAPL", "price_cents": 100,
+                           "prev_close_cents": 99 });
+    let mixed = publish(
+        9_000_001,
+        json!([old_aapl, tick(&msft, 200, "Microsoft (the round)")]),
+    )
+    .await;
+    assert!(mixed["errors"].is_null(), "{mixed}");
+    // Without `day`: the stock as stored (the round's own price is only in `ticks`).
+    assert_eq!(stock_in(&mixed, &aapl["id"]), aapl);
+    assert_eq!(mixed["data"]["ticks"]["ticks"][0]["price"], "1.00");
+    // With `day`: the stock as the round left it.
+    assert_eq!(
+        stock_in(&mixed, &msft["id"]),
+        from_round(&msft, "Microsoft (the round)")
+    );
+
+    // No database at all: rounds with `day` are still served whole.
+    app.db.clone().close().await.unwrap();
+    let current = publish(
+        9_000_002,
+        json!([
+            tick(&aapl, 200, "Apple (the round)"),
+            tick(&msft, 200, "MSFT")
+        ]),
+    )
+    .await;
+    assert!(current["errors"].is_null(), "{current}");
+    assert_eq!(
+        stock_in(&current, &aapl["id"]),
+        from_round(&aapl, "Apple (the round)")
+    );
+    assert_eq!(stock_in(&current, &msft["id"]), from_round(&msft, "MSFT"));
+    // While a round without it needs the database.
+    let old = publish(9_000_003, json!([old_aapl])).await;
+    assert_eq!(old["errors"][0]["extensions"]["code"], "INTERNAL", "{old}");
+}
+
+/// The market state has one constant id: every query, `node` and the subscription give it.
+#[tokio::test]
+async fn the_market_state_has_one_id_everywhere() {
+    let app = spawn_app().await;
+    let q = "{ marketState { id isOpen } }";
+    let id = app.gql(q, json!({})).await["data"]["marketState"]["id"].clone();
+    assert!(id.is_string());
+    let mut ws = app.ws_session(None).await;
+    ws.subscribe("m", "subscription { marketState { id isOpen } }", json!({}))
+        .await;
+    let now = ws.next_for("m").await;
+    assert_eq!(now["payload"]["data"]["marketState"]["id"], id, "{now}");
+    app.override_market(Some(false), Some("halt")).await;
+    let mut changed = ws.next_for("m").await;
+    while changed["payload"]["data"]["marketState"]["isOpen"] != false {
+        changed = ws.next_for("m").await;
+    }
+    assert_eq!(changed["payload"]["data"]["marketState"]["id"], id);
+    let again = app.gql(q, json!({})).await;
+    assert_eq!(
+        again["data"]["marketState"],
+        json!({ "id": id, "isOpen": false })
+    );
+    let demo = app.demo().await;
+    let as_user = app.gql_as(&demo.access, q, json!({})).await;
+    assert_eq!(as_user["data"]["marketState"]["id"], id);
+    let node = app
+        .gql(
+            "query($id: ID!) { node(id: $id) { id ... on MarketState { isOpen } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(node["data"]["node"], json!({ "id": id, "isOpen": false }));
 }
 
 #[tokio::test]
@@ -171,25 +405,185 @@ async fn market_state_changes_reach_subscribers() {
     assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], false);
 }
 
+const LIVE_CANDLE: &str = "subscription($stocks: [StockRef!]!) {
+    liveCandle(stocks: $stocks, interval: H1) {
+        id stockId interval bucketStart open high low close tickCount isFinal
+    }
+}";
+
+/// The H1 candles of a stock in its history, oldest first (the newest `last`).
+async fn h1_history(app: &TestApp, stock: &Value, last: i64) -> Vec<Value> {
+    let q = "query($id: ID!, $last: Int) {
+        candles(stock: {id: $id}, interval: H1, last: $last) {
+            candles { id stockId interval bucketStart open high low close tickCount isFinal }
+        }
+    }";
+    let body = app.gql(q, json!({ "id": stock, "last": last })).await;
+    body["data"]["candles"]["candles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone()
+}
+
+/// The next candle of `liveCandle` subscription `id`.
+async fn next_candle(ws: &mut WsClient, id: &str) -> Value {
+    let msg = ws.next_for(id).await;
+    assert_eq!(msg["type"], "next", "{msg}");
+    msg["payload"]["data"]["liveCandle"].clone()
+}
+
+/// The next candle of `liveCandle` subscription `id`, moving the clock one tick at a time
+/// while none comes: a move that lands while the engine finishes a round starts no round.
+async fn tick_until_candle(app: &TestApp, ws: &mut WsClient, id: &str) -> Value {
+    for _ in 0..50 {
+        if let Some(msg) = ws.next_within(Duration::from_millis(500)).await {
+            assert_eq!(
+                (msg["id"].as_str(), msg["type"].as_str()),
+                (Some(id), Some("next")),
+                "{msg}"
+            );
+            return msg["payload"]["data"]["liveCandle"].clone();
+        }
+        app.tick();
+    }
+    panic!("no candle for {id}");
+}
+
+/// The last candle in `sent` of `stock`.
+fn last_of(sent: &[Value], stock: &Value) -> Value {
+    sent.iter()
+        .rev()
+        .find(|c| &c["stockId"] == stock)
+        .cloned()
+        .unwrap_or_else(|| panic!("no candle of {stock} in {sent:?}"))
+}
+
+/// Reads `ws` until the last candle sent of each of `stocks` is the history's newest (the
+/// clock stands still, so no new round starts meanwhile).
+async fn settle_candles(
+    app: &TestApp,
+    ws: &mut WsClient,
+    sent: &mut Vec<Value>,
+    stocks: &[&Value],
+) {
+    for _ in 0..50 {
+        let mut agree = true;
+        for stock in stocks {
+            agree &= h1_history(app, stock, 1).await[0] == last_of(sent, stock);
+        }
+        if agree {
+            return;
+        }
+        if let Some(msg) = ws.next_within(Duration::from_millis(200)).await {
+            sent.push(msg["payload"]["data"]["liveCandle"].clone());
+        }
+    }
+    panic!("the live candles never matched the history: {sent:?}");
+}
+
+/// `liveCandle` follows several stocks; its candles are the history's (same id, same
+/// figures), and a bucket that ends is sent once more, final, before the next one starts.
 #[tokio::test]
-async fn live_candles_stream_for_one_stock_and_interval() {
-    let app = spawn_app().await;
-    let aapl = app
-        .gql("{ stock(symbol: \"AAPL\") { id } }", json!({}))
-        .await["data"]["stock"]["id"]
-        .clone();
-    let mut ws = app.ws_session(None).await;
-    ws.subscribe(
-        "c",
-        "subscription($id: ID!) { candles(stockId: $id, interval: H1) { stockId interval bucketStart open high low close tickCount } }",
-        json!({ "id": aapl }),
+async fn live_candles_of_several_stocks_close_their_buckets() {
+    // 10:58 EST: the H1 bucket of 15:00Z ends in two minutes.
+    let app = spawn_app_at(
+        "2026-11-25T15:58:00Z".parse::<DateTime<Utc>>().unwrap(),
+        &[],
     )
     .await;
-    let msg = app.tick_until_message(&mut ws, "c").await;
-    let candle = &msg["payload"]["data"]["candles"];
-    assert_eq!(candle["stockId"], aapl);
-    assert_eq!(candle["interval"], "H1");
-    assert!(candle["tickCount"].as_i64().unwrap() >= 1);
+    let (aapl, msft) = (stock_id(&app, "AAPL").await, stock_id(&app, "MSFT").await);
+    let both = [&aapl, &msft];
+    let mut ws = app.ws_session(None).await;
+    // One by symbol, one by id.
+    let stocks = json!([{ "symbol": "AAPL" }, { "id": msft }]);
+    ws.subscribe("c", LIVE_CANDLE, json!({ "stocks": stocks }))
+        .await;
+    let first = app.tick_until_message(&mut ws, "c").await;
+    let mut sent = vec![first["payload"]["data"]["liveCandle"].clone()];
+    sent.push(next_candle(&mut ws, "c").await);
+    let mut firsts: Vec<Value> = sent.iter().map(|c| c["stockId"].clone()).collect();
+    firsts.sort_by_key(|id| id != &aapl);
+    assert_eq!(
+        firsts,
+        [aapl.clone(), msft.clone()],
+        "one per stock and round: {sent:?}"
+    );
+    for c in &sent {
+        assert_eq!(c["interval"], "H1");
+        assert_eq!(c["bucketStart"], "2026-11-25T15:00:00Z");
+        assert_eq!(c["isFinal"], false, "{c}");
+    }
+    // Same id and figures as the bucket in the history.
+    settle_candles(&app, &mut ws, &mut sent, &both).await;
+
+    // Two more rounds in the same bucket, then the clock crosses into 11:00 EST.
+    for _ in 0..2 {
+        app.tick();
+        sent.push(tick_until_candle(&app, &mut ws, "c").await);
+        sent.push(next_candle(&mut ws, "c").await);
+    }
+    settle_candles(&app, &mut ws, &mut sent, &both).await;
+    let closing: Vec<Value> = both.iter().map(|s| last_of(&sent, s)).collect();
+    app.clock.set("2026-11-25T16:00:00Z".parse().unwrap());
+    let mut crossing = vec![tick_until_candle(&app, &mut ws, "c").await];
+    while both.iter().any(|s| {
+        !crossing
+            .iter()
+            .any(|c: &Value| &c["stockId"] == *s && c["bucketStart"] == "2026-11-25T16:00:00Z")
+    }) {
+        crossing.push(next_candle(&mut ws, "c").await);
+    }
+    for (stock, last_sent) in both.iter().zip(&closing) {
+        let mine: Vec<&Value> = crossing
+            .iter()
+            .filter(|c| &c["stockId"] == *stock)
+            .collect();
+        assert_eq!(mine.len(), 2, "{stock}: {crossing:?}");
+        // The old bucket once more, final and otherwise as last sent; then the new one.
+        let mut closed = last_sent.clone();
+        closed["isFinal"] = json!(true);
+        assert_eq!(mine[0], &closed, "{stock}");
+        assert_eq!(mine[1]["bucketStart"], "2026-11-25T16:00:00Z");
+        assert_eq!(mine[1]["isFinal"], false);
+        assert_eq!(mine[1]["tickCount"], 1);
+        assert_ne!(mine[1]["id"], mine[0]["id"]);
+        // The history agrees: the old bucket final with the same id, the new one live.
+        let stored = h1_history(&app, stock, 2).await;
+        assert_eq!(stored[0], closed, "{stock}");
+        assert_eq!(
+            (&stored[1]["id"], &stored[1]["isFinal"]),
+            (&mine[1]["id"], &json!(false)),
+            "{stock}"
+        );
+    }
+
+    // The closed bucket is sent once: the next round has only the new one.
+    app.tick();
+    for c in [
+        tick_until_candle(&app, &mut ws, "c").await,
+        next_candle(&mut ws, "c").await,
+    ] {
+        assert_eq!(c["bucketStart"], "2026-11-25T16:00:00Z", "{c}");
+        assert_eq!(c["isFinal"], false, "{c}");
+        assert!(c["tickCount"].as_i64() >= Some(2), "{c}");
+    }
+
+    // Unknown stocks, too many or none are refused.
+    let unknown = json!([{ "id": aapl }, { "symbol": "NOPE" }]);
+    let too_many: Vec<Value> = (0..51).map(|_| json!({ "symbol": "AAPL" })).collect();
+    for (id, stocks, code) in [
+        ("unknown", unknown, "NOT_FOUND"),
+        ("many", json!(too_many), "BAD_USER_INPUT"),
+        ("none", json!([]), "BAD_USER_INPUT"),
+    ] {
+        ws.subscribe(id, LIVE_CANDLE, json!({ "stocks": stocks }))
+            .await;
+        let err = ws.next_for(id).await;
+        assert_eq!(
+            err["payload"]["errors"][0]["extensions"]["code"], code,
+            "{id}: {err}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -276,12 +670,16 @@ async fn portfolio_subscribers_cost_no_queries_per_round() {
         let s = app
             .register(&format!("feed{i}@example.com"), "correct horse 1", "Feed")
             .await;
-        let deposit = "mutation { deposit(amount: \"1000\") { balance } }";
-        app.gql_as(&s.access, deposit, json!({})).await;
-        let buy = "mutation($s: ID!) { placeOrder(input: { stockId: $s, side: BUY, quantity: 1 }) { status } }";
+        let deposit = "mutation { deposit(input: {amount: \"1000\"}) { cash { balance } userErrors { code } } }";
+        let deposited = app.gql_as(&s.access, deposit, json!({})).await;
+        assert_eq!(
+            deposited["data"]["deposit"]["cash"]["balance"], "1000.00",
+            "{deposited}"
+        );
+        let buy = "mutation($s: ID!) { placeOrder(input: { stock: {id: $s}, side: BUY, quantity: 1 }) { order { status } userErrors { code } } }";
         let placed = app.gql_as(&s.access, buy, json!({ "s": aapl })).await;
         assert_eq!(
-            placed["data"]["placeOrder"]["status"], "EXECUTED",
+            placed["data"]["placeOrder"]["order"]["status"], "EXECUTED",
             "{placed}"
         );
         sockets.push(s);

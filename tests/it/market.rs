@@ -6,11 +6,43 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{market_calendar, price_ticks};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use zebrat::{bus::Event, clock::Clock, infra::lease::Fence};
+use zebrat::{
+    bus::Event,
+    clock::Clock,
+    graphql::node::{Kind, global_id},
+    infra::lease::Fence,
+};
 
 use crate::helpers::{TestApp, code, spawn_app, spawn_app_at};
 
 const STATE: &str = "{ marketState { isOpen emergency reason nextOpen nextClose timezone } }";
+
+/// A stock's candles in one interval, optionally the newest `last` of a window ending at `to`.
+const CANDLES: &str = "query($s: StockRef!, $i: CandleInterval!, $last: Int, $to: DateTime) {
+    candles(stock: $s, interval: $i, last: $last, to: $to) {
+        candles { id stockId interval bucketStart open high low close tickCount isFinal }
+        truncated
+    }
+}";
+
+/// The `candles` answer for `stock` (a `StockRef`): the newest `last` before `to`.
+async fn candles(
+    app: &TestApp,
+    stock: &Value,
+    interval: &str,
+    last: Option<i64>,
+    to: Option<&str>,
+) -> Value {
+    let vars = json!({ "s": stock, "i": interval, "last": last, "to": to });
+    app.gql(CANDLES, vars).await
+}
+
+/// The candles of a `candles` answer.
+fn candles_of(body: &Value) -> &Vec<Value> {
+    body["data"]["candles"]["candles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a candle series: {body}"))
+}
 
 fn utc(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -85,12 +117,12 @@ async fn opens_and_closes_at_the_configured_times() {
     let s = state(&app).await;
     assert_eq!(s["emergency"], false);
     assert_eq!(s["reason"], "closed: outside trading hours");
-    assert_eq!(s["nextOpen"], "2026-11-25T14:30:00+00:00");
-    assert_eq!(s["nextClose"], "2026-11-25T21:00:00+00:00");
+    assert_eq!(s["nextOpen"], "2026-11-25T14:30:00Z");
+    assert_eq!(s["nextClose"], "2026-11-25T21:00:00Z");
 
     app.clock.set(utc("2026-11-25T14:30:00Z"));
     app.wait_market(true).await;
-    assert_eq!(state(&app).await["nextOpen"], "2026-11-26T14:30:00+00:00");
+    assert_eq!(state(&app).await["nextOpen"], "2026-11-26T14:30:00Z");
 
     app.clock.set(utc("2026-11-25T21:00:00Z"));
     app.wait_market(false).await;
@@ -104,7 +136,7 @@ async fn holidays_and_weekends_stay_closed() {
     app.wait_market(false).await;
     let s = state(&app).await;
     assert_eq!(s["reason"], "closed: holiday");
-    assert_eq!(s["nextOpen"], "2026-12-28T14:30:00+00:00");
+    assert_eq!(s["nextOpen"], "2026-12-28T14:30:00Z");
 
     app.clock.set(utc("2026-12-26T15:00:00Z")); // Saturday
     app.services
@@ -168,18 +200,18 @@ async fn daylight_saving_changes_move_the_opening_in_utc() {
     let app = spawn_app_at(utc("2026-03-06T21:30:00Z"), &[]).await;
     follow_schedule(&app).await;
     app.wait_market(false).await;
-    assert_eq!(state(&app).await["nextOpen"], "2026-03-09T13:30:00+00:00");
+    assert_eq!(state(&app).await["nextOpen"], "2026-03-09T13:30:00Z");
     app.clock.set(utc("2026-03-09T13:30:00Z"));
     app.wait_market(true).await;
-    assert_eq!(state(&app).await["nextClose"], "2026-03-09T20:00:00+00:00");
+    assert_eq!(state(&app).await["nextClose"], "2026-03-09T20:00:00Z");
 
     // Friday 2026-10-30 (EDT) closes 20:00Z; DST ends Sunday November 1.
     app.clock.set(utc("2026-10-30T20:00:00Z"));
     app.wait_market(false).await;
-    assert_eq!(state(&app).await["nextOpen"], "2026-11-02T14:30:00+00:00");
+    assert_eq!(state(&app).await["nextOpen"], "2026-11-02T14:30:00Z");
     app.clock.set(utc("2026-11-02T14:30:00Z"));
     app.wait_market(true).await;
-    assert_eq!(state(&app).await["nextClose"], "2026-11-02T21:00:00+00:00");
+    assert_eq!(state(&app).await["nextClose"], "2026-11-02T21:00:00Z");
 }
 
 #[tokio::test]
@@ -199,62 +231,163 @@ async fn stocks_have_live_prices_and_history() {
 
     // History: 30 days back from Wednesday Nov 25 → Oct 26 … Nov 24: 22 trading days.
     let id = aapl["id"].as_str().unwrap().to_string();
-    let candles = "query($id: ID!, $i: CandleInterval!) { candles(stockId: $id, interval: $i) { bucketStart open high low close tickCount } }";
+    let by_id = json!({ "id": id });
+    let series = |interval, last| candles(&app, &by_id, interval, last, None);
     app.eventually("backfill", || async {
-        app.gql(candles, json!({ "id": id, "i": "D1" })).await["data"]["candles"]
+        series("D1", None).await["data"]["candles"]["candles"]
             .as_array()
             .is_some_and(|c| c.len() == 22)
     })
     .await;
-    let h1 = app.gql(candles, json!({ "id": id, "i": "H1" })).await;
-    assert_eq!(h1["data"]["candles"].as_array().unwrap().len(), 22 * 7);
-    let h4 = app.gql(candles, json!({ "id": id, "i": "H4" })).await;
-    assert_eq!(h4["data"]["candles"].as_array().unwrap().len(), 22 * 2);
-    let d1 = app.gql(candles, json!({ "id": id, "i": "D1" })).await;
-    let days = d1["data"]["candles"].as_array().unwrap();
+    let h1 = series("H1", None).await;
+    assert_eq!(candles_of(&h1).len(), 22 * 7);
+    let h4 = series("H4", None).await;
+    assert_eq!(candles_of(&h4).len(), 22 * 2);
+    let d1 = series("D1", None).await;
+    let days = candles_of(&d1);
     // Continuous with the live price, and days start at New York midnight.
     assert_eq!(days.last().unwrap()["close"], "189.50");
-    assert_eq!(
-        days.last().unwrap()["bucketStart"],
-        "2026-11-24T05:00:00+00:00"
-    );
-    assert_eq!(days[0]["bucketStart"], "2026-10-26T04:00:00+00:00"); // still EDT then
+    assert_eq!(days.last().unwrap()["bucketStart"], "2026-11-24T05:00:00Z");
+    assert_eq!(days[0]["bucketStart"], "2026-10-26T04:00:00Z"); // still EDT then
+    // Every bucket of the history has ended (today's has no ticks yet).
+    assert!(days.iter().all(|d| d["isFinal"] == true), "{d1}");
 
     // `last` and `from`/`to` windows.
-    let last3 = app
-        .gql(
-            &candles.replace("interval: $i)", "interval: $i, last: 3)"),
-            json!({ "id": id, "i": "D1" }),
-        )
-        .await;
-    assert_eq!(last3["data"]["candles"].as_array().unwrap().len(), 3);
-    assert_eq!(last3["data"]["candles"][2], days[21]);
-    let bad = app
-        .gql(
-            &candles.replace("interval: $i)", "interval: $i, last: 0)"),
-            json!({ "id": id, "i": "D1" }),
-        )
-        .await;
+    let last3 = series("D1", Some(3)).await;
+    assert_eq!(candles_of(&last3).len(), 3);
+    assert_eq!(candles_of(&last3)[2], days[21]);
+    let bad = series("D1", Some(0)).await;
     assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
-    let unknown = app.gql(candles, json!({ "id": "999999", "i": "D1" })).await;
-    assert_eq!(code(&unknown), Some("NOT_FOUND"));
+    let unknown = [
+        json!({ "symbol": "NOPE" }),
+        // A well-formed stock id that names no stock.
+        json!({ "id": global_id(Kind::Stock, 999_999).to_string() }),
+    ];
+    for stock in unknown {
+        let body = candles(&app, &stock, "D1", None, None).await;
+        assert_eq!(code(&body), Some("NOT_FOUND"), "{stock}: {body}");
+    }
+    let not_a_stock_id = candles(&app, &json!({ "id": "999999" }), "D1", None, None).await;
+    assert_eq!(code(&not_a_stock_id), Some("BAD_USER_INPUT"));
 
     // The trend is the last 24 hourly closes; the stock lookup works by symbol, any case.
     let one = app
         .gql(
-            "{ stock(symbol: \"aapl\") { id trend candles(interval: H4, last: 2) { close } } }",
+            "{ stock(by: {symbol: \"aapl\"}) { id trend candles(interval: H4, last: 2) { candles { close } truncated } } }",
             json!({}),
         )
         .await;
     assert_eq!(one["data"]["stock"]["id"], id.as_str());
     assert_eq!(one["data"]["stock"]["trend"].as_array().unwrap().len(), 24);
-    assert_eq!(one["data"]["stock"]["candles"].as_array().unwrap().len(), 2);
-    let neither = app.gql("{ stock { id } }", json!({})).await;
-    assert_eq!(code(&neither), Some("BAD_USER_INPUT"));
-    let missing = app
-        .gql("{ stock(symbol: \"NOPE\") { id } }", json!({}))
+    let h4 = &one["data"]["stock"]["candles"];
+    assert_eq!(h4["candles"].as_array().unwrap().len(), 2);
+    assert_eq!(h4["truncated"], true);
+}
+
+/// `truncated` says whether the window held older candles than the ones returned.
+#[tokio::test]
+async fn candle_series_say_when_they_were_truncated() {
+    let app = spawn_app_at(
+        utc("2026-11-25T15:00:00Z"),
+        &[("CANDLE_BACKFILL_DAYS", "30")],
+    )
+    .await;
+    let stock = json!({ "symbol": "AAPL" });
+    let series =
+        async |last, to| candles(&app, &stock, "D1", last, to).await["data"]["candles"].clone();
+    app.eventually("backfill", || async {
+        series(None, None).await["candles"]
+            .as_array()
+            .is_some_and(|c| c.len() == 22)
+    })
+    .await;
+    let all = series(None, None).await;
+    assert_eq!(all["truncated"], false, "the whole history: {all}");
+    // The newest N of 22, for N below, at and above the length.
+    for (last, len, truncated) in [
+        (2, 2, true),
+        (21, 21, true),
+        (22, 22, false),
+        (23, 22, false),
+    ] {
+        let s = series(Some(last), None).await;
+        assert_eq!(
+            (
+                s["candles"].as_array().unwrap().len(),
+                s["truncated"].clone()
+            ),
+            (len, json!(truncated)),
+            "last: {last}: {s}"
+        );
+        // Always the newest ones.
+        assert_eq!(
+            s["candles"].as_array().unwrap().last(),
+            all["candles"].as_array().unwrap().last()
+        );
+    }
+    // Paging back with `to`: the two before the oldest of the first page.
+    let page = series(Some(2), None).await;
+    let oldest = page["candles"][0]["bucketStart"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = series(Some(2), Some(&oldest)).await;
+    assert_eq!(before["truncated"], true);
+    assert_eq!(before["candles"][1], all["candles"][19]);
+    // An empty window is not truncated.
+    let none = series(Some(2), Some("2000-01-01T00:00:00Z")).await;
+    assert_eq!(none, json!({ "candles": [], "truncated": false }));
+}
+
+/// `stock(by:)`: exactly one of id and symbol; null (no error) when there is no such stock.
+#[tokio::test]
+async fn stock_by_id_or_symbol() {
+    let app = spawn_app().await;
+    let q = "query($by: StockRef!) { stock(by: $by) { id symbol name } }";
+    let by_symbol = app.gql(q, json!({ "by": { "symbol": " msft " } })).await;
+    let msft = by_symbol["data"]["stock"].clone();
+    assert_eq!(msft["symbol"], "MSFT", "{by_symbol}");
+    let by_id = app.gql(q, json!({ "by": { "id": msft["id"] } })).await;
+    assert_eq!(by_id["data"]["stock"], msft);
+
+    let missing = [
+        json!({ "symbol": "NOPE" }),
+        json!({ "id": global_id(Kind::Stock, 999_999).to_string() }),
+    ];
+    for by in missing {
+        let body = app.gql(q, json!({ "by": by })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"], json!({ "stock": null }), "{by}");
+    }
+
+    // Both, neither, or a null one: the document does not validate.
+    let invalid = [
+        json!({ "id": msft["id"], "symbol": "MSFT" }),
+        json!({}),
+        json!({ "id": null }),
+    ];
+    for by in invalid {
+        let body = app.gql(q, json!({ "by": by })).await;
+        assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{by}: {body}");
+        assert!(body["data"].is_null(), "{by}: {body}");
+    }
+    let literal = app
+        .gql(
+            "{ stock(by: {id: \"U3RvY2s6MQ==\", symbol: \"MSFT\"}) { id } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(code(&missing), Some("NOT_FOUND"));
+    assert_eq!(code(&literal), Some("BAD_USER_INPUT"), "{literal}");
+    assert!(literal["data"].is_null(), "{literal}");
+    // An id of another kind of object is not a stock's.
+    let state = app.gql("{ marketState { id } }", json!({})).await;
+    let other = app
+        .gql(
+            q,
+            json!({ "by": { "id": state["data"]["marketState"]["id"] } }),
+        )
+        .await;
+    assert_eq!(code(&other), Some("BAD_USER_INPUT"), "{other}");
 }
 
 #[tokio::test]
@@ -273,7 +406,7 @@ async fn tick_rounds_move_prices_and_build_live_candles() {
     halt(&app).await;
     let aapl = app
         .gql(
-            "{ stock(symbol: \"AAPL\") { id price open high low previousClose updatedAt } }",
+            "{ stock(by: {symbol: \"AAPL\"}) { id price open high low previousClose updatedAt } }",
             json!({}),
         )
         .await["data"]["stock"]
@@ -288,16 +421,18 @@ async fn tick_rounds_move_prices_and_build_live_candles() {
     assert_eq!(aapl["previousClose"], "189.50");
 
     // Today's live candles sit in New York buckets: 10:00 EST hour, 08:00 block, the day.
-    let q = "query($id: ID!, $i: CandleInterval!) { candles(stockId: $id, interval: $i, from: \"2026-11-25T05:00:00Z\") { bucketStart close tickCount } }";
+    let q = "query($id: ID!, $i: CandleInterval!) { candles(stock: {id: $id}, interval: $i, from: \"2026-11-25T05:00:00Z\") { candles { bucketStart close tickCount isFinal } truncated } }";
     for (interval, start) in [
-        ("H1", "2026-11-25T15:00:00+00:00"),
-        ("H4", "2026-11-25T13:00:00+00:00"),
-        ("D1", "2026-11-25T05:00:00+00:00"),
+        ("H1", "2026-11-25T15:00:00Z"),
+        ("H4", "2026-11-25T13:00:00Z"),
+        ("D1", "2026-11-25T05:00:00Z"),
     ] {
         let c = app.gql(q, json!({ "id": aapl["id"], "i": interval })).await;
-        let today = c["data"]["candles"].as_array().unwrap();
+        let today = candles_of(&c);
         assert_eq!(today.len(), 1, "{interval}: {c}");
+        assert_eq!(c["data"]["candles"]["truncated"], false);
         assert_eq!(today[0]["bucketStart"], start);
+        assert_eq!(today[0]["isFinal"], false, "the live bucket: {c}");
         assert_eq!(today[0]["close"], aapl["price"]);
         assert!(today[0]["tickCount"].as_i64().unwrap() >= 10);
     }
@@ -450,4 +585,104 @@ async fn a_new_trading_day_starts_from_the_last_price() {
     // The rollover is visible: Monday had a range and moved off its previous close.
     assert!(late.values().any(|[_, _, high, low, _, _]| high != low));
     assert!(late.values().any(|[price, _, _, _, prev, _]| price != prev));
+}
+
+/// `node(id:)` gives back each public object exactly as the list that named it, to anyone.
+#[tokio::test]
+async fn public_objects_come_back_by_their_global_id() {
+    let app = spawn_app_at(
+        utc("2026-11-25T15:00:00Z"),
+        &[("CANDLE_BACKFILL_DAYS", "10")],
+    )
+    .await;
+    // One round, so that AAPL has a live hourly candle beside its ended daily ones; then no
+    // more, so that what the lists say stays true.
+    app.eventually("a tick round", || async {
+        app.tick();
+        price_ticks::Entity::find().count(&app.db).await.unwrap() > 0
+    })
+    .await;
+    halt(&app).await;
+    let fields = [
+        (
+            "Stock",
+            "id databaseId symbol name active price change changePercent open high low previousClose updatedAt trend",
+        ),
+        (
+            "MarketState",
+            "id isOpen emergency reason nextOpen nextClose timezone",
+        ),
+        ("MarketDay", "id day open close closed"),
+        ("Holiday", "id databaseId date name"),
+        (
+            "Candle",
+            "id stockId stock { id symbol } interval bucketStart open high low close tickCount isFinal",
+        ),
+    ];
+    let f = |t: &str| fields.iter().find(|(n, _)| *n == t).unwrap().1;
+    let lists = format!(
+        "{{ stocks {{ {} }} marketState {{ {} }} marketHours {{ {} }} holidays {{ {} }}
+           d1: candles(stock: {{symbol: \"AAPL\"}}, interval: D1, last: 2) {{ candles {{ {} }} }}
+           h1: candles(stock: {{symbol: \"AAPL\"}}, interval: H1, last: 2) {{ candles {{ {} }} }} }}",
+        f("Stock"),
+        f("MarketState"),
+        f("MarketDay"),
+        f("Holiday"),
+        f("Candle"),
+        f("Candle"),
+    );
+    let body = app.gql(&lists, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let d = &body["data"];
+    let mut objects: Vec<(&str, Value)> = vec![
+        ("Stock", d["stocks"][0].clone()),
+        ("Stock", d["stocks"][3].clone()),
+        ("MarketState", d["marketState"].clone()),
+        ("MarketDay", d["marketHours"][0].clone()),
+        ("MarketDay", d["marketHours"][6].clone()),
+        ("Holiday", d["holidays"][0].clone()),
+    ];
+    for series in ["d1", "h1"] {
+        for c in d[series]["candles"].as_array().unwrap() {
+            objects.push(("Candle", c.clone()));
+        }
+    }
+    // Final and live candles both: ended days, the live hour.
+    let finals: Vec<&Value> = objects.iter().map(|(_, o)| &o["isFinal"]).collect();
+    assert!(
+        finals.contains(&&json!(true)) && finals.contains(&&json!(false)),
+        "{body}"
+    );
+
+    let fragments: String = fields
+        .iter()
+        .map(|(t, f)| format!(" ... on {t} {{ {f} }}"))
+        .collect();
+    let node = format!("query($id: ID!) {{ node(id: $id) {{ __typename{fragments} }} }}");
+    let nodes = format!("query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename{fragments} }} }}");
+    let demo = app.demo().await;
+    for (typename, object) in &objects {
+        let mut expected = object.clone();
+        expected["__typename"] = json!(typename);
+        let vars = json!({ "id": object["id"] });
+        let anonymous = app.gql(&node, vars.clone()).await;
+        assert!(anonymous.get("errors").is_none(), "{anonymous}");
+        assert_eq!(anonymous["data"], json!({ "node": expected }), "{typename}");
+        let logged_in = app.gql_as(&demo.access, &node, vars).await;
+        assert_eq!(logged_in["data"]["node"], expected, "{typename}");
+    }
+    // All at once, in the order asked.
+    let ids: Vec<&Value> = objects.iter().map(|(_, o)| &o["id"]).collect();
+    let all = app.gql(&nodes, json!({ "ids": ids })).await;
+    let got = all["data"]["nodes"].as_array().unwrap();
+    assert_eq!(got.len(), objects.len(), "{all}");
+    for ((typename, object), node) in objects.iter().zip(got) {
+        assert_eq!(node["__typename"], *typename);
+        assert_eq!(node["id"], object["id"]);
+    }
+    // Ids are unique across types.
+    let mut unique = ids.clone();
+    unique.sort_by_key(|v| v.to_string());
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len());
 }

@@ -243,11 +243,11 @@ async fn traffic_moves_every_family() {
     let stocks = app.gql("query Stocks { stocks { id } }", json!({})).await;
     let stock_id = stocks["data"]["stocks"][0]["id"].clone();
     let demo = app.demo().await;
-    let place = "mutation Buy($i: PlaceOrderInput!) { placeOrder(input: $i) { status } }";
-    let input = json!({ "i": { "stockId": stock_id, "side": "BUY", "quantity": 1 } });
+    let place = "mutation Buy($i: PlaceOrderInput!) { placeOrder(input: $i) { order { status } } }";
+    let input = json!({ "i": { "stock": { "id": stock_id }, "side": "BUY", "quantity": 1 } });
     let placed = app.gql_as(&demo.access, place, input.clone()).await;
     assert_eq!(
-        placed["data"]["placeOrder"]["status"], "EXECUTED",
+        placed["data"]["placeOrder"]["order"]["status"], "EXECUTED",
         "{placed}"
     );
     let limited = app.gql_as(&demo.access, place, input).await;
@@ -256,8 +256,12 @@ async fn traffic_moves_every_family() {
     let mut ws = app.ws_session(Some(&demo.access)).await;
     ws.subscribe("t", "subscription Ticks { ticks { at } }", json!({}))
         .await;
-    ws.subscribe("o", "subscription { orderUpdates { id } }", json!({}))
-        .await;
+    ws.subscribe(
+        "o",
+        "subscription { orderUpdates { order { id } } }",
+        json!({}),
+    )
+    .await;
     app.tick_until_message(&mut ws, "t").await;
 
     let after = scrape(&app.http, app.url("/metrics")).await;

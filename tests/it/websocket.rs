@@ -84,8 +84,12 @@ async fn a_socket_closes_when_its_token_expires() {
     let app = spawn_app_with(&[("ACCESS_TOKEN_TTL_SECS", "60")]).await;
     let demo = app.demo().await;
     let mut mine = app.ws_session(Some(&demo.access)).await;
-    mine.subscribe("o", "subscription { orderUpdates { id } }", json!({}))
-        .await;
+    mine.subscribe(
+        "o",
+        "subscription { orderUpdates { order { id } } }",
+        json!({}),
+    )
+    .await;
     let mut anonymous = app.ws_session(None).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 

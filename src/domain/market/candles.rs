@@ -52,6 +52,12 @@ impl Candle {
         }
     }
 
+    /// Whether the candle's bucket is over at `now` (market time zone `tz`): it no longer
+    /// changes. Only the bucket holding `now` is still live.
+    pub fn has_ended(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        self.bucket_start < self.interval.bucket_start(now, tz)
+    }
+
     /// Adds a later price.
     pub fn push(&mut self, price: i64) {
         self.high = self.high.max(price);
@@ -321,6 +327,20 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_the_bucket_holding_now_is_live() {
+        let now = utc("2026-11-25T15:45:00Z"); // 10:45 EST
+        let hour = Candle::first(1, Interval::H1, utc("2026-11-25T15:00:00Z"), 100);
+        assert!(!hour.has_ended(now, New_York));
+        assert!(hour.has_ended(utc("2026-11-25T16:00:00Z"), New_York));
+        let earlier = Candle::first(1, Interval::H1, utc("2026-11-25T14:00:00Z"), 100);
+        assert!(earlier.has_ended(now, New_York));
+        // Today's day candle lives until New York midnight, past the UTC date change.
+        let day = Candle::first(1, Interval::D1, utc("2026-11-25T05:00:00Z"), 100);
+        assert!(!day.has_ended(utc("2026-11-26T04:59:59Z"), New_York));
+        assert!(day.has_ended(utc("2026-11-26T05:00:00Z"), New_York));
     }
 
     #[test]

@@ -228,14 +228,17 @@ impl Market {
     /// Which candles of `series` are final now, on the market clock.
     pub fn finality(&self, series: &CandleSeries) -> Finality {
         let now = self.clock.now();
-        let ends: Vec<DateTime<Utc>> = series
-            .candles
-            .iter()
-            .map(|c| c.interval.bucket_end(c.bucket_start, self.tz))
-            .collect();
         Finality {
-            is_final: ends.iter().map(|end| *end <= now).collect(),
-            last_ended: ends.into_iter().max(),
+            is_final: series
+                .candles
+                .iter()
+                .map(|c| c.has_ended(now, self.tz))
+                .collect(),
+            last_ended: series
+                .candles
+                .iter()
+                .map(|c| c.interval.bucket_end(c.bucket_start, self.tz))
+                .max(),
         }
     }
 

@@ -259,11 +259,36 @@ mod tests {
             assert_eq!(price.stock_id, tick.stock_id);
             assert_eq!(price.last, tick.price_cents);
             assert_eq!(price.prev_close, tick.prev_close_cents);
+            // The tick carries the stock's name and day as stored, so that subscribers need
+            // no read to show the whole stock.
+            assert_eq!(
+                tick.day,
+                Some(TickDay {
+                    name: format!("Stock {}", tick.stock_id),
+                    open_cents: price.open,
+                    high_cents: price.high,
+                    low_cents: price.low,
+                })
+            );
             assert_eq!(gbm::to_cents(plan_a.exact[&price.stock_id]), price.last);
             // At most the cap away from the start.
             assert!((price.last - 10100).abs() <= 10100 * 5 / 100 + 1);
         }
         assert_eq!(plan_a.ticks[1].symbol, "S2");
+    }
+
+    #[test]
+    fn a_new_day_in_a_plan_starts_the_ticks_day_afresh() {
+        let plan = plan(&[quote(1)], &mut Simulation::new(Some(3)), STEP, day(26));
+        let tick = &plan.ticks[0];
+        let price = tick.price_cents;
+        assert_eq!(tick.prev_close_cents, 10100, "yesterday's last price");
+        assert_eq!(
+            tick.day
+                .as_ref()
+                .map(|d| (d.open_cents, d.high_cents, d.low_cents)),
+            Some((price, price, price))
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ async fn first_answer(
     key: &str,
     kind: LedgerKind,
     cents: i64,
-) -> Result<Option<Cash>> {
+) -> Result<Option<CashMovement>> {
     let Some(first) = cash_requests::Entity::find()
         .filter(cash_requests::Column::UserId.eq(user_id))
         .filter(cash_requests::Column::IdempotencyKey.eq(key))
@@ -44,10 +44,33 @@ async fn first_answer(
             "idempotencyKey was already used for a different deposit or withdrawal".into(),
         ));
     }
-    Ok(Some(Cash {
-        balance_cents: first.balance_cents,
-        reserved_cents: first.reserved_cents,
+    // Written in the request's own transaction: a link without its entry is a broken store.
+    let entry = match first.ledger_id {
+        None => None,
+        Some(id) => Some(
+            cash_ledger::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .ok_or_else(|| Error::internal(format!("cash request {} lost its entry", first.id)))
+                .and_then(LedgerEntry::try_from)?,
+        ),
+    };
+    Ok(Some(CashMovement {
+        cash: Cash {
+            balance_cents: first.balance_cents,
+            reserved_cents: first.reserved_cents,
+        },
+        entry,
     }))
+}
+
+/// What a deposit or withdrawal did: the cash right after it, and the ledger entry it wrote.
+#[derive(Debug, Clone)]
+pub struct CashMovement {
+    pub cash: Cash,
+    /// None only for a retry of a keyed request recorded before requests were linked to
+    /// their entries.
+    pub entry: Option<LedgerEntry>,
 }
 
 /// A user's cash (cents). `available = balance - reserved`.
@@ -92,14 +115,15 @@ impl Trading {
             .ok_or_else(|| Error::NotFound("user".into()))
     }
 
-    /// Adds money. A repeated `idempotency_key` returns the first answer and moves nothing.
+    /// Adds money. A repeated `idempotency_key` returns the first answer (its entry included)
+    /// and moves nothing.
     #[tracing::instrument(skip(self))]
     pub async fn deposit(
         &self,
         user_id: i64,
         amount: Decimal,
         idempotency_key: Option<String>,
-    ) -> Result<Cash> {
+    ) -> Result<CashMovement> {
         let cents = self.cash_amount(amount)?;
         self.move_cash(user_id, LedgerKind::Deposit, cents, idempotency_key)
             .await
@@ -113,7 +137,7 @@ impl Trading {
         user_id: i64,
         amount: Decimal,
         idempotency_key: Option<String>,
-    ) -> Result<Cash> {
+    ) -> Result<CashMovement> {
         let cents = self.cash_amount(amount)?;
         self.move_cash(user_id, LedgerKind::Withdrawal, -cents, idempotency_key)
             .await
@@ -125,7 +149,7 @@ impl Trading {
         kind: LedgerKind,
         cents: i64,
         idempotency_key: Option<String>,
-    ) -> Result<Cash> {
+    ) -> Result<CashMovement> {
         let key = idempotency_key.map(parse_key).transpose()?;
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
@@ -142,7 +166,7 @@ impl Trading {
             )));
         }
         let now = self.clock.now();
-        let updated = move_cash(
+        let (updated, entry) = move_cash(
             &txn,
             &user,
             kind,
@@ -161,6 +185,7 @@ impl Trading {
                 amount_cents: Set(cents.abs()),
                 balance_cents: Set(cash.balance_cents),
                 reserved_cents: Set(cash.reserved_cents),
+                ledger_id: Set(Some(entry.id)),
                 created_at: Set(now),
                 ..Default::default()
             })
@@ -171,7 +196,10 @@ impl Trading {
         txn.commit().await?;
         self.publish(crate::domain::events::Event::PortfolioChanged { user_id })
             .await;
-        Ok(cash)
+        Ok(CashMovement {
+            cash,
+            entry: Some(entry),
+        })
     }
 
     fn cash_amount(&self, amount: Decimal) -> Result<i64> {

@@ -15,6 +15,8 @@ use crate::domain::{Error, Result};
 
 /// Everything a market order reads besides its owner, in one statement.
 pub(super) struct OrderContext {
+    /// False when the stock is halted: it takes no new orders.
+    pub active: bool,
     pub price: Cents,
     pub market_open: bool,
     pub position: Option<positions::Model>,
@@ -33,8 +35,9 @@ struct OrderContextRow {
     position_updated_at: Option<DateTime<Utc>>,
 }
 
-/// The stock (NOT_FOUND when unknown, STOCK_HALTED when halted), its live price, the market
-/// state the engine applied, and `user_id`'s position in it.
+/// The stock (NOT_FOUND when unknown), whether it is active, its live price, the market state
+/// the engine applied, and `user_id`'s position in it. A halted stock is read like any other:
+/// placement refuses it ([`OrderContext::takes_orders`]), a quote reports it.
 pub(super) async fn order_context(
     conn: &impl ConnectionTrait,
     user: UserId,
@@ -85,11 +88,6 @@ pub(super) async fn order_context(
         .one(conn)
         .await?
         .ok_or_else(|| Error::NotFound("stock".into()))?;
-    if !row.active {
-        return Err(Error::StockHalted(
-            "the stock is halted: it takes no new orders".into(),
-        ));
-    }
     // The position's columns are NOT NULL: they are all present when it exists. A partial
     // row would be a broken read, so it is an error rather than zeros that move money.
     let position = match row.position_id {
@@ -121,11 +119,25 @@ pub(super) async fn order_context(
         },
     };
     Ok(OrderContext {
+        active: row.active,
         price: Cents(row.last_cents),
         // No market state row yet: the engine has not opened the market.
         market_open: row.is_open.unwrap_or(false),
         position,
     })
+}
+
+impl OrderContext {
+    /// STOCK_HALTED when the stock takes no new orders.
+    pub fn takes_orders(&self) -> Result<()> {
+        if self.active {
+            Ok(())
+        } else {
+            Err(Error::StockHalted(
+                "the stock is halted: it takes no new orders".into(),
+            ))
+        }
+    }
 }
 
 /// The market state the engine last applied (closed until it wrote one).

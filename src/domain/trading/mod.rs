@@ -109,7 +109,8 @@ impl LedgerKind {
     }
 }
 
-/// Moves a locked user's cash by `amount` (signed) and writes the ledger row for it.
+/// Moves a locked user's cash by `amount` (signed) and writes the ledger row for it. Returns
+/// the user's row as written and the ledger entry.
 pub(crate) async fn move_cash(
     conn: &impl ConnectionTrait,
     user: &users::Model,
@@ -118,7 +119,7 @@ pub(crate) async fn move_cash(
     reserved: Cents,
     reference: Option<String>,
     now: DateTime<Utc>,
-) -> Result<users::Model> {
+) -> Result<(users::Model, cash::LedgerEntry)> {
     let (amount_cents, reserved_cents) = (amount.0, reserved.0);
     let balance = user
         .cash_cents
@@ -132,22 +133,33 @@ pub(crate) async fn move_cash(
         .filter(users::Column::Id.eq(user.id))
         .exec(conn)
         .await?;
-    cash_ledger::Entity::insert(cash_ledger::ActiveModel {
+    let id = cash_ledger::Entity::insert(cash_ledger::ActiveModel {
         user_id: Set(user.id),
         kind: Set(kind.as_str().into()),
         amount_cents: Set(amount_cents),
         balance_after_cents: Set(balance),
-        reference: Set(reference),
+        reference: Set(reference.clone()),
         created_at: Set(now),
         ..Default::default()
     })
-    .exec_without_returning(conn)
-    .await?;
+    .exec(conn)
+    .await?
+    .last_insert_id;
+    let entry = cash::LedgerEntry {
+        id,
+        user_id: user.id,
+        kind,
+        amount_cents,
+        balance_after_cents: balance,
+        reference,
+        created_at: now,
+    };
     // The row as written (the user is locked: nothing else changed it).
-    Ok(users::Model {
+    let user = users::Model {
         cash_cents: balance,
         reserved_cents,
         updated_at: now,
         ..user.clone()
-    })
+    };
+    Ok((user, entry))
 }

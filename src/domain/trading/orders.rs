@@ -10,7 +10,9 @@ pub use super::order::{Order, PlaceOrder, Side, Status};
 use super::{
     Trading,
     context::{funds, holding, order_context},
-    lock_user, plan, queue,
+    lock_user,
+    plan::{self, QuoteProblem},
+    queue,
     store::{self, NewOrder},
     units::{Cents, OrderId, Shares, StockId, UserId},
 };
@@ -80,10 +82,10 @@ pub struct OrderQuote {
     pub cash_after: Cents,
     pub shares_after: Shares,
     pub market_open: bool,
-    /// False when the market is closed (the order would queue) or it cannot be covered.
+    /// False when the market is closed (the order would queue) or it would be refused.
     pub executes_now: bool,
-    /// Why it could not be placed, if it could not.
-    pub problem: Option<String>,
+    /// Why it would be refused, if it would.
+    pub problem: Option<QuoteProblem>,
 }
 
 impl Trading {
@@ -121,7 +123,7 @@ impl Trading {
     }
 
     /// The price preview: never writes anything. Reports the after-trade amounts even when
-    /// the order could not be covered (`problem` says why).
+    /// the order would be refused (`problem` says why: not covered, or the stock halted).
     pub async fn quote(
         &self,
         user: UserId,
@@ -137,6 +139,12 @@ impl Trading {
             .ok_or_else(|| Error::Unauthenticated("account not found".into()))?;
         let held = holding(context.position.as_ref());
         let preview = plan::preview(side, quantity, context.price, funds(&user), held)?;
+        // A halted stock refuses the order whatever the account holds.
+        let problem = if context.active {
+            preview.problem
+        } else {
+            Some(QuoteProblem::StockHalted)
+        };
         Ok(OrderQuote {
             stock_id: stock.0,
             side,
@@ -146,8 +154,8 @@ impl Trading {
             cash_after: preview.cash_after,
             shares_after: preview.shares_after,
             market_open: context.market_open,
-            executes_now: context.market_open && preview.refusal.is_none(),
-            problem: preview.refusal.map(|r| r.problem().to_string()),
+            executes_now: context.market_open && problem.is_none(),
+            problem,
         })
     }
 
@@ -165,6 +173,7 @@ impl Trading {
         }
         let now = self.clock.now();
         let context = order_context(&txn, UserId(user_id), StockId(cmd.stock_id)).await?;
+        context.takes_orders()?;
         let order = if context.market_open {
             let held = context.position.as_ref();
             let fill = plan::fill(

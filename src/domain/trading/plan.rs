@@ -59,17 +59,6 @@ pub enum Refusal {
     TooLarge,
 }
 
-impl Refusal {
-    /// The short form a quote shows as its `problem`.
-    pub fn problem(self) -> &'static str {
-        match self {
-            Refusal::InsufficientFunds { .. } => "insufficient funds",
-            Refusal::InsufficientShares { .. } => "insufficient shares",
-            Refusal::TooLarge => "order value is too large",
-        }
-    }
-}
-
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -185,6 +174,29 @@ pub fn fill(
     }
 }
 
+/// Why a quoted order would be refused if placed now. A closed market is not one: the order
+/// would queue (and be checked again at the open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteProblem {
+    /// A buy costs more than the available cash (balance less reservations).
+    InsufficientFunds,
+    /// A sell asks for more shares than are held and not reserved.
+    InsufficientShares,
+    /// The stock is halted: it takes no new orders.
+    StockHalted,
+}
+
+impl QuoteProblem {
+    /// The short form a quote shows as its `problem`, for people.
+    pub fn message(self) -> &'static str {
+        match self {
+            QuoteProblem::InsufficientFunds => "insufficient funds",
+            QuoteProblem::InsufficientShares => "insufficient shares",
+            QuoteProblem::StockHalted => "the stock is halted",
+        }
+    }
+}
+
 /// What a quote shows: the after-trade amounts even when the order cannot be covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preview {
@@ -193,8 +205,9 @@ pub struct Preview {
     pub cash_after: Cents,
     /// Shares held after the order (below zero for a sell that cannot be covered).
     pub shares_after: Shares,
-    /// Why it would be refused, if it would.
-    pub refusal: Option<Refusal>,
+    /// Why it could not be covered, if it could not (never `StockHalted`: the plan does not
+    /// know the stock).
+    pub problem: Option<QuoteProblem>,
 }
 
 /// Previews an order at `price`. Only an amount too large to represent is an error.
@@ -216,11 +229,17 @@ pub fn preview(
             held.quantity.checked_sub(quantity),
         ),
     };
+    let problem = match cover(side, quantity, total, funds, held) {
+        Ok(()) => None,
+        Err(Refusal::InsufficientFunds { .. }) => Some(QuoteProblem::InsufficientFunds),
+        Err(Refusal::InsufficientShares { .. }) => Some(QuoteProblem::InsufficientShares),
+        Err(too_large @ Refusal::TooLarge) => return Err(too_large),
+    };
     Ok(Preview {
         total,
         cash_after: cash_after.ok_or(Refusal::TooLarge)?,
         shares_after: shares_after.ok_or(Refusal::TooLarge)?,
-        refusal: cover(side, quantity, total, funds, held).err(),
+        problem,
     })
 }
 

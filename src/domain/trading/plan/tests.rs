@@ -211,10 +211,7 @@ fn a_quote_reports_after_trade_amounts_even_when_it_cannot_be_covered() {
     assert_eq!(buy.total, Cents(3000));
     assert_eq!(buy.cash_after, Cents(-500));
     assert_eq!(buy.shares_after, Shares(4));
-    assert_eq!(
-        buy.refusal.map(Refusal::problem),
-        Some("insufficient funds")
-    );
+    assert_eq!(buy.problem, Some(QuoteProblem::InsufficientFunds));
 
     let sell = preview(
         SELL,
@@ -226,18 +223,15 @@ fn a_quote_reports_after_trade_amounts_even_when_it_cannot_be_covered() {
     .unwrap();
     assert_eq!(sell.cash_after, Cents(5500));
     assert_eq!(sell.shares_after, Shares(-2));
-    assert_eq!(
-        sell.refusal.map(Refusal::problem),
-        Some("insufficient shares")
-    );
+    assert_eq!(sell.problem, Some(QuoteProblem::InsufficientShares));
 }
 
 #[test]
 fn a_quote_that_can_be_covered_has_no_problem() {
     let buy = preview(BUY, Shares(3), Cents(1000), funds(3000, 0), NONE).unwrap();
-    assert_eq!((buy.cash_after, buy.refusal), (Cents(0), None));
+    assert_eq!((buy.cash_after, buy.problem), (Cents(0), None));
     let sell = preview(SELL, Shares(1), Cents(1000), funds(0, 0), held(1, 0, 900)).unwrap();
-    assert_eq!((sell.shares_after, sell.refusal), (Shares(0), None));
+    assert_eq!((sell.shares_after, sell.problem), (Shares(0), None));
 }
 
 #[test]
@@ -248,9 +242,9 @@ fn a_quote_counts_reservations_like_placement() {
         Cents(500),
         "the balance after, not available"
     );
-    assert!(buy.refusal.is_some(), "only 9.00 available");
+    assert!(buy.problem.is_some(), "only 9.00 available");
     let sell = preview(SELL, Shares(1), Cents(1000), funds(0, 0), held(1, 1, 900)).unwrap();
-    assert!(sell.refusal.is_some());
+    assert!(sell.problem.is_some());
 }
 
 #[test]
@@ -337,4 +331,35 @@ fn at_the_open_a_failed_lookup_is_an_error_not_a_halt() {
             "the order must stay queued: {outcome:?}"
         );
     }
+}
+
+#[test]
+fn a_quote_too_large_to_represent_is_an_error_not_a_problem() {
+    assert_eq!(
+        preview(BUY, Shares(2), Cents(i64::MAX), funds(0, 0), NONE),
+        Err(Refusal::TooLarge)
+    );
+    // The total fits; the balance after it does not.
+    assert_eq!(
+        preview(
+            SELL,
+            Shares(1),
+            Cents(10),
+            funds(i64::MAX, 0),
+            held(1, 0, 1)
+        ),
+        Err(Refusal::TooLarge)
+    );
+}
+
+#[test]
+fn each_quote_problem_reads_differently() {
+    let all = [
+        QuoteProblem::InsufficientFunds,
+        QuoteProblem::InsufficientShares,
+        QuoteProblem::StockHalted,
+    ];
+    let messages: std::collections::HashSet<_> = all.iter().map(|p| p.message()).collect();
+    assert_eq!(messages.len(), all.len());
+    assert_eq!(QuoteProblem::StockHalted.message(), "the stock is halted");
 }

@@ -129,7 +129,18 @@ impl Application {
         let services =
             wire_services(Arc::new(config), db.clone(), clock, bus, redis, &secret).await?;
         let live = Arc::<LiveCounters>::default();
-        let schema = graphql::build_schema(services.clone(), live.clone());
+        let persisted = graphql::persisted::PersistedQueries::new(
+            services.config.trusted_documents.clone(),
+            services.config.graphql.max_document_bytes,
+        );
+        if let Some(trusted) = &services.config.trusted_documents {
+            tracing::info!(
+                operations = trusted.len(),
+                file = %trusted.path.display(),
+                "only trusted documents run"
+            );
+        }
+        let schema = graphql::build_schema(services.clone(), live.clone(), persisted.clone());
         let (leader, leader_rx) = watch::channel(false);
         Ok(Self {
             listener,
@@ -139,6 +150,8 @@ impl Application {
                 schema,
                 database: db.clone(),
                 feeds: Default::default(),
+                persisted,
+                event_streams: Default::default(),
                 sessions: Default::default(),
                 ws_clients: Default::default(),
                 live,

@@ -8,9 +8,11 @@ use clap::FromArgMatches;
 use ipnet::IpNet;
 
 mod settings;
+mod trusted_documents;
 
 use settings::{CorsOrigins, clap_error, env_names, settings_command};
 pub use settings::{Settings, blank_env_is_unset};
+pub use trusted_documents::{TrustedDocuments, document_hash};
 
 use crate::infra::ratelimit::{Bucket, RateLimits};
 
@@ -93,6 +95,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpNet>,
     pub graphql: GraphqlLimits,
+    /// The allow-list of `GRAPHQL_TRUSTED_DOCUMENTS`; `None` runs every operation.
+    pub trusted_documents: Option<std::sync::Arc<TrustedDocuments>>,
     /// Schema introspection (`__schema`, `__type`) is answered.
     pub introspection: bool,
     /// GraphiQL is served at `/`.
@@ -289,6 +293,10 @@ impl Config {
                 cost_budget_anonymous: s.graphql_cost_budget_anonymous.0,
                 timeout: s.graphql_timeout_secs,
                 max_response_bytes: s.graphql_max_response_bytes,
+            },
+            trusted_documents: match s.graphql_trusted_documents {
+                Some(path) => Some(std::sync::Arc::new(TrustedDocuments::load(&path)?)),
+                None => None,
             },
             introspection: s.graphql_introspection.unwrap_or(local),
             graphiql: s.graphiql.unwrap_or(local),

@@ -421,6 +421,11 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) graphql_max_response_bytes: usize,
+    /// A file listing the only operations this server runs (SHA-256 hashes of their
+    /// documents; see the README): any other answers `PERSISTED_QUERY_NOT_ALLOWED`. Unset:
+    /// every operation runs.
+    #[arg(long, env = "GRAPHQL_TRUSTED_DOCUMENTS", help_heading = "Limits")]
+    pub(super) graphql_trusted_documents: Option<std::path::PathBuf>,
     /// Most subscriptions on one WebSocket.
     #[arg(
         long,

@@ -157,6 +157,7 @@ const VARIABLES: &[&str] = &[
     "GRAPHQL_MAX_ALIASES",
     "GRAPHQL_MAX_ROOT_FIELDS",
     "GRAPHQL_MAX_BATCH",
+    "GRAPHQL_TRUSTED_DOCUMENTS",
     "WS_MAX_SUBSCRIPTIONS",
     "WS_MAX_CONNECTIONS_PER_USER",
     "METRICS_ADDR",
@@ -667,4 +668,33 @@ fn cost_budgets_and_response_limits_are_validated() {
     }
     let off = config(&[("GRAPHQL_COST_BUDGET", "off")]).unwrap();
     assert_eq!(off.graphql.cost_budget, None);
+}
+
+#[test]
+fn trusted_documents_are_read_at_start_and_a_bad_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("zebrat-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("trusted.txt");
+    let hash = crate::config::document_hash("{ marketState { isOpen } }");
+    std::fs::write(&good, format!("# the web app\n{hash}\n")).unwrap();
+    let c = config(&[("GRAPHQL_TRUSTED_DOCUMENTS", good.to_str().unwrap())]).unwrap();
+    let trusted = c.trusted_documents.expect("loaded");
+    assert!(trusted.allows(&hash) && trusted.len() == 1);
+    assert!(config(&[]).unwrap().trusted_documents.is_none());
+
+    let bad = dir.join("broken.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let err = config(&[("GRAPHQL_TRUSTED_DOCUMENTS", bad.to_str().unwrap())])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("GRAPHQL_TRUSTED_DOCUMENTS") && err.contains(bad.to_str().unwrap()),
+        "{err}"
+    );
+    let missing = dir.join("missing.txt");
+    let err = config(&[("GRAPHQL_TRUSTED_DOCUMENTS", missing.to_str().unwrap())])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing.txt"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,6 +38,9 @@ const CODES: &[&str] = &[
     super::limits::DOCUMENT_TOO_LARGE,
     super::limits::QUERY_TOO_COMPLEX,
     super::limits::QUERY_TOO_DEEP,
+    super::persisted::PERSISTED_QUERY_NOT_FOUND,
+    super::persisted::PERSISTED_QUERY_HASH_MISMATCH,
+    super::persisted::PERSISTED_QUERY_NOT_ALLOWED,
 ];
 
 pub struct OperationMetrics;

@@ -14,6 +14,7 @@ pub mod market;
 pub mod metrics;
 pub mod node;
 pub mod payload;
+pub mod persisted;
 mod resolve;
 pub mod scalars;
 pub mod trading;
@@ -69,13 +70,19 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     )
 }
 
-/// The executable schema.
-pub fn build_schema(services: Services, live: Arc<live::LiveCounters>) -> AppSchema {
+/// The executable schema. `persisted` expands and checks persisted operations before anything
+/// else reads a document (the transports share it, so they can expand one first).
+pub fn build_schema(
+    services: Services,
+    live: Arc<live::LiveCounters>,
+    persisted: persisted::PersistedQueries,
+) -> AppSchema {
     let config = &services.config;
     let limits = config.graphql;
     let mut builder = builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(persisted::PersistedQueryCheck(persisted))
         .extension(metrics::OperationMetrics)
         .extension(limits::DocumentLimits {
             limits,

@@ -1,12 +1,17 @@
-//! The axum router: GraphQL over HTTP and WebSocket, the web app and GraphiQL, health, metrics.
+//! The axum router: GraphQL over HTTP, WebSocket and Server-Sent Events, plain JSON market
+//! data, the web app and GraphiQL, health, metrics.
 
 pub mod client_addr;
 mod edge;
 pub mod graphql;
 mod health;
+pub mod live;
+mod market_data;
 pub mod metrics;
 mod per_client;
+mod persisted;
 pub mod serve;
+pub mod sse;
 mod state;
 pub mod web;
 pub mod ws;
@@ -17,7 +22,8 @@ use axum::{
     Router,
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
-    routing::get,
+    middleware,
+    routing::{any, get},
 };
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -36,9 +42,21 @@ pub fn router(state: AppState) -> Router {
     let config = state.services.config.clone();
     let mut routes = Router::new().route("/health", get(health::health));
     if config.role.serves_api() {
+        // A persisted-query hash sent by GET is expanded before the handler checks for a
+        // mutation; a request that asks for an event stream is served as one.
+        let graphql = get(graphql::get)
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                persisted::expand_get,
+            ))
+            .post(graphql::post)
+            .route_layer(middleware::from_fn_with_state(state.clone(), sse::divert));
         routes = routes
-            .route("/graphql", get(graphql::get).post(graphql::post))
+            .route("/graphql", graphql)
             .route("/graphql/ws", get(ws::upgrade))
+            .route("/graphql/stream", any(sse::stream))
+            .route("/market/prices", get(market_data::prices))
+            .route("/market/stocks/{symbol}/candles", get(market_data::candles))
             // The product's UI: served in every profile.
             .merge(web::app_routes());
         if config.graphiql {
@@ -71,8 +89,14 @@ fn cors(config: &Config) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([HeaderName::from_static("x-request-id")])
+        // PUT and DELETE, and the stream token: the single-connection mode of GraphQL over SSE.
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-graphql-event-stream-token"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::ETAG])
         .max_age(Duration::from_secs(3600))
 }

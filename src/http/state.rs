@@ -8,11 +8,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    live::{Feeds, Sessions},
     per_client::PerClient,
-    ws::{Feeds, Sessions},
+    sse::Reservations,
 };
 use crate::{
-    graphql::{AppSchema, live::LiveCounters},
+    graphql::{AppSchema, live::LiveCounters, persisted::PersistedQueries},
     services::Services,
 };
 
@@ -24,14 +25,18 @@ pub struct AppState {
     pub database: DatabaseConnection,
     /// Shared executions of public subscriptions.
     pub feeds: Feeds,
-    /// Logged-in sockets by user, so they can be cut off.
+    /// Documents known by hash (Automatic Persisted Queries) and the trusted-documents list.
+    pub persisted: PersistedQueries,
+    /// Event streams reserved in the single-connection mode of GraphQL over SSE.
+    pub event_streams: Reservations,
+    /// Logged-in sockets and event streams by user, so they can be cut off.
     pub sessions: Sessions,
     /// This instance's open sockets and subscriptions (also read by the admin statistics).
     pub live: Arc<LiveCounters>,
     /// True while this instance holds the engine lease and runs the engine.
     pub leader: watch::Receiver<bool>,
-    /// Open WebSockets per client address.
+    /// Open WebSockets and event streams (SSE) per client address: one cap for both.
     pub ws_clients: PerClient,
-    /// Cancelled when the server stops: open WebSockets close with 1001.
+    /// Cancelled when the server stops: open WebSockets close with 1001, event streams end.
     pub shutdown: CancellationToken,
 }

@@ -12,9 +12,7 @@
 //! or the user's sessions are revoked (4403 when the account is deactivated), and the client
 //! reconnects with a fresh token (graphql-ws: `connectionParams` as a function).
 
-mod feeds;
 mod protocol;
-mod sessions;
 
 use std::{
     collections::HashMap,
@@ -25,7 +23,7 @@ use std::{
     time::Duration,
 };
 
-use async_graphql::{Data, http::WebSocketProtocols};
+use async_graphql::http::WebSocketProtocols;
 use axum::{
     extract::{
         ConnectInfo, State, WebSocketUpgrade,
@@ -42,8 +40,12 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use self::protocol::{ClientMessage, Protocol};
-pub use self::{feeds::Feeds, sessions::Sessions};
-use super::{client_addr::client_ip, per_client::Slot};
+pub use super::live::{Feeds, Sessions};
+use super::{
+    client_addr::client_ip,
+    live::{self, Out, sessions},
+    per_client::Slot,
+};
 use crate::{
     clock::Sleep,
     domain::Error,
@@ -151,19 +153,6 @@ fn negotiate(headers: &HeaderMap) -> Option<WebSocketProtocols> {
         .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
 }
 
-/// What a subscription yields, already serialized.
-#[derive(Debug, Clone)]
-pub enum Out {
-    /// A GraphQL response (`{"data":…}`), as JSON text.
-    Next(Arc<str>),
-    /// Request errors (`[{"message":…}]`), as JSON text; ends the subscription.
-    Error(Arc<str>),
-    /// The subscription ended.
-    Complete,
-}
-
-/// One subscription's outputs.
-type SubStream = Pin<Box<dyn Stream<Item = Out> + Send>>;
 /// Outputs tagged with their subscription.
 type TaggedStream = Pin<Box<dyn Stream<Item = (Arc<SubId>, Out)> + Send>>;
 
@@ -189,7 +178,7 @@ struct Connection {
     expiry: Option<Sleep>,
     /// Active subscriptions by client id, each counted in the live statistics and, by root
     /// field, in the metrics.
-    active: HashMap<String, (AbortHandle, Counted, Vec<GaugeGuard>)>,
+    active: HashMap<String, (AbortHandle, live::Held)>,
     _connection: Counted,
     _connection_gauge: GaugeGuard,
     /// Client messages read and frames sent, for the session's access log line.
@@ -328,7 +317,7 @@ impl Connection {
     }
 
     fn stop_all(&mut self) {
-        for (_, (handle, _, _)) in self.active.drain() {
+        for (_, (handle, _)) in self.active.drain() {
             handle.abort();
         }
     }
@@ -386,38 +375,23 @@ impl Connection {
                 });
                 let most = self.state.services.config.max_subscriptions_per_connection;
                 if self.active.len() >= most {
-                    let errors = protocol::errors_json(
+                    let errors = live::errors_json(
                         &format!("at most {most} subscriptions per connection"),
                         "BAD_USER_INPUT",
                     );
                     let out = Out::Error(errors.into());
                     return Ok(protocol::frames(self.protocol, &sub.json, &out));
                 }
-                let fields = feeds::root_fields(&request)
-                    .into_iter()
-                    .map(|field| {
-                        GaugeGuard::new(
-                            metrics::gauge!("zebrat_subscriptions_active", "field" => field),
-                        )
-                    })
-                    .collect();
-                let stream = match feeds::shareable(&request) {
-                    Some(key) => self.state.feeds.join(key, *request, &self.state.schema),
-                    None => {
-                        let data = caller_data(caller, self.peer.clone());
-                        feeds::individual(&self.state.schema, *request, data)
-                    }
-                };
+                let (stream, held) = live::start(&self.state, caller, self.peer.clone(), *request);
                 let (handle, registration) = AbortHandle::new_pair();
                 let tagged = stream.map(move |out| (sub.clone(), out));
                 self.streams
                     .push(Box::pin(Abortable::new(tagged, registration)));
-                let counted = Counted::new(&self.state.live, |l| &l.subscriptions);
-                self.active.insert(id, (handle, counted, fields));
+                self.active.insert(id, (handle, held));
                 Ok(Vec::new())
             }
             ClientMessage::Complete(id) => {
-                if let Some((handle, _, _)) = self.active.remove(&id) {
+                if let Some((handle, _)) = self.active.remove(&id) {
                     handle.abort();
                     if self.protocol == Protocol::Legacy {
                         let id_json = protocol::json_string(&id);
@@ -434,7 +408,7 @@ impl Connection {
     /// place, and the subscription and the socket go on.
     fn output(&mut self, sub: &SubId, out: &Out) -> Vec<String> {
         if matches!(out, Out::Error(_) | Out::Complete)
-            && let Some((handle, _, _)) = self.active.remove(&sub.raw)
+            && let Some((handle, _)) = self.active.remove(&sub.raw)
         {
             handle.abort();
         }
@@ -485,14 +459,6 @@ async fn expired(expiry: &mut Option<Sleep>) {
         Some(sleep) => sleep.await,
         None => std::future::pending().await,
     }
-}
-
-/// Request data for an execution on behalf of `caller`.
-fn caller_data(caller: Caller, peer: ClientAddr) -> Data {
-    let mut data = Data::default();
-    data.insert(caller);
-    data.insert(peer);
-    data
 }
 
 /// The token from `{"authorization": "Bearer …"}` (also `Authorization`, or a bare `token`).

@@ -135,6 +135,10 @@ fn describe() {
     );
     describe_gauge!("zebrat_websocket_connections", "Open WebSocket connections");
     describe_gauge!(
+        "zebrat_sse_streams",
+        "Open GraphQL event streams (Server-Sent Events)"
+    );
+    describe_gauge!(
         "zebrat_subscriptions_active",
         "Active subscriptions by root field"
     );

@@ -41,6 +41,21 @@ impl Interval {
         local_instant(tz, local.date_naive(), time)
     }
 
+    /// End of the bucket that starts at `start` (the next bucket's start): from then on its
+    /// candle no longer changes. Found by stepping an hour at a time, so buckets that
+    /// daylight-saving time makes 23 or 25 hours long (or an hourly bucket it doubles) end
+    /// where the market time zone says.
+    pub fn bucket_end(self, start: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        let mut t = start;
+        for _ in 0..26 {
+            t += Duration::hours(1);
+            if self.bucket_start(t, tz) > start {
+                return self.bucket_start(t, tz);
+            }
+        }
+        t
+    }
+
     /// A little more than the longest bucket, to bound queries.
     pub fn max_len(self) -> Duration {
         match self {
@@ -48,5 +63,45 @@ impl Interval {
             Interval::H4 => Duration::hours(5),
             Interval::D1 => Duration::hours(25),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn buckets_end_where_the_next_one_starts() {
+        let tz = New_York;
+        let hour = at("2026-03-02T15:00:00Z");
+        assert_eq!(
+            Interval::H1.bucket_end(hour, tz),
+            at("2026-03-02T16:00:00Z")
+        );
+        // 08:00 local (13:00Z in winter) to 12:00 local.
+        let block = Interval::H4.bucket_start(at("2026-03-02T14:30:00Z"), tz);
+        assert_eq!(block, at("2026-03-02T13:00:00Z"));
+        assert_eq!(
+            Interval::H4.bucket_end(block, tz),
+            at("2026-03-02T17:00:00Z")
+        );
+        let day = Interval::D1.bucket_start(at("2026-03-02T15:00:00Z"), tz);
+        assert_eq!(Interval::D1.bucket_end(day, tz), at("2026-03-03T05:00:00Z"));
+        // The day clocks go forward (8 March 2026) lasts 23 hours.
+        let short = Interval::D1.bucket_start(at("2026-03-08T15:00:00Z"), tz);
+        let end = Interval::D1.bucket_end(short, tz);
+        assert_eq!(end - short, Duration::hours(23));
+        assert_eq!(end, at("2026-03-09T04:00:00Z"));
+        // The day clocks go back (1 November 2026) lasts 25 hours.
+        let long = Interval::D1.bucket_start(at("2026-11-01T15:00:00Z"), tz);
+        assert_eq!(
+            Interval::D1.bucket_end(long, tz) - long,
+            Duration::hours(25)
+        );
     }
 }

@@ -47,6 +47,23 @@ pub struct CandleSeries {
     pub truncated: bool,
 }
 
+/// Which candles of a series can still change: a candle is final once its bucket has ended
+/// (ticks after that go to the next bucket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finality {
+    /// One flag per candle, in the series' order.
+    pub is_final: Vec<bool>,
+    /// The latest bucket end (`None` for an empty series).
+    pub last_ended: Option<DateTime<Utc>>,
+}
+
+impl Finality {
+    /// Whether no candle of the series can change any more.
+    pub fn all_final(&self) -> bool {
+        self.is_final.iter().all(|f| *f)
+    }
+}
+
 /// What the market service needs from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -206,6 +223,23 @@ impl Market {
             candles.remove(0);
         }
         Ok(CandleSeries { candles, truncated })
+    }
+
+    /// Which candles of `series` are final now, on the market clock.
+    pub fn finality(&self, series: &CandleSeries) -> Finality {
+        let now = self.clock.now();
+        Finality {
+            is_final: series
+                .candles
+                .iter()
+                .map(|c| c.has_ended(now, self.tz))
+                .collect(),
+            last_ended: series
+                .candles
+                .iter()
+                .map(|c| c.interval.bucket_end(c.bucket_start, self.tz))
+                .max(),
+        }
     }
 
     /// The newest `points` hourly closes (cents) of each stock, oldest first.

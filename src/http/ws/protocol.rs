@@ -114,11 +114,6 @@ pub fn json_string(s: &str) -> String {
     Value::String(s.to_owned()).to_string()
 }
 
-/// A one-error array with a code, as JSON.
-pub fn errors_json(message: &str, code: &str) -> String {
-    serde_json::json!([{ "message": message, "extensions": { "code": code } }]).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

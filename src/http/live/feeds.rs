@@ -165,7 +165,7 @@ pub fn to_out(response: Response, first: bool) -> Out {
         Ok(json) => Out::Next(json.into()),
         Err(e) => {
             tracing::error!(error = %e, "serializing a subscription response");
-            Out::Error(super::protocol::errors_json("internal error", "INTERNAL").into())
+            Out::Error(super::errors_json("internal error", "INTERNAL").into())
         }
     }
 }
@@ -176,7 +176,7 @@ fn panicked(panic: &(dyn Any + Send)) -> Out {
         panic = crate::http::edge::panic_message(panic),
         "a subscription execution panicked"
     );
-    Out::Error(super::protocol::errors_json("internal error", "INTERNAL").into())
+    Out::Error(super::errors_json("internal error", "INTERNAL").into())
 }
 
 /// Ends the stream with an `INTERNAL` error when polling it panics. Executions are polled by

@@ -1,6 +1,6 @@
-//! Who is connected: lets the server end every socket of a user at once (deactivation, role
-//! change, logout everywhere, password reset) and count open subscriptions for the admin
-//! statistics.
+//! Who is connected (WebSockets and event streams): lets the server end every connection of a
+//! user at once (deactivation, role change, logout everywhere, password reset) and count open
+//! subscriptions for the admin statistics.
 
 use std::{
     collections::HashMap,
@@ -47,6 +47,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whose connection this is.
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
     /// Completes when the user's sockets are cut off, with the reason.
     pub async fn cut_off(&self) -> CutOff {
         self.signal.token.cancelled().await;

@@ -496,3 +496,175 @@ async fn requests_do_not_stall_when_redis_dies() {
     assert_invariants(&app).await;
     app.stopped().await;
 }
+
+/// The trades of `orders` (row ids), in the order they were written: by trade id.
+async fn fill_order(app: &crate::helpers::TestApp, orders: &[i64]) -> Vec<(i64, i64)> {
+    use entity::trades;
+    let mut filled: Vec<(i64, i64, i64)> = trades::Entity::find()
+        .filter(trades::Column::OrderId.is_in(orders.to_vec()))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.order_id, t.price_cents))
+        .collect();
+    filled.sort();
+    filled.into_iter().map(|(_, o, p)| (o, p)).collect()
+}
+
+/// Row ids of the orders placed, as the server answered them.
+async fn buy(app: &crate::helpers::TestApp, s: &crate::helpers::Session, stock: &str) -> Value {
+    place(app, s, stock, 1).await
+}
+
+#[tokio::test]
+async fn a_new_market_order_waits_behind_orders_still_queued_at_the_open() {
+    // No engine yet: the market is recorded open with its queue not run, as a crash right
+    // after the open leaves it.
+    let app = spawn_app_with(&[("ZEBRAT_ROLE", "api")]).await;
+    let (db, now) = (&app.db, zebrat::clock::Clock::now(&app.clock));
+    app.override_market(Some(true), Some("open all day")).await;
+    market::record_applied(db, false, now).await.unwrap();
+    let demo = app.demo().await;
+    let ko = stock_id(&app, "KO").await;
+    let aapl = stock_id(&app, "AAPL").await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let order = buy(&app, &demo, &ko).await;
+        assert_eq!(order["status"], "QUEUED", "{order}");
+        ids.push(order["databaseId"].as_i64().unwrap());
+    }
+    market::record_applied(db, true, now).await.unwrap();
+
+    // Another user's new order in that stock joins the queue behind them, reserved like them.
+    let late = app
+        .register("late@example.com", "long enough pw", "Late")
+        .await;
+    let funded = app
+        .gql_as(&late.access, DEPOSIT, json!({ "a": "1000.00", "k": null }))
+        .await;
+    assert!(funded["data"]["deposit"]["cash"].is_object(), "{funded}");
+    let newer = buy(&app, &late, &ko).await;
+    assert_eq!(
+        newer["status"], "QUEUED",
+        "behind the older orders: {newer}"
+    );
+    let cash = app
+        .gql_as(&late.access, "{ cash { reserved } }", json!({}))
+        .await;
+    assert_ne!(cash["data"]["cash"]["reserved"], "0.00", "{cash}");
+    ids.push(newer["databaseId"].as_i64().unwrap());
+    // A stock with nothing queued trades at once.
+    assert_eq!(buy(&app, &late, &aapl).await["status"], "EXECUTED");
+    let quote = app
+        .gql_as(
+            &late.access,
+            "{ quote(input: { stock: { symbol: \"KO\" }, side: BUY, quantity: 1 }) { executesNow } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(quote["data"]["quote"]["executesNow"], false, "{quote}");
+
+    // An engine comes (the clock does not move: no tick can run) and runs the queue in order.
+    let engine = app.spawn_peer(&[("ZEBRAT_ROLE", "engine")]).await;
+    app.eventually("the queue to run", || async {
+        fill_order(&app, &ids).await.len() == ids.len()
+    })
+    .await;
+    let filled = fill_order(&app, &ids).await;
+    let order_of_fills: Vec<i64> = filled.iter().map(|(o, _)| *o).collect();
+    assert_eq!(
+        order_of_fills, ids,
+        "filled in id order, the newer one last"
+    );
+    assert!(
+        filled.iter().all(|(_, p)| *p == filled[0].1),
+        "all at the price they waited at: {filled:?}"
+    );
+    drop(engine);
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
+async fn queue_priority_holds_across_a_failover_during_the_opening_run() {
+    require_multi_instance_backends();
+    let a = spawn_app_with(&[]).await;
+    crate::scale_out::becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    a.override_market(Some(false), Some("before the open"))
+        .await;
+    a.wait_market(false).await;
+    let demo = a.demo().await;
+    let ko = stock_id(&a, "KO").await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(buy(&a, &demo, &ko).await["databaseId"].as_i64().unwrap());
+    }
+
+    // The owner's row is held, so the leader's opening run stops at the first order.
+    let db = &a.db;
+    let hold = db.begin().await.unwrap();
+    run_sql(
+        &hold,
+        format!("SELECT id FROM users WHERE id = {} FOR UPDATE", demo.db_id),
+    )
+    .await;
+    a.override_market(Some(true), Some("the open")).await;
+    a.eventually("the opening run to wait for the owner's row", || async {
+        let waiting = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        waiting.try_get::<i64>("", "n").unwrap() > 0
+    })
+    .await;
+    // Meanwhile another user's order (through the standby) joins the queue behind them.
+    let late = b
+        .register("late@example.com", "long enough pw", "Late")
+        .await;
+    let funded = b
+        .gql_as(&late.access, DEPOSIT, json!({ "a": "1000.00", "k": null }))
+        .await;
+    assert!(funded["data"]["deposit"]["cash"].is_object(), "{funded}");
+    let newer = buy(&b, &late, &ko).await;
+    assert_eq!(newer["status"], "QUEUED", "{newer}");
+    ids.push(newer["databaseId"].as_i64().unwrap());
+
+    // The leader loses its lease mid-run (its lease session is cut, as a partition would).
+    run_sql(
+        db,
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND objid::bigint = {} AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            zebrat::infra::lease::ENGINE_LOCK
+        ),
+    )
+    .await;
+    // A's transaction in flight was fenced before the cut and may finish; every later one of
+    // A's fails its fence. Whoever leads next (B, or A again) finds the market open with
+    // orders queued and runs them before any tick.
+    hold.commit().await.unwrap();
+    b.eventually("a new leadership", || async {
+        a.is_leader() || b.is_leader()
+    })
+    .await;
+    b.eventually("the rest of the queue to run", || async {
+        fill_order(&b, &ids).await.len() == ids.len()
+    })
+    .await;
+    let filled = fill_order(&b, &ids).await;
+    let order_of_fills: Vec<i64> = filled.iter().map(|(o, _)| *o).collect();
+    assert_eq!(order_of_fills, ids, "in id order across the failover");
+    assert!(
+        filled.iter().all(|(_, p)| *p == filled[0].1),
+        "no tick in between: {filled:?}"
+    );
+    assert_invariants(&b).await;
+}

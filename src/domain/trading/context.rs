@@ -2,12 +2,13 @@
 //! and their conversion into what the pure plan sees.
 
 use chrono::{DateTime, Utc};
-use entity::{market_state, positions, prices_live, stocks as stock_rows, users};
+use entity::{market_state, orders, positions, prices_live, stocks as stock_rows, users};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, sea_query::Expr,
 };
 
 use super::{
+    order::Status,
     plan::{Funds, Holding},
     units::{Cents, Shares, StockId, UserId},
 };
@@ -19,6 +20,9 @@ pub(super) struct OrderContext {
     pub active: bool,
     pub price: Cents,
     pub market_open: bool,
+    /// Market orders in this stock are still QUEUED (the opening run has not reached them,
+    /// e.g. after a crash or a failover during it): a new market order waits behind them.
+    pub queue_waiting: bool,
     pub position: Option<positions::Model>,
 }
 
@@ -27,6 +31,7 @@ struct OrderContextRow {
     active: bool,
     last_cents: i64,
     is_open: Option<bool>,
+    queue_waiting: bool,
     position_id: Option<i64>,
     quantity: Option<i64>,
     reserved_quantity: Option<i64>,
@@ -51,10 +56,17 @@ pub(super) async fn order_context(
         market_state::Entity,
         positions::Entity,
     );
+    let waiting = Query::select()
+        .expr(Expr::val(1))
+        .from(orders::Entity)
+        .and_where(Expr::col((orders::Entity, orders::Column::StockId)).eq(stock_id))
+        .and_where(Expr::col((orders::Entity, orders::Column::Status)).eq(Status::Queued.as_str()))
+        .to_owned();
     let query = Query::select()
         .column((s, stock_rows::Column::Active))
         .column((p, prices_live::Column::LastCents))
         .column((m, market_state::Column::IsOpen))
+        .expr_as(Expr::exists(waiting), Alias::new("queue_waiting"))
         .expr_as(
             Expr::col((pos, positions::Column::Id)),
             Alias::new("position_id"),
@@ -123,11 +135,19 @@ pub(super) async fn order_context(
         price: Cents(row.last_cents),
         // No market state row yet: the engine has not opened the market.
         market_open: row.is_open.unwrap_or(false),
+        queue_waiting: row.queue_waiting,
         position,
     })
 }
 
 impl OrderContext {
+    /// Whether a market order executes now: the market is open and no older market order in
+    /// this stock is still waiting in the queue (time priority holds across a crash or a
+    /// failover during the opening run).
+    pub fn executes_market_now(&self) -> bool {
+        self.market_open && !self.queue_waiting
+    }
+
     /// STOCK_HALTED when the stock takes no new orders.
     pub fn takes_orders(&self) -> Result<()> {
         if self.active {

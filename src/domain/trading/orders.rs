@@ -154,13 +154,15 @@ impl Trading {
             cash_after: preview.cash_after,
             shares_after: preview.shares_after,
             market_open: context.market_open,
-            executes_now: context.market_open && problem.is_none(),
+            executes_now: context.executes_market_now() && problem.is_none(),
             problem,
         })
     }
 
     /// Places a market order: executed at once while the market is open, queued (with cash or
-    /// shares reserved) while it is closed. A repeated `clientOrderId` returns the first order.
+    /// shares reserved) while it is closed, or while older market orders in the same stock are
+    /// still queued (the engine runs the queue in id order). A repeated `clientOrderId`
+    /// returns the first order.
     #[tracing::instrument(skip(self, cmd), fields(stock_id = cmd.stock_id, side = cmd.side.as_str(), quantity = cmd.quantity.0))]
     pub async fn place_order(&self, user_id: i64, cmd: PlaceOrder) -> Result<Order> {
         self.validate(cmd.quantity, cmd.client_order_id.as_deref())?;
@@ -174,7 +176,7 @@ impl Trading {
         let now = self.clock.now();
         let context = order_context(&txn, UserId(user_id), StockId(cmd.stock_id)).await?;
         context.takes_orders()?;
-        let order = if context.market_open {
+        let order = if context.executes_market_now() {
             let held = context.position.as_ref();
             let fill = plan::fill(
                 cmd.side,

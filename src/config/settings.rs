@@ -389,7 +389,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "GRAPHQL_COST_BUDGET",
-        default_value = "2000,100",
+        default_value = "10000,500",
         value_parser = bucket,
         help_heading = "Limits"
     )]

@@ -452,8 +452,8 @@ fn defaults_match_the_documentation() {
             max_document_bytes: 16 * 1024,
             max_batch: 10,
             cost_budget: Some(Bucket {
-                capacity: 2000,
-                refill_per_sec: 100
+                capacity: 10000,
+                refill_per_sec: 500
             }),
             cost_budget_anonymous: Some(Bucket {
                 capacity: 1000,

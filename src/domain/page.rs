@@ -1,7 +1,7 @@
 //! Keyset pagination, newest first, both ways (Relay's `first`/`after` and `last`/`before`),
 //! with the list's total. Cursors are opaque to clients and unlike the row ids they carry.
 
-use base64::{Engine, engine::general_purpose::STANDARD};
+use base64::{Engine, prelude::BASE64_STANDARD as STANDARD};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, sea_query::ValueType,

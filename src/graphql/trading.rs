@@ -1,9 +1,21 @@
 //! Cash, orders, trades and the portfolio of the logged-in user, and their live feeds.
 
+mod payloads;
+
+mod inputs;
+pub use inputs::{CancelOrderInput, CashInput, PlaceOrderInput, QuoteInput};
+
+mod positions;
+
+pub use positions::{Portfolio, Position};
+
 use std::{collections::HashMap, sync::Arc};
 
+use payloads::cash_payload;
+pub use payloads::{CancelOrderPayload, CashPayload, OrderEvent, PlaceOrderPayload};
+
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject,
+    ComplexObject, Context, Enum, ID, Object, SimpleObject,
     dataloader::{DataLoader, Loader},
 };
 
@@ -12,9 +24,9 @@ use super::{
     context::{ContextExt, Limited},
     error::ApiResult,
     guards::RoleGuard,
-    market::{Stock, StockRef, percent},
+    market::Stock,
     node::{Kind, global_id, row_id},
-    payload::{UserError, split},
+    payload::split,
     scalars::{DateTime, Decimal, money},
 };
 use crate::{
@@ -23,12 +35,11 @@ use crate::{
         market::stocks,
         trading::{
             LedgerKind,
-            cash::{self, CashMovement, LedgerEntry},
+            cash::{self, LedgerEntry},
             lookup::Reader,
             order::RejectCode,
             orders::{self, PlaceOrder, Side, Status},
             plan::QuoteProblem,
-            portfolio,
             units::{OrderId, Shares, UserId},
         },
     },
@@ -304,7 +315,7 @@ impl Order {
     }
 }
 
-async fn order_trades(ctx: &Context<'_>, order: &Order) -> ApiResult<Vec<Trade>> {
+pub(super) async fn order_trades(ctx: &Context<'_>, order: &Order) -> ApiResult<Vec<Trade>> {
     if order.status != OrderStatus::Executed {
         return Ok(Vec::new());
     }
@@ -376,102 +387,6 @@ impl Trade {
             .order_for(Reader::Owner(UserId(self.user_id)), self.order_row)
             .await?;
         Ok(order.map(Order::from))
-    }
-}
-
-/// Shares of one stock held by one user. Its id is the owner's and the stock's, so a trade's
-/// `position` and the portfolio's entry are one cache record.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Position {
-    /// Global id (one per account and stock).
-    pub id: ID,
-    /// Shares held (0 once all are sold).
-    pub quantity: i64,
-    /// Shares held by queued sell orders.
-    pub reserved_quantity: i64,
-    /// Cost basis per share (4 decimals).
-    pub average_cost: Decimal,
-    /// The stock's last price.
-    pub current_price: Decimal,
-    /// `quantity × currentPrice`.
-    pub market_value: Decimal,
-    /// `marketValue` minus the cost basis.
-    pub unrealized_pnl: Decimal,
-    /// Unrealized P&L in percent of the cost basis (2 decimals).
-    pub unrealized_pnl_percent: Decimal,
-    /// P&L realized by sells of this stock so far.
-    pub realized_pnl: Decimal,
-    #[graphql(skip)]
-    pub stock_id: i64,
-}
-
-#[ComplexObject]
-impl Position {
-    /// The stock held.
-    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
-        load_stock(ctx, self.stock_id).await
-    }
-}
-
-impl Position {
-    pub fn of(user_id: i64, h: &portfolio::Holding) -> Self {
-        Position {
-            id: global_id(Kind::Position, format!("{user_id}:{}", h.stock_id)),
-            quantity: h.quantity,
-            reserved_quantity: h.reserved_quantity,
-            average_cost: h.average_cost().into(),
-            current_price: money(h.last_cents),
-            market_value: money(h.market_value_cents()),
-            unrealized_pnl: money(h.unrealized_pnl_cents()),
-            unrealized_pnl_percent: percent(h.unrealized_pnl_cents(), h.cost_basis_cents),
-            realized_pnl: money(h.realized_pnl_cents),
-            stock_id: h.stock_id,
-        }
-    }
-}
-
-/// One user's valuation at live prices. Its id is the owner's.
-#[derive(SimpleObject, Clone)]
-pub struct Portfolio {
-    /// Global id (one per account).
-    pub id: ID,
-    /// The account's cash.
-    pub cash: Cash,
-    /// The positions at their last prices.
-    pub positions_value: Decimal,
-    /// `cash.balance + positionsValue`.
-    pub total_value: Decimal,
-    /// Change of the positions' value since the previous close.
-    pub day_change: Decimal,
-    /// Sum of the positions' unrealized P&L.
-    pub unrealized_pnl: Decimal,
-    /// Realized P&L of all positions, closed ones included.
-    pub realized_pnl: Decimal,
-    /// Open positions (quantity above 0), by stock.
-    pub positions: Vec<Position>,
-    /// When this valuation was computed.
-    pub updated_at: DateTime,
-}
-
-impl Portfolio {
-    pub fn new(p: portfolio::Portfolio, at: chrono::DateTime<chrono::Utc>) -> Self {
-        let user_id = p.user_id;
-        Portfolio {
-            id: global_id(Kind::Portfolio, user_id),
-            positions_value: money(p.positions_value_cents()),
-            total_value: money(p.total_value_cents()),
-            day_change: money(p.day_change_cents()),
-            unrealized_pnl: money(p.unrealized_pnl_cents()),
-            realized_pnl: money(p.realized_pnl_cents),
-            positions: p
-                .holdings
-                .iter()
-                .map(|h| Position::of(user_id, h))
-                .collect(),
-            cash: Cash::of(user_id, p.cash),
-            updated_at: at.into(),
-        }
     }
 }
 
@@ -552,166 +467,6 @@ impl OrderQuote {
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
         load_stock(ctx, self.stock_id).await
     }
-}
-
-/// An order to preview.
-#[derive(InputObject)]
-pub struct QuoteInput {
-    /// The stock, by global id or by symbol.
-    pub stock: StockRef,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Whole shares, at least 1.
-    pub quantity: i32,
-}
-
-/// A market order to place.
-#[derive(InputObject)]
-pub struct PlaceOrderInput {
-    /// The stock, by global id or by symbol, e.g. `{symbol: "AAPL"}`.
-    pub stock: StockRef,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Whole shares, at least 1 (at most `MAX_ORDER_QUANTITY`).
-    pub quantity: i32,
-    /// Your idempotency key (1–64 characters): retrying with the same key returns the first
-    /// order instead of placing another.
-    pub client_order_id: Option<String>,
-}
-
-/// An order to cancel.
-#[derive(InputObject)]
-pub struct CancelOrderInput {
-    /// The global id of one of your QUEUED orders.
-    pub order_id: ID,
-}
-
-/// A deposit or a withdrawal.
-#[derive(InputObject)]
-pub struct CashInput {
-    /// Positive, at most two decimals, at most `MAX_CASH_OPERATION` per operation, e.g.
-    /// `"250.00"`.
-    pub amount: Decimal,
-    /// Your idempotency key (1–64 characters, unique per user): retrying with the same key
-    /// returns the first answer and moves no money.
-    pub idempotency_key: Option<String>,
-}
-
-/// What `placeOrder` did: the order and everything it changed, or why it was refused.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct PlaceOrderPayload {
-    /// The order placed (or, for a retried `clientOrderId`, the one placed first); null when
-    /// refused.
-    pub order: Option<Order>,
-    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, STOCK_HALTED, INSUFFICIENT_FUNDS,
-    /// INSUFFICIENT_SHARES, CONFLICT. Empty on success.
-    pub user_errors: Vec<UserError>,
-}
-
-#[ComplexObject]
-impl PlaceOrderPayload {
-    /// The fill, when the order executed at once; null when it queued or was refused.
-    async fn trade(&self, ctx: &Context<'_>) -> ApiResult<Option<Trade>> {
-        order_trade(ctx, self.order.as_ref()).await
-    }
-
-    /// The owner's cash after the order (a queued buy reserves its estimated cost).
-    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
-        owner_cash(ctx, self.order.as_ref()).await
-    }
-
-    /// The owner's position in the stock after the order (a queued sell reserves shares);
-    /// null when none is held.
-    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
-        owner_position(ctx, self.order.as_ref()).await
-    }
-}
-
-/// What `cancelOrder` did: the canceled order and the released reservation.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct CancelOrderPayload {
-    /// The order, now CANCELED; null when refused.
-    pub order: Option<Order>,
-    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (no longer queued). Empty on
-    /// success.
-    pub user_errors: Vec<UserError>,
-}
-
-#[ComplexObject]
-impl CancelOrderPayload {
-    /// The owner's cash after a canceled buy released its reservation.
-    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
-        owner_cash(ctx, self.order.as_ref()).await
-    }
-
-    /// The owner's position after a canceled sell released its shares; null when none.
-    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
-        owner_position(ctx, self.order.as_ref()).await
-    }
-}
-
-/// An order changed: the order and what it changed for its owner.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct OrderEvent {
-    /// The order as it is now.
-    pub order: Order,
-}
-
-#[ComplexObject]
-impl OrderEvent {
-    /// The fill, once the order executed.
-    async fn trade(&self, ctx: &Context<'_>) -> ApiResult<Option<Trade>> {
-        order_trade(ctx, Some(&self.order)).await
-    }
-
-    /// The owner's cash now.
-    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
-        owner_cash(ctx, Some(&self.order)).await
-    }
-
-    /// The owner's position in the order's stock now; null when none is held.
-    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
-        owner_position(ctx, Some(&self.order)).await
-    }
-}
-
-async fn order_trade(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Trade>> {
-    let Some(order) = order else { return Ok(None) };
-    Ok(order_trades(ctx, order).await?.into_iter().next())
-}
-
-async fn owner_cash(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Cash>> {
-    let Some(order) = order else { return Ok(None) };
-    let cash = ctx.services().trading.cash(order.user_id).await?;
-    Ok(Some(Cash::of(order.user_id, cash)))
-}
-
-async fn owner_position(ctx: &Context<'_>, order: Option<&Order>) -> ApiResult<Option<Position>> {
-    let Some(order) = order else { return Ok(None) };
-    let portfolio = ctx.services().trading.portfolio(order.user_id).await?;
-    Ok(portfolio
-        .holdings
-        .iter()
-        .find(|h| h.stock_id == order.stock_id)
-        .map(|h| Position::of(order.user_id, h)))
-}
-
-/// What `deposit` or `withdraw` did.
-#[derive(SimpleObject)]
-pub struct CashPayload {
-    /// The caller's cash after the operation (for a retried key: after the first one); null
-    /// when refused.
-    pub cash: Option<Cash>,
-    /// The ledger entry the operation wrote (for a retried key: the one the first request
-    /// wrote, so a retry returns the same id). Null when refused, and for a retry of a
-    /// request recorded before requests were linked to their entries.
-    pub transaction: Option<CashTransaction>,
-    /// Expected failures: BAD_USER_INPUT, INSUFFICIENT_FUNDS, CONFLICT (key reused for a
-    /// different amount). Empty on success.
-    pub user_errors: Vec<UserError>,
 }
 
 /// Stocks of orders, trades and positions, loaded once per response.
@@ -994,17 +749,4 @@ impl TradingMutation {
             user_errors,
         })
     }
-}
-
-fn cash_payload(user_id: i64, result: Result<CashMovement, Error>) -> ApiResult<CashPayload> {
-    let (moved, user_errors) = split(result)?;
-    let (cash, transaction) = match moved {
-        Some(m) => (Some(Cash::of(user_id, m.cash)), m.entry.map(Into::into)),
-        None => (None, None),
-    };
-    Ok(CashPayload {
-        cash,
-        transaction,
-        user_errors,
-    })
 }

@@ -1,0 +1,100 @@
+//! What admins send to the admin mutations.
+
+use async_graphql::{ID, InputObject};
+
+use crate::graphql::{
+    accounts::Role,
+    scalars::{Date, Decimal},
+};
+
+/// A stock to list.
+#[derive(InputObject)]
+pub struct CreateStockInput {
+    /// 1–10 letters, digits or dots; stored upper-case. CONFLICT when taken.
+    pub symbol: String,
+    /// Company name, 1–100 characters.
+    pub name: String,
+    /// The first price, positive, at most two decimals, e.g. `"150.00"`.
+    pub initial_price: Decimal,
+    /// Expected log return per trading day (default `DEFAULT_DRIFT`).
+    pub drift: Option<f64>,
+    /// Standard deviation of log returns per trading day (default `DEFAULT_VOLATILITY`).
+    pub volatility: Option<f64>,
+}
+
+/// Changes to a stock; fields left null stay as they are.
+#[derive(InputObject)]
+pub struct UpdateStockInput {
+    /// The stock's global id.
+    pub id: ID,
+    /// New company name.
+    pub name: Option<String>,
+    /// New expected log return per trading day.
+    pub drift: Option<f64>,
+    /// New standard deviation of log returns per trading day.
+    pub volatility: Option<f64>,
+    /// `false` halts the stock: no ticks, no new orders, its queued orders are rejected.
+    pub active: Option<bool>,
+}
+
+/// The hours of one weekday.
+#[derive(InputObject)]
+pub struct MarketHoursInput {
+    /// Monday = 0 … Sunday = 6.
+    pub day: i32,
+    /// `HH:MM` in the market time zone.
+    pub open: String,
+    /// `HH:MM`, after `open`.
+    pub close: String,
+    /// No trading at all on this weekday.
+    pub closed: bool,
+}
+
+/// A day to close the market.
+#[derive(InputObject)]
+pub struct HolidayInput {
+    /// The day, in the market time zone. CONFLICT when already a holiday.
+    pub date: Date,
+    /// E.g. `"Christmas Day"`, 1–100 characters.
+    pub name: String,
+}
+
+/// A holiday to remove.
+#[derive(InputObject)]
+pub struct DeleteHolidayInput {
+    /// The holiday's global id.
+    pub id: ID,
+}
+
+/// An emergency override.
+#[derive(InputObject)]
+pub struct MarketOverrideInput {
+    /// True holds the market open, false holds it closed.
+    pub open: bool,
+    /// Shown to users in `MarketState.reason`, e.g. `"exchange outage"`.
+    pub reason: Option<String>,
+}
+
+/// Changes to an account; fields left null stay as they are.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    /// The account's global id.
+    pub id: ID,
+    /// New display name.
+    pub name: Option<String>,
+    /// New login email. CONFLICT when taken.
+    pub email: Option<String>,
+    /// New role. The last active admin cannot be demoted (CONFLICT).
+    pub role: Option<Role>,
+    /// `false` deactivates: no login, refresh tokens revoked, open sockets closed.
+    pub active: Option<bool>,
+}
+
+/// A password reset.
+#[derive(InputObject)]
+pub struct ResetUserPasswordInput {
+    /// The account's global id.
+    pub id: ID,
+    /// The new password (at least 8 characters); null generates a temporary one.
+    pub new_password: Option<String>,
+}

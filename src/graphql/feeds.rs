@@ -241,16 +241,7 @@ async fn candle_stream(
                 if c.interval != interval || !wanted.contains(&c.stock_id) {
                     continue;
                 }
-                let candle = candles::Candle {
-                    stock_id: c.stock_id,
-                    interval: c.interval,
-                    bucket_start: c.bucket_start,
-                    open: c.open_cents,
-                    high: c.high_cents,
-                    low: c.low_cents,
-                    close: c.close_cents,
-                    tick_count: c.tick_count,
-                };
+                let candle = candles::Candle::from_update(c);
                 if let Some(previous) = open.insert(c.stock_id, candle)
                     && previous.bucket_start < candle.bucket_start
                 {

@@ -280,8 +280,8 @@ impl<'c, 'r> Lookup<'c, 'r> {
                     .into_iter()
                     .find(|c| c.bucket_start == *start)
                     .map(|c| {
-                        let live = c.interval.bucket_start(now, tz) == c.bucket_start;
-                        Node::Candle(Candle::new(c, !live))
+                        let ended = c.has_ended(now, tz);
+                        Node::Candle(Candle::new(c, ended))
                     })
             }
             _ => None,

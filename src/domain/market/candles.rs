@@ -74,6 +74,20 @@ impl Candle {
         self.tick_count += later.tick_count;
     }
 
+    /// The candle a tick round's update carries.
+    pub fn from_update(u: &CandleUpdate) -> Self {
+        Candle {
+            stock_id: u.stock_id,
+            interval: u.interval,
+            bucket_start: u.bucket_start,
+            open: u.open_cents,
+            high: u.high_cents,
+            low: u.low_cents,
+            close: u.close_cents,
+            tick_count: u.tick_count,
+        }
+    }
+
     pub fn to_update(self) -> CandleUpdate {
         CandleUpdate {
             stock_id: self.stock_id,

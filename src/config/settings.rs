@@ -590,8 +590,9 @@ pub(super) fn clap_error(err: &clap::Error, names: &[(String, String)]) -> Confi
     ConfigError(format!("{env} has an invalid value `{value}`: {reason}"))
 }
 
-/// Four connections per core (8 on two cores): measured by `order_bench`, more connections
-/// than that only make PostgreSQL backends compete for the same cores (p99 doubles at 32).
+/// Four connections per core (8 on two cores), as measured with 32 ordering clients (see
+/// BENCHMARKS.md): more connections than that only make PostgreSQL backends compete for the
+/// same cores (p99 doubles at 32).
 pub(super) fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     (cores * 4).clamp(4, 32)

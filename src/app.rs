@@ -13,7 +13,7 @@ use crate::{
     domain::{
         admin::{Admin, Administration},
         auth::AuthService,
-        market::{Market, backfill},
+        market::Market,
         money, seed,
         trading::{Limits, Trading},
     },
@@ -234,6 +234,11 @@ impl Application {
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
+        tasks.spawn(services.market.board().follow(
+            services.bus.clone(),
+            services.market.timezone(),
+            self.shutdown.clone(),
+        ));
         tasks.spawn(metrics_upkeep(self.shutdown.clone()));
         if let Some(listener) = self.metrics_listener {
             let router = http::metrics::router(self.state.clone());
@@ -296,19 +301,19 @@ async fn wire_services(
         max_cash_operation_cents: money::to_cents(config.max_cash_operation, "MAX_CASH_OPERATION")?,
         max_order_quantity: config.max_order_quantity,
     };
+    let market = Market::new(db.clone(), clock.clone(), config.as_ref().into());
     Ok(Services {
         limiter: RateLimiter::new(redis, &config.redis_prefix),
         trading: Trading::new(db.clone(), clock.clone(), bus.clone(), limits),
-        market: Market::new(db.clone(), clock.clone(), config.as_ref().into()),
         admin: Administration::new(
             db,
             clock.clone(),
             bus.clone(),
             auth.clone(),
-            backfill::Settings::from(config.as_ref()),
-            config.market_timezone,
+            &market,
             (config.default_drift, config.default_volatility),
         ),
+        market,
         auth,
         accounts: Default::default(),
         config,

@@ -111,7 +111,7 @@ impl AccountEvents {
             Event::PortfolioChanged { user_id }
             | Event::UserDisabled { user_id }
             | Event::SessionsRevoked { user_id } => *user_id,
-            Event::MarketState(_) | Event::MarketConfigChanged => return,
+            Event::MarketState(_) | Event::MarketConfigChanged | Event::StocksChanged => return,
         };
         let mut users = self.lock();
         if let Some(tx) = users.channels.get(&owner)

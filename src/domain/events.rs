@@ -26,6 +26,9 @@ pub enum Event {
     OrderUpdated(Order),
     /// A user's cash or positions changed (a trade): their valuation must be pushed.
     PortfolioChanged { user_id: i64 },
+    /// A stock was created, renamed, halted or resumed: every instance reloads its quote
+    /// board. Older releases skip it as unknown.
+    StocksChanged,
 }
 
 impl Event {
@@ -39,6 +42,7 @@ impl Event {
             Event::MarketConfigChanged => "MarketConfigChanged",
             Event::OrderUpdated(_) => "OrderUpdated",
             Event::PortfolioChanged { .. } => "PortfolioChanged",
+            Event::StocksChanged => "StocksChanged",
         }
     }
 }

@@ -196,10 +196,10 @@ fn tick(stock: &Value, price_cents: i64, name: &str) -> Value {
 }
 
 /// `TickBatch.stocks` is built from the round, with no database read. A round published by
-/// the previous release has no `day` on its ticks: it still decodes, and `stocks` then reads
-/// those stocks from the database.
+/// the previous release has no `day` on its ticks: it still decodes, and `stocks` then takes
+/// the rest of those stocks from the quote board, which the round moved.
 #[tokio::test]
-async fn tick_batches_take_stocks_from_the_round_or_else_the_database() {
+async fn tick_batches_take_stocks_from_the_round_or_else_the_quote_board() {
     let app = spawn_app().await;
     let read = format!("query($s: String!) {{ stock(by: {{symbol: $s}}) {{ {STOCK_FIELDS} }} }}");
     let aapl = app.gql(&read, json!({ "s": "AAPL" })).await["data"]["stock"].clone();
@@ -263,8 +263,15 @@ async fn tick_batches_take_stocks_from_the_round_or_else_the_database() {
     )
     .await;
     assert!(mixed["errors"].is_null(), "{mixed}");
-    // Without `day`: the stock as stored (the round's own price is only in `ticks`).
-    assert_eq!(stock_in(&mixed, &aapl["id"]), aapl);
+    // Without `day`: the stock as this instance knew it, moved to the round's price (its
+    // day's range widened to include it).
+    let old = stock_in(&mixed, &aapl["id"]);
+    assert_eq!(old["name"], aapl["name"], "{old}");
+    assert_eq!(old["price"], "1.00", "{old}");
+    assert_eq!(old["previousClose"], "0.99", "{old}");
+    assert_eq!(old["low"], "1.00", "{old}");
+    assert_eq!(old["high"], aapl["high"], "{old}");
+    assert_eq!(old["updatedAt"], "2026-03-02T15:00:00Z", "{old}");
     assert_eq!(mixed["data"]["ticks"]["ticks"][0]["price"], "1.00");
     // With `day`: the stock as the round left it.
     assert_eq!(
@@ -288,9 +295,10 @@ async fn tick_batches_take_stocks_from_the_round_or_else_the_database() {
         from_round(&aapl, "Apple (the round)")
     );
     assert_eq!(stock_in(&current, &msft["id"]), from_round(&msft, "MSFT"));
-    // While a round without it needs the database.
+    // And so are rounds without it: the rest of the stock comes from the quote board.
     let old = publish(9_000_003, json!([old_aapl])).await;
-    assert_eq!(old["errors"][0]["extensions"]["code"], "INTERNAL", "{old}");
+    assert!(old["errors"].is_null(), "{old}");
+    assert_eq!(stock_in(&old, &aapl["id"])["price"], "1.00", "{old}");
 }
 
 /// The market state has one constant id: every query, `node` and the subscription give it.

@@ -686,3 +686,105 @@ async fn public_objects_come_back_by_their_global_id() {
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
 }
+
+/// The public stock reads come from memory (the quote board), yet agree with the database
+/// after every tick round, and at once after an admin creates, renames or halts a stock.
+#[tokio::test]
+async fn public_stock_reads_come_from_memory_and_agree_with_the_database() {
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
+    app.wait_market(true).await;
+    let admin = app.admin().await;
+    let fields = "id symbol name price open high low previousClose updatedAt";
+    let public = format!("{{ stocks {{ {fields} }} }}");
+    let stored = format!("{{ adminStocks {{ active {fields} }} }}"); // read from the database
+    let agree = async || {
+        let listed = app.gql(&public, json!({})).await["data"]["stocks"].clone();
+        let all =
+            app.gql_as(&admin.access, &stored, json!({})).await["data"]["adminStocks"].clone();
+        let active: Vec<Value> = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["active"] == true)
+            .map(|s| {
+                let mut s = s.clone();
+                s.as_object_mut().map(|o| o.remove("active"));
+                s
+            })
+            .collect();
+        listed
+            .as_array()
+            .is_some_and(|l| !l.is_empty() && *l == active)
+    };
+    let mut ticks = app.ws_session(None).await;
+    ticks
+        .subscribe("t", "subscription { ticks { seq } }", json!({}))
+        .await;
+    for _ in 0..3 {
+        app.tick_until_message(&mut ticks, "t").await;
+        app.eventually("the public list at the round's prices", agree)
+            .await;
+    }
+
+    // Served from memory: ten reads cost fewer statements than one read did from the database
+    // (two; a reload after the board's maximum age would cost those two once).
+    let before = app.statements.count();
+    for _ in 0..10 {
+        let r = app.gql(&public, json!({})).await;
+        assert!(r["data"]["stocks"].is_array(), "{r}");
+    }
+    assert!(
+        app.statements.count() - before <= 2,
+        "reads went to the database"
+    );
+
+    // An admin's change shows at once, with no round in between.
+    let create = "mutation { createStock(input: { symbol: \"BORD\", name: \"Board Ltd\", initialPrice: \"12.34\" }) { stock { id } userErrors { code } } }";
+    let created = app.gql_as(&admin.access, create, json!({})).await;
+    let id = created["data"]["createStock"]["stock"]["id"].clone();
+    assert!(id.is_string(), "{created}");
+    assert!(agree().await, "a created stock is listed at once");
+    let one = app
+        .gql(
+            "{ stock(by: { symbol: \"bord\" }) { name price } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        one["data"]["stock"],
+        json!({ "name": "Board Ltd", "price": "12.34" })
+    );
+    let update = "mutation($i: UpdateStockInput!) { updateStock(input: $i) { stock { id } userErrors { code } } }";
+    let renamed = app
+        .gql_as(
+            &admin.access,
+            update,
+            json!({ "i": { "id": id, "name": "Board Holdings" } }),
+        )
+        .await;
+    assert!(
+        renamed["data"]["updateStock"]["stock"].is_object(),
+        "{renamed}"
+    );
+    assert!(
+        agree().await,
+        "a renamed stock is listed under its new name at once"
+    );
+    let halted = app
+        .gql_as(
+            &admin.access,
+            update,
+            json!({ "i": { "id": id, "active": false } }),
+        )
+        .await;
+    assert!(
+        halted["data"]["updateStock"]["stock"].is_object(),
+        "{halted}"
+    );
+    assert!(
+        agree().await,
+        "a halted stock leaves the public list at once"
+    );
+    let listed = app.gql("{ stocks { symbol } }", json!({})).await;
+    assert!(!listed.to_string().contains("BORD"), "{listed}");
+}

@@ -563,3 +563,42 @@ async fn a_subscriber_sees_a_jump_in_round_numbers_after_a_redis_outage() {
     a.stopped().await;
     b.stopped().await;
 }
+
+/// Each instance serves the public stock list from its own quote board: rounds from the
+/// leader's engine and an admin's change on another instance both reach it over the bus.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
+async fn every_instance_keeps_its_quote_board_current_over_the_bus() {
+    require_multi_instance_backends();
+    let a = spawn_app().await;
+    becomes_leader(&a).await;
+    let b = a.spawn_peer(&[]).await;
+    let prices = "{ stocks { symbol name price updatedAt } }";
+    let first = b.gql(prices, json!({})).await; // B's board is loaded now
+    assert!(first["data"]["stocks"].is_array(), "{first}");
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.tick_until_message(&mut ws, "t").await;
+    let list = async |app: &TestApp| app.gql(prices, json!({})).await["data"]["stocks"].clone();
+    b.eventually("B's list at the leader's round", || async {
+        let on_b = list(&b).await;
+        on_b == list(&a).await && on_b != first["data"]["stocks"]
+    })
+    .await;
+
+    let admin = a.admin().await;
+    let create = "mutation { createStock(input: { symbol: \"REMO\", name: \"Remote\", initialPrice: \"5\" }) { stock { id } } }";
+    let created = a.gql_as(&admin.access, create, json!({})).await;
+    assert!(
+        created["data"]["createStock"]["stock"]["id"].is_string(),
+        "{created}"
+    );
+    b.eventually("B to list the stock created on A", || async {
+        b.gql("{ stocks { symbol } }", json!({}))
+            .await
+            .to_string()
+            .contains("REMO")
+    })
+    .await;
+}

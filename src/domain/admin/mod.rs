@@ -101,6 +101,8 @@ pub struct Administration {
     pub(crate) tz: chrono_tz::Tz,
     /// Drift and volatility of new stocks when the admin gives none.
     pub(crate) defaults: (f64, f64),
+    /// Dropped after a stock changes, so that the next public read sees the change.
+    pub(crate) board: super::market::board::QuoteBoard,
 }
 
 impl Administration {
@@ -114,8 +116,7 @@ impl Administration {
         clock: SharedClock,
         bus: SharedBus,
         auth: AuthService,
-        backfill: super::market::backfill::Settings,
-        tz: chrono_tz::Tz,
+        market: &super::market::Market,
         defaults: (f64, f64),
     ) -> Self {
         Administration {
@@ -123,10 +124,17 @@ impl Administration {
             clock,
             bus,
             auth,
-            backfill,
-            tz,
+            backfill: market.backfill_settings(),
+            tz: market.timezone(),
             defaults,
+            board: market.board(),
         }
+    }
+
+    /// After a stock changed: this instance's quote board at once, every other one by event.
+    async fn stocks_changed(&self) {
+        self.board.invalidate();
+        self.publish(crate::bus::Event::StocksChanged).await;
     }
 
     async fn publish(&self, event: crate::bus::Event) {

@@ -131,6 +131,7 @@ impl Administration {
         let quote = market::stocks::by_id(&txn, stock.id).await?;
         let calendar = market::load_config(&txn, self.tz).await?.calendar;
         txn.commit().await?;
+        self.stocks_changed().await;
         backfill::ensure_history(&self.db, &calendar, self.backfill, &quote, now).await?;
         Ok(quote)
     }
@@ -182,6 +183,7 @@ impl Administration {
         audit(&txn, admin, change, now).await?;
         let quote = market::stocks::by_id(&txn, id).await?;
         txn.commit().await?;
+        self.stocks_changed().await;
         metrics::counter!("zebrat_orders_rejected_total", "stage" => "halt")
             .increment(rejected.len() as u64);
         for order in rejected {

@@ -1,6 +1,7 @@
 //! The market: calendar and override, stocks and their live prices, candles.
 
 pub mod backfill;
+pub mod board;
 pub mod calendar;
 pub mod candles;
 pub mod gbm;

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{
     Holiday, MarketConfig, MarketStatus, backfill,
+    board::QuoteBoard,
     candles::{self, Candle, Interval},
     stocks::{self, Listing, Quote},
     tick,
@@ -94,6 +95,8 @@ pub struct Market {
     pub(crate) clock: SharedClock,
     pub(crate) tz: Tz,
     pub(super) settings: Settings,
+    /// Every stock's live quote, for the public reads.
+    board: QuoteBoard,
 }
 
 impl Market {
@@ -103,12 +106,24 @@ impl Market {
             clock,
             tz: settings.tz,
             settings,
+            board: QuoteBoard::default(),
         }
+    }
+
+    /// The quote board this service reads from (for the task that keeps it current and for
+    /// the writers that must drop it).
+    pub fn board(&self) -> QuoteBoard {
+        self.board.clone()
     }
 
     /// The market's time zone.
     pub fn timezone(&self) -> Tz {
         self.tz
+    }
+
+    /// How much history a new stock gets.
+    pub fn backfill_settings(&self) -> backfill::Settings {
+        self.settings.backfill
     }
 
     /// Whether the market is open now, and when that changes.
@@ -126,24 +141,46 @@ impl Market {
         super::holidays(&self.db).await
     }
 
-    /// Stocks with their live prices, by symbol.
+    /// Stocks with their live prices, by symbol (from the quote board).
     pub async fn stocks(&self, listing: Listing) -> Result<Vec<Quote>> {
-        stocks::list(&self.db, listing).await
+        Ok(self.board.get(&self.db).await?.list(listing))
     }
 
     /// One stock by id; NOT_FOUND when unknown.
     pub async fn stock(&self, id: i64) -> Result<Quote> {
-        stocks::by_id(&self.db, id).await
+        match self.board.get(&self.db).await?.get(id) {
+            Some(q) => Ok(q.clone()),
+            // Created on another instance a moment ago, its event still on the way?
+            None => stocks::by_id(&self.db, id).await,
+        }
     }
 
     /// One stock by symbol (any case, trimmed); NOT_FOUND when unknown.
     pub async fn stock_by_symbol(&self, symbol: &str) -> Result<Quote> {
-        stocks::by_symbol(&self.db, symbol).await
+        let normalized = symbol.trim().to_uppercase();
+        match self.board.get(&self.db).await?.by_symbol(&normalized) {
+            Some(q) => Ok(q.clone()),
+            None => stocks::by_symbol(&self.db, symbol).await,
+        }
     }
 
     /// Stocks by id, unknown ids left out: what DataLoaders call.
     pub async fn stocks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Quote>> {
-        stocks::by_ids(&self.db, ids).await
+        let board = self.board.get(&self.db).await?;
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for &id in ids {
+            match board.get(id) {
+                Some(q) => {
+                    found.insert(id, q.clone());
+                }
+                None => missing.push(id),
+            }
+        }
+        if !missing.is_empty() {
+            found.extend(stocks::by_ids(&self.db, &missing).await?);
+        }
+        Ok(found)
     }
 
     /// The stocks a tick subscription watches, by id or by symbol (`None`: every stock).

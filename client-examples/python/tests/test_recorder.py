@@ -237,33 +237,43 @@ def test_the_recorder_survives_drops_outages_frozen_sockets_and_kills(server_url
         # Rounds come only while the market is open.
         wait_for(lambda: rounds_in(out) >= 3, 60 if expect_open else 20, "3 tick rounds (is the market open?)", recorder)
 
-        # 1. The connection is cut: reconnect at once, and skip the round replayed on joining.
-        before = rounds_in(out)
-        proxy.cut()
-        wait_for(lambda: recorder.count("subscribed to") >= 2, 30, "a reconnect after a cut", recorder)
-        wait_for(lambda: rounds_in(out) >= before + 2, 30, "rounds after the cut", recorder)
-        wait_for(lambda: recorder.count("already recorded, skipped") >= 1, 30, "the replayed round skipped", recorder)
+        # 1. The connection is cut just after a round: the recorder is back before the next one
+        # and is first sent the round it has (skipped). A round can still slip in between on a
+        # busy machine (then the replay is new to it): cut again, a few times at most.
+        for cuts in range(1, 6):
+            before = rounds_in(out)
+            wait_for(lambda: rounds_in(out) > before, 30, "a fresh round", recorder)
+            proxy.cut()
+            wait_for(lambda: recorder.count("subscribed to") > cuts, 30, "a reconnect after a cut", recorder)
+            wait_for(lambda: rounds_in(out) >= before + 3, 30, "rounds after the cut", recorder)
+            if recorder.count("already recorded, skipped") >= 1:
+                break
+        assert recorder.count("already recorded, skipped") >= 1, "\n".join(recorder.lines)
 
         # 2. An outage: connections refused for a few seconds, retried with backoff.
         before = rounds_in(out)
         proxy.down.set()
         proxy.cut()
-        wait_for(lambda: recorder.count("reconnecting in") >= 4, 30, "failed reconnects during the outage", recorder)
+        reconnects = recorder.count("reconnecting in")
+        wait_for(lambda: recorder.count("reconnecting in") >= reconnects + 3, 30, "failed reconnects during the outage", recorder)
         proxy.down.clear()
-        wait_for(lambda: recorder.count("subscribed to") >= 3, 30, "a reconnect after the outage", recorder)
+        subscribed = recorder.count("subscribed to")
+        wait_for(lambda: recorder.count("subscribed to") > subscribed, 30, "a reconnect after the outage", recorder)
         wait_for(lambda: rounds_in(out) >= before + 2, 30, "rounds after the outage", recorder)
 
         # 3. A frozen connection: open but silent. The unanswered ping gives it away.
         before = rounds_in(out)
+        subscribed = recorder.count("subscribed to")
         proxy.freeze()
-        wait_for(lambda: recorder.count("subscribed to") >= 4, 30, "a reconnect after the freeze", recorder)
+        wait_for(lambda: recorder.count("No pong received") >= 1, 30, "the unanswered ping", recorder)
+        wait_for(lambda: recorder.count("subscribed to") > subscribed, 30, "a reconnect after the freeze", recorder)
         wait_for(lambda: rounds_in(out) >= before + 2, 30, "rounds after the freeze", recorder)
 
         # 4. kill -9 in the middle of a row, then a restart on the same file.
         recorder.stop(signal.SIGKILL)
+        before = rounds_in(out)
         with open(out, "a") as f:
             f.write("999999,2026-11-30T23:59:59Z,AA")
-        before = rounds_in(out)
         recorder = Recorder(proxy.url, out, symbols)
         wait_for(lambda: recorder.count("resuming") >= 1, 30, "the restart to read the file's tail", recorder)
         wait_for(lambda: rounds_in(out) >= before + 2, 30, "rounds after the restart", recorder)

@@ -12,7 +12,7 @@ use crate::{
     config::{Config, redact_url},
     domain::{
         admin::{Admin, Administration},
-        auth::AuthService,
+        auth::{self, AuthService},
         market::Market,
         money, seed,
         trading::{Limits, Trading},
@@ -95,6 +95,13 @@ impl Application {
             db::migrate_up(&db).await?;
         }
         seed::reference_data(&db, clock.as_ref(), config.market_timezone).await?;
+        let filled = auth::backfill_skeletons(&db).await?;
+        if filled > 0 {
+            tracing::info!(
+                accounts = filled,
+                "filled in the look-alike skeletons of emails"
+            );
+        }
         if config.seed_demo_data
             && seed::demo_data(&db, clock.as_ref(), config.market_timezone).await?
         {

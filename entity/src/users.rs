@@ -7,6 +7,11 @@ pub struct Model {
     pub id: i64,
     #[sea_orm(unique)]
     pub email: String,
+    /// The email's UTS #39 confusable skeleton (unique): look-alike addresses share one, so a
+    /// second account cannot take a look-alike of an existing email. Null only for an account
+    /// whose email already looked like an older account's when the column was filled in.
+    #[sea_orm(unique)]
+    pub email_skeleton: Option<String>,
     pub name: String,
     pub password_hash: String,
     /// `CUSTOMER` or `ADMIN`.

@@ -348,11 +348,12 @@ pub struct Settings {
         help_heading = "Limits"
     )]
     pub(super) graphql_max_depth: usize,
-    /// Most fields selected (fragments expanded).
+    /// Most an operation may cost: a point per field, lists weighted by their size (and at
+    /// most this many selections, fragments expanded, up to 1000).
     #[arg(
         long,
         env = "GRAPHQL_MAX_COMPLEXITY",
-        default_value = "1000",
+        default_value = "25000",
         value_parser = trimmed::<usize>,
         help_heading = "Limits"
     )]
@@ -389,7 +390,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "GRAPHQL_COST_BUDGET",
-        default_value = "10000,500",
+        default_value = "50000,2500",
         value_parser = bucket,
         help_heading = "Limits"
     )]
@@ -398,7 +399,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "GRAPHQL_COST_BUDGET_ANONYMOUS",
-        default_value = "1000,20",
+        default_value = "25000,500",
         value_parser = bucket,
         help_heading = "Limits"
     )]

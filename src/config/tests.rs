@@ -446,18 +446,18 @@ fn defaults_match_the_documentation() {
         c.graphql,
         GraphqlLimits {
             max_depth: 16,
-            max_complexity: 1000,
+            max_complexity: 25000,
             max_aliases: 30,
             max_root_fields: 20,
             max_document_bytes: 16 * 1024,
             max_batch: 10,
             cost_budget: Some(Bucket {
-                capacity: 10000,
-                refill_per_sec: 500
+                capacity: 50000,
+                refill_per_sec: 2500
             }),
             cost_budget_anonymous: Some(Bucket {
-                capacity: 1000,
-                refill_per_sec: 20
+                capacity: 25000,
+                refill_per_sec: 500
             }),
             timeout: Duration::from_secs(10),
             max_response_bytes: 4 << 20,

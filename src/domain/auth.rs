@@ -7,6 +7,7 @@
 //! older epoch is refused, so the change reaches tokens already handed out, not only new ones.
 
 mod epochs;
+mod lookalike;
 mod password;
 
 use std::sync::Arc;
@@ -24,9 +25,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use self::epochs::{Current, Epochs};
+pub use self::lookalike::{backfill_skeletons, ensure_free, taken};
 use self::password::verify_password;
 pub use self::password::{MIN_PASSWORD_LEN, hash_password, validate_password};
-use super::{Error, Result};
+use super::{Error, Result, text};
 use crate::{
     bus::{Event, SharedBus},
     clock::SharedClock,
@@ -99,13 +101,15 @@ pub struct Session {
     pub user: User,
 }
 
-/// A syntactically valid, normalized (trimmed, lower-case) email address.
+/// A syntactically valid, normalized (NFKC, trimmed, lower-case) email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self> {
-        let email = raw.trim().to_lowercase();
+        // Lower case before NFKC (fullwidth capitals), and after: NFKC turns some symbols
+        // into capitals (`Ⓐ` into `A`).
+        let email = text::identifier(&raw.to_lowercase(), "email")?.to_lowercase();
         let invalid = || Error::bad_input("email", "email is not a valid address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
@@ -127,16 +131,13 @@ impl Email {
     }
 }
 
-/// Checks and trims a display name.
+/// Checks and normalizes a display name (NFKC, trimmed, nothing invisible).
 pub fn validate_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::bad_input(
-            "name",
-            "name must be 1 to 100 printable characters",
-        ));
+    let name = text::name(raw, "name")?;
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::bad_input("name", "name must be 1 to 100 characters"));
     }
-    Ok(name.to_string())
+    Ok(name)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -229,17 +230,12 @@ impl AuthService {
         let email = Email::parse(&input.email)?;
         let name = validate_name(&input.name)?;
         validate_password(&input.password)?;
-        let exists = users::Entity::find()
-            .filter(users::Column::Email.eq(email.as_str()))
-            .one(&self.inner.db)
-            .await?;
-        if exists.is_some() {
-            return Err(already_registered());
-        }
+        ensure_free(&self.inner.db, &email, None).await?;
         let hash = hash_password(input.password).await?;
         let now = self.inner.clock.now();
         let user = users::ActiveModel {
             email: Set(email.as_str().to_owned()),
+            email_skeleton: Set(Some(email.skeleton())),
             name: Set(name),
             password_hash: Set(hash),
             role: Set(Role::Customer.as_str().to_owned()),
@@ -253,8 +249,9 @@ impl AuthService {
         }
         .insert(&self.inner.db)
         .await
-        // Two registrations racing past the check above meet the unique index here.
-        .map_err(|e| Error::conflict_on_unique(e, already_registered().to_string()))?;
+        // Two registrations racing past the check above meet a unique index here (the
+        // email's, or its skeleton's for look-alikes).
+        .map_err(|e| Error::conflict_on_unique(e, taken().to_string()))?;
         tracing::info!(user_id = user.id, "user registered");
         let epoch = user.session_epoch;
         self.start_session(User::try_from(user)?, epoch).await
@@ -583,10 +580,6 @@ impl AuthService {
     }
 }
 
-fn already_registered() -> Error {
-    Error::Conflict("an account with this email already exists".into())
-}
-
 fn random_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     hex::encode(bytes)
@@ -624,9 +617,28 @@ mod tests {
             "ann@@example.com",
             "ann@.com",
             "ann@example..com",
+            "ann\u{200B}@example.com",
+            "\u{202E}ann@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn emails_are_nfkc_then_lower_case() {
+        // Fullwidth capitals, and a circled letter that NFKC turns into a capital.
+        assert_eq!(
+            Email::parse("ＤＥＭＯ＠\u{24BA}xample.com")
+                .unwrap()
+                .as_str(),
+            "demo@example.com"
+        );
+        let cyrillic = Email::parse("d\u{435}mo@example.com").unwrap();
+        assert_ne!(cyrillic.as_str(), "demo@example.com");
+        assert_eq!(
+            cyrillic.skeleton(),
+            Email::parse("demo@example.com").unwrap().skeleton()
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod market;
 pub mod money;
 pub mod page;
 pub mod seed;
+pub mod text;
 pub mod trading;
 
 pub use error::{Error, Result};

@@ -142,8 +142,10 @@ async fn insert_user(
     role: auth::Role,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<users::Model> {
+    let email = auth::Email::parse(email)?;
     Ok(users::ActiveModel {
-        email: Set(email.into()),
+        email: Set(email.as_str().into()),
+        email_skeleton: Set(Some(email.skeleton())),
         name: Set(name.into()),
         password_hash: Set(auth::hash_password(password.into()).await?),
         role: Set(role.as_str().into()),

@@ -215,11 +215,15 @@ fn auth_payload(result: Result<auth::Session, crate::domain::Error>) -> ApiResul
 /// A new customer account.
 #[derive(InputObject)]
 pub struct RegisterInput {
-    /// A valid email address; stored lower case. CONFLICT when taken.
+    /// A valid email address; stored NFKC-normalized and lower case (fullwidth letters become
+    /// plain ones). CONFLICT when taken, or when it looks like a taken one (a Cyrillic `е`
+    /// for an `e`: the UTS #39 confusables); BAD_USER_INPUT for invisible or control
+    /// characters.
     pub email: String,
     /// At least 8 characters.
     pub password: String,
-    /// Display name, 1–100 characters.
+    /// Display name, 1–100 characters, stored NFKC-normalized; BAD_USER_INPUT for control
+    /// and invisible formatting characters (zero-width spaces, direction overrides).
     pub name: String,
 }
 

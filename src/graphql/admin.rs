@@ -14,7 +14,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::{
     accounts::{Role, User},
-    connection::{Conn, PageArgs, connection},
+    connection::{Conn, PageArgs, UNCAPPED_LIST, connection, list_cost},
     context::ContextExt,
     error::ApiResult,
     guards::RoleGuard,
@@ -35,6 +35,7 @@ use crate::{
             stocks::{NewStock, StockChanges},
             users::{UserChanges, UserFilter},
         },
+        market::candles::Interval,
     },
     services::Services,
 };
@@ -382,7 +383,10 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// Every stock, halted ones included. ADMIN only.
-    #[graphql(guard = "RoleGuard::admin()")]
+    #[graphql(
+        guard = "RoleGuard::admin()",
+        complexity = "list_cost(UNCAPPED_LIST, child_complexity)"
+    )]
     async fn admin_stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
         let admin = admin(ctx).await?;
         let stocks = ctx.services().admin.stocks(&admin).await?;
@@ -450,7 +454,10 @@ impl AdminQuery {
 
     /// Candle coverage per stock and interval: counts, first and last bucket, gaps. ADMIN
     /// only.
-    #[graphql(guard = "RoleGuard::admin()")]
+    #[graphql(
+        guard = "RoleGuard::admin()",
+        complexity = "list_cost(Interval::ALL.len() * UNCAPPED_LIST, child_complexity)"
+    )]
     async fn candle_stats(&self, ctx: &Context<'_>) -> ApiResult<Vec<CandleStat>> {
         let admin = admin(ctx).await?;
         let rows = ctx.services().admin.candle_stats(&admin).await?;

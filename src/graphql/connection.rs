@@ -1,5 +1,5 @@
 //! Relay connections over the domain's keyset pages: the paging arguments every list takes,
-//! the connection type, and the list cost the complexity limit counts.
+//! the connection type, and what lists cost the complexity limit (pages and the other lists).
 
 use async_graphql::{OutputType, SimpleObject, connection::PageInfo};
 
@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::{
     Result,
+    market::MAX_CANDLES,
     page::{DEFAULT_PAGE, MAX_PAGE, Page, PageRequest},
 };
 
@@ -137,9 +138,9 @@ pub fn connection<T, N: Listed>(page: Page<T>, node: impl Fn(T) -> N) -> Conn<N>
     N::connection(edges, page_info, page.total_count)
 }
 
-/// What a list field costs the complexity limit: its page size (`first` or `last`, else the
-/// default) times what each item costs, so `orders(first: 100)` counts a hundred orders. A size
-/// out of range counts as one: the field refuses it with BAD_USER_INPUT saying why, which
+/// What a page of a connection costs the complexity limit: its size (`first` or `last`, else
+/// the default) times what each item costs, so `orders(first: 100)` counts a hundred orders. A
+/// size out of range counts as one: the field refuses it with BAD_USER_INPUT saying why, which
 /// helps more than a refusal of the whole document for its cost.
 pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = match first.or(last) {
@@ -147,5 +148,60 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
         Some(n) if n >= 1 && n as u64 <= MAX_PAGE => n as u64,
         Some(_) => 1,
     };
-    1 + size as usize * child_complexity
+    list_cost(size as usize, child_complexity)
+}
+
+/// The size counted for a list without a cap of its own: every stock, an account's positions
+/// (one per stock), a tick round's stocks, the holidays. Stocks are not capped, so this is a
+/// nominal figure, about ten times what the demo lists; such lists are read whole.
+pub const UNCAPPED_LIST: usize = 100;
+
+/// What a candle window costs: `last` (1–2000), else the 2000 a window may hold, times what
+/// each candle costs. Out of range counts as one, as in [`cost`].
+pub fn candles_cost(last: Option<i32>, child_complexity: usize) -> usize {
+    let size = match last {
+        None => MAX_CANDLES,
+        Some(n) if n >= 1 && n as u64 <= MAX_CANDLES => n as u64,
+        Some(_) => 1,
+    };
+    list_cost(size as usize, child_complexity)
+}
+
+/// Never counted above this, whatever the nesting: async-graphql adds the costs of sibling
+/// fields with a plain `+`, which must not overflow (a document holds at most a thousand
+/// selections, so the sum stays far below `usize::MAX`). Still far above any sensible limit.
+const COST_CEILING: usize = 1 << 40;
+
+/// A list field's cost: one for the field, plus `size` items of `child_complexity` each.
+pub fn list_cost(size: usize, child_complexity: usize) -> usize {
+    size.saturating_mul(child_complexity)
+        .saturating_add(1)
+        .min(COST_CEILING)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_cost_their_size_times_their_items() {
+        assert_eq!(cost(None, None, 3), 1 + 20 * 3);
+        assert_eq!(cost(Some(100), None, 3), 301);
+        assert_eq!(cost(None, Some(5), 3), 16);
+        assert_eq!(cost(Some(101), None, 3), 4, "refused by the field");
+        assert_eq!(candles_cost(None, 5), 10_001);
+        assert_eq!(candles_cost(Some(150), 5), 751);
+        assert_eq!(candles_cost(Some(0), 5), 6);
+        assert_eq!(list_cost(UNCAPPED_LIST, 7), 701);
+    }
+
+    #[test]
+    fn nesting_cannot_overflow_the_sum() {
+        let mut cost = 1;
+        for _ in 0..16 {
+            cost = candles_cost(None, cost);
+        }
+        assert_eq!(cost, COST_CEILING);
+        assert!(COST_CEILING.checked_mul(10_000).is_some());
+    }
 }

@@ -12,6 +12,7 @@ use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast;
 
 use super::{
+    connection::{UNCAPPED_LIST, list_cost},
     context::ContextExt,
     error::{ApiError, ApiResult},
     market::{Candle, CandleInterval, MarketState, Stock, StockRef, change_percent},
@@ -79,6 +80,7 @@ impl TickBatch {
 #[ComplexObject]
 impl TickBatch {
     /// The moved stocks' prices: the light shape, for tick feeds that keep their own state.
+    #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     async fn ticks(&self) -> Vec<TickQuote> {
         self.moved()
             .map(|t| TickQuote {
@@ -93,6 +95,7 @@ impl TickBatch {
 
     /// The moved stocks as `Stock` (price, change, day open, high and low): a normalized
     /// client cache updates every view of these stocks with no code of its own.
+    #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     async fn stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
         let at = self.round().map(|r| r.at);
         let mut stocks = Vec::new();

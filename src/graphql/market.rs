@@ -8,6 +8,7 @@ use async_graphql::{
 };
 
 use super::{
+    connection::{UNCAPPED_LIST, list_cost},
     context::ContextExt,
     error::ApiResult,
     node::{Kind, global_id, row_id},
@@ -364,6 +365,7 @@ pub fn percent(part: i64, whole: i64) -> Decimal {
 impl Stock {
     /// The last 24 hourly closes, oldest first: enough for a sparkline. Null when they could
     /// not be read (the rest of the stock still answers).
+    #[graphql(complexity = "super::connection::list_cost(TREND_POINTS as usize, 1)")]
     async fn trend(&self, ctx: &Context<'_>) -> Option<Vec<Decimal>> {
         let loader = ctx.data::<DataLoader<TrendLoader>>().ok()?;
         match loader.load_one(self.stock_id).await {
@@ -376,6 +378,7 @@ impl Stock {
     }
 
     /// Candles of this stock; see `Query.candles`.
+    #[graphql(complexity = "super::connection::candles_cost(last, child_complexity)")]
     async fn candles(
         &self,
         ctx: &Context<'_>,
@@ -440,6 +443,7 @@ impl MarketQuery {
     }
 
     /// Trading hours per weekday, Monday first. Public.
+    #[graphql(complexity = "list_cost(7, child_complexity)")]
     async fn market_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<MarketDay>> {
         let config = ctx.services().market.config().await?;
         Ok(config
@@ -452,6 +456,7 @@ impl MarketQuery {
     }
 
     /// Days the market stays closed, oldest first. Public.
+    #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     async fn holidays(&self, ctx: &Context<'_>) -> ApiResult<Vec<Holiday>> {
         Ok(ctx
             .services()
@@ -464,6 +469,7 @@ impl MarketQuery {
     }
 
     /// All active stocks, by symbol. Public.
+    #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     async fn stocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stock>> {
         let quotes = ctx.services().market.stocks(Listing::Active).await?;
         Ok(quotes.into_iter().map(Stock::from).collect())
@@ -486,6 +492,7 @@ impl MarketQuery {
     /// Candles of a stock, oldest first. `from` is inclusive, `to` exclusive; `last` keeps
     /// the newest N of the window (at most 2000 are returned; `truncated` says when more
     /// exist). Public. NOT_FOUND for an unknown stock.
+    #[graphql(complexity = "super::connection::candles_cost(last, child_complexity)")]
     async fn candles(
         &self,
         ctx: &Context<'_>,

@@ -34,10 +34,13 @@ const CODES: &[&str] = &[
     "RATE_LIMITED",
     "INSUFFICIENT_FUNDS",
     "INSUFFICIENT_SHARES",
+    "STOCK_HALTED",
     "INTERNAL",
     super::limits::DOCUMENT_TOO_LARGE,
     super::limits::QUERY_TOO_COMPLEX,
     super::limits::QUERY_TOO_DEEP,
+    super::limits::TIMEOUT,
+    super::limits::RESPONSE_TOO_LARGE,
     super::persisted::PERSISTED_QUERY_NOT_FOUND,
     super::persisted::PERSISTED_QUERY_HASH_MISMATCH,
     super::persisted::PERSISTED_QUERY_NOT_ALLOWED,
@@ -192,6 +195,45 @@ fn outcome(response: &Response) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::Response;
+
+    use super::super::{error::coded_error, limits, persisted};
+    use crate::domain::Error;
+
+    #[test]
+    fn every_code_a_client_can_see_is_a_label_of_its_own() {
+        let domain = [
+            Error::Unauthenticated(String::new()),
+            Error::Forbidden(String::new()),
+            Error::bad_input("x", ""),
+            Error::NotFound(String::new()),
+            Error::Conflict(String::new()),
+            Error::RateLimited {
+                retry_after_secs: 1,
+            },
+            Error::InsufficientFunds(String::new()),
+            Error::InsufficientShares(String::new()),
+            Error::StockHalted(String::new()),
+            Error::Internal(String::new()),
+        ]
+        .map(|e| e.code());
+        let refusals = [
+            limits::DOCUMENT_TOO_LARGE,
+            limits::QUERY_TOO_COMPLEX,
+            limits::QUERY_TOO_DEEP,
+            limits::RATE_LIMITED,
+            limits::TIMEOUT,
+            limits::RESPONSE_TOO_LARGE,
+            persisted::PERSISTED_QUERY_NOT_FOUND,
+            persisted::PERSISTED_QUERY_HASH_MISMATCH,
+            persisted::PERSISTED_QUERY_NOT_ALLOWED,
+        ];
+        for code in domain.into_iter().chain(refusals) {
+            let response = Response::from_errors(vec![coded_error("", code)]);
+            assert_eq!(super::outcome(&response), code);
+        }
+    }
+
     #[test]
     fn subscription_fields_are_the_schemas() {
         let sdl = super::super::sdl();

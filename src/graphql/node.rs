@@ -152,7 +152,9 @@ impl NodeQuery {
 
     /// Several objects by their global ids, in the order asked (at most 100). Each entry is
     /// null where `node(id:)` would be.
-    #[graphql(complexity = "ids.len() * child_complexity")]
+    #[graphql(
+        complexity = "super::connection::list_cost(if ids.len() <= MAX_NODES { ids.len() } else { 1 }, child_complexity)"
+    )]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -431,14 +431,6 @@ fn amplification_batch() -> Value {
     Value::Array(ops)
 }
 
-/// What an operation of the burst may answer besides its data.
-const REFUSALS: [&str; 4] = [
-    "QUERY_TOO_COMPLEX",
-    "RATE_LIMITED",
-    "RESPONSE_TOO_LARGE",
-    "TIMEOUT",
-];
-
 const DEPOSIT: &str =
     "mutation { deposit(input: {amount: \"1\"}) { cash { balance } userErrors { code } } }";
 
@@ -446,16 +438,12 @@ const DEPOSIT: &str =
 // for the others' parsing and validation, whatever the limits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_amplifying_batch_is_bounded_and_other_clients_are_served_meanwhile() {
-    // Until `Query.stocks` and `Stock.candles` are weighted by their sizes, an alias of the
-    // amplifier counts 8 points where it reads 10 stocks' 140 candles each (about 370 ms of
-    // this debug build): a 20-alias operation counts 160. With the weights it counts millions
-    // and GRAPHQL_MAX_COMPLEXITY refuses it whatever the budget; meanwhile an anonymous budget
-    // of 150 refuses it as more than it can ever hold.
-    let app = spawn_app_with(&[
-        ("GRAPHQL_COST_BUDGET", "2000,100"),
-        ("GRAPHQL_COST_BUDGET_ANONYMOUS", "150,10"),
-    ])
-    .await;
+    // Lists count by their sizes: an alias of the amplifier costs 1 + 100 stocks x (2000
+    // candles x 5 + a 24-point trend), about a million points, so each operation is twenty
+    // million and the default GRAPHQL_MAX_COMPLEXITY refuses it before it runs, budgets or
+    // not (the test helpers turn budgets off). Unweighted, an alias counted 8 points where it
+    // read 12 stocks' candles (about 370 ms of this debug build) and the batch answered 42 MB.
+    let app = spawn_app().await;
     let demo = app.demo().await;
     let customer = client_from(131);
     let deposit = || async {
@@ -504,32 +492,19 @@ async fn an_amplifying_batch_is_bounded_and_other_clients_are_served_meanwhile()
     let burst = started.elapsed();
     let peak = sampler.stop().await;
 
-    let (mut ran, mut refused) = (0, Vec::new());
     for answer in &answers {
         let ops = answer.as_array().expect("one answer per operation");
         assert_eq!(ops.len(), 10);
         for op in ops {
-            match code(op) {
-                Some(c) => {
-                    assert!(REFUSALS.contains(&c), "{c}: {}", op["errors"]);
-                    refused.push(c.to_string());
-                }
-                None => {
-                    let cost = &op["extensions"]["cost"];
-                    let requested = cost["requested"].as_u64().unwrap();
-                    assert!(requested <= 150, "ran within the anonymous budget: {cost}");
-                    ran += 1;
-                }
-            }
+            assert_eq!(code(op), Some("QUERY_TOO_COMPLEX"), "{op}");
+            assert!(op["data"].is_null(), "nothing ran: {op}");
         }
     }
     let growth = peak.saturating_sub(baseline) / (1024 * 1024);
     let worst = latencies.iter().max().copied().unwrap_or_default();
-    refused.sort();
-    refused.dedup();
     eprintln!(
-        "amplification: 4 x 10 operations in {burst:?}: {ran} ran, refused with {refused:?}; \
-         memory +{growth} MiB at peak; deposits {latencies:?} (quiet: {quiet:?})"
+        "amplification: 4 x 10 operations refused in {burst:?}; memory +{growth} MiB at peak; \
+         deposits {latencies:?} (quiet: {quiet:?})"
     );
     assert!(growth < 100, "resident memory grew by {growth} MiB");
     // The issue asks for 50 ms, measured on a release build. Here even refusing costs: parsing
@@ -632,4 +607,206 @@ async fn socket_origins_must_match_a_configured_origin_exactly() {
         403,
         "DNS rebinding"
     );
+}
+
+// Finding 7: look-alike identities.
+
+const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { user { id email name } userErrors { code field message } } }";
+
+async fn register(app: &TestApp, email: &str, name: &str) -> Value {
+    let input = json!({ "email": email, "password": "long enough", "name": name });
+    app.gql(REGISTER, json!({ "i": input })).await
+}
+
+#[tokio::test]
+async fn look_alike_emails_are_refused() {
+    let app = spawn_app().await;
+    let duplicate = register(&app, "demo@example.com", "Dup").await;
+    assert_eq!(
+        user_error(&duplicate, "register"),
+        Some("CONFLICT"),
+        "{duplicate}"
+    );
+    let refusal = &duplicate["data"]["register"]["userErrors"][0]["message"];
+    for look_alike in [
+        "d\u{435}mo@example.com",           // a Cyrillic е
+        "dem\u{3BF}@example.com",           // a Greek ο
+        "ｄｅｍｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", // fullwidth
+        "DEMO@\u{24D4}xample.com",          // capitals and a circled e
+    ] {
+        let r = register(&app, look_alike, "Mallory").await;
+        assert_eq!(
+            user_error(&r, "register"),
+            Some("CONFLICT"),
+            "{look_alike:?}: {r}"
+        );
+        assert!(r["data"]["register"]["user"].is_null(), "{r}");
+        // No more said than for the address itself.
+        assert_eq!(&r["data"]["register"]["userErrors"][0]["message"], refusal);
+    }
+    for invisible in ["demo\u{200B}@example.com", "\u{202E}demo@example.com"] {
+        let r = register(&app, invisible, "Mallory").await;
+        assert_eq!(user_error(&r, "register"), Some("BAD_USER_INPUT"), "{r}");
+        assert_eq!(
+            r["data"]["register"]["userErrors"][0]["field"],
+            json!(["input", "email"])
+        );
+    }
+    // A different address registers, stored in its plain spelling.
+    let r = register(&app, "ｄｅｍｏ２@example.com", "Dana Two").await;
+    assert_eq!(
+        r["data"]["register"]["user"]["email"], "demo2@example.com",
+        "{r}"
+    );
+    let r = register(&app, "dome@example.com", "Dom").await;
+    assert!(r["data"]["register"]["user"].is_object(), "{r}");
+}
+
+#[tokio::test]
+async fn racing_look_alike_registrations_leave_one_account() {
+    let app = spawn_app().await;
+    // Five spellings of one address, all at once: the unique index on the skeleton lets one
+    // through whatever the order.
+    let spellings = [
+        "race@example.com",
+        "r\u{430}ce@example.com",
+        "ra\u{441}e@example.com",
+        "rac\u{435}@example.com",
+        "ｒａｃｅ@example.com",
+    ];
+    let answers =
+        futures_util::future::join_all(spellings.iter().map(|e| register(&app, e, "Racer"))).await;
+    let made = answers
+        .iter()
+        .filter(|r| r["data"]["register"]["user"].is_object())
+        .count();
+    let conflicts = answers
+        .iter()
+        .filter(|r| user_error(r, "register") == Some("CONFLICT"))
+        .count();
+    assert_eq!((made, conflicts), (1, 4), "{answers:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_give_an_account_a_look_alike_email() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let update = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { email name } userErrors { code field message } } }";
+    let change = |email: &str| json!({ "i": { "id": demo.user_id, "email": email } });
+    let r = app
+        .gql_as(&admin.access, update, change("\u{430}dmin@example.com"))
+        .await;
+    assert_eq!(user_error(&r, "updateUser"), Some("CONFLICT"), "{r}");
+    // Its own address in another spelling is still its own.
+    let r = app
+        .gql_as(&admin.access, update, change("ＤＥＭＯ@example.com"))
+        .await;
+    assert_eq!(
+        r["data"]["updateUser"]["user"]["email"], "demo@example.com",
+        "{r}"
+    );
+    let r = app
+        .gql_as(
+            &admin.access,
+            update,
+            json!({ "i": { "id": demo.user_id, "name": "Dana\u{202E}omeD" } }),
+        )
+        .await;
+    assert_eq!(user_error(&r, "updateUser"), Some("BAD_USER_INPUT"), "{r}");
+    assert_eq!(
+        r["data"]["updateUser"]["userErrors"][0]["field"],
+        json!(["input", "name"])
+    );
+}
+
+#[tokio::test]
+async fn names_refuse_overrides_and_control_characters() {
+    let app = spawn_app().await;
+    for name in ["Eve\u{202E}nilrehc", "Ann\u{7}", "\u{200B}"] {
+        let r = register(&app, "eve@example.com", name).await;
+        assert_eq!(
+            user_error(&r, "register"),
+            Some("BAD_USER_INPUT"),
+            "{name:?}: {r}"
+        );
+        assert_eq!(
+            r["data"]["register"]["userErrors"][0]["field"],
+            json!(["input", "name"])
+        );
+    }
+    // Fullwidth letters and odd spaces are spelled plainly.
+    let r = register(&app, "eve@example.com", "\u{3000}Ｅｖｅ\u{A0}Lin").await;
+    assert_eq!(r["data"]["register"]["user"]["name"], "Eve Lin", "{r}");
+
+    let admin = app.admin().await;
+    let create = "mutation($i: CreateStockInput!) { createStock(input: $i) { stock { name } userErrors { code field } } }";
+    for name in ["Acme\u{0}Corp", "Acme\u{1B}[31m", "Acme \u{202E}proC"] {
+        let input = json!({ "symbol": "ACME", "name": name, "initialPrice": "10" });
+        let r = app
+            .gql_as(&admin.access, create, json!({ "i": input }))
+            .await;
+        assert_eq!(
+            user_error(&r, "createStock"),
+            Some("BAD_USER_INPUT"),
+            "{name:?}: {r}"
+        );
+        assert_eq!(
+            r["data"]["createStock"]["userErrors"][0]["field"],
+            json!(["input", "name"])
+        );
+    }
+    let input = json!({ "symbol": "ACME", "name": "Ａｃｍｅ Corp", "initialPrice": "10" });
+    let r = app
+        .gql_as(&admin.access, create, json!({ "i": input }))
+        .await;
+    assert_eq!(
+        r["data"]["createStock"]["stock"]["name"], "Acme Corp",
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn accounts_from_before_the_skeleton_get_one_at_start() {
+    use entity::users;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use zebrat::domain::auth::backfill_skeletons;
+
+    let app = spawn_app().await;
+    let db = &app.db;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    // As a database from the previous release holds them: no skeletons, and two addresses
+    // that already look alike (the admin's, the older row, now spelled with a Cyrillic е).
+    users::Entity::update_many()
+        .col_expr(users::Column::EmailSkeleton, Expr::value(None::<String>))
+        .exec(db)
+        .await
+        .unwrap();
+    users::Entity::update_many()
+        .col_expr(users::Column::Email, Expr::value("d\u{435}mo@example.com"))
+        .filter(users::Column::Id.eq(admin.db_id))
+        .exec(db)
+        .await
+        .unwrap();
+
+    // The newer look-alike is left without one (and logged), not an error that stops a start.
+    assert_eq!(backfill_skeletons(db).await.unwrap(), 1);
+    assert_eq!(backfill_skeletons(db).await.unwrap(), 0, "idempotent");
+    let skeleton = |id| async move {
+        users::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_skeleton
+    };
+    assert_eq!(
+        skeleton(admin.db_id).await.as_deref(),
+        Some(zebrat::domain::text::skeleton("demo@example.com").as_str())
+    );
+    assert_eq!(skeleton(demo.db_id).await, None);
+    // Look-alikes of the filled row are refused again.
+    let r = register(&app, "dem\u{3BF}@example.com", "Mallory").await;
+    assert_eq!(user_error(&r, "register"), Some("CONFLICT"), "{r}");
 }

@@ -1,8 +1,8 @@
 //! What an operation costs, made visible (issue #18): every executed query and mutation answers
 //! `extensions.cost { requested, limit }`, and a document refused for its depth says which
-//! limit it hit. And what it may cost (issue #19): a budget per client that refills, a
-//! timeout, a cap on the response. (QUERY_TOO_COMPLEX and weighted costs are unit-tested in `graphql::limits`
-//! until the schema weights its lists; every refusal's code is in `security.rs`.)
+//! limit it hit. And what it may cost (issue #19): lists weighted by their sizes, a budget per
+//! client that refills, a timeout, a cap on the response. (Every refusal's code is in
+//! `security.rs`.)
 
 use std::time::Duration;
 
@@ -25,9 +25,12 @@ fn cost(body: &Value) -> (u64, u64) {
 #[tokio::test]
 async fn every_query_and_mutation_answers_its_cost_and_the_limit() {
     let app = spawn_app_with(&LIMITS).await;
-    let small = app.gql("{ stocks { id } }", json!({})).await;
+    let small = app.gql("{ marketState { id } }", json!({})).await;
     let large = app
-        .gql("{ stocks { id symbol name price change } }", json!({}))
+        .gql(
+            "{ marketState { id isOpen reason timezone nextOpen } }",
+            json!({}),
+        )
         .await;
     let (small_cost, limit) = cost(&small);
     let (large_cost, _) = cost(&large);
@@ -56,7 +59,7 @@ async fn every_query_and_mutation_answers_its_cost_and_the_limit() {
     let batch: Value = app
         .http
         .post(app.url("/graphql"))
-        .json(&json!([{ "query": "{ stocks { id } }" }, { "query": "{ __typename }" }]))
+        .json(&json!([{ "query": "{ marketState { id } }" }, { "query": "{ __typename }" }]))
         .send()
         .await
         .unwrap()
@@ -71,7 +74,7 @@ async fn every_query_and_mutation_answers_its_cost_and_the_limit() {
 async fn queries_over_a_socket_answer_their_cost_but_subscription_events_do_not() {
     let app = spawn_app_with(&LIMITS).await;
     let mut ws = app.ws_session(None).await;
-    ws.subscribe("q", "{ stocks { id } }", json!({})).await;
+    ws.subscribe("q", "{ marketState { id } }", json!({})).await;
     let answer = ws.next_for("q").await;
     assert_eq!(answer["type"], "next", "{answer}");
     assert_eq!(cost(&answer["payload"]).1, 60, "{answer}");
@@ -114,7 +117,57 @@ async fn a_refused_document_says_which_limit_it_hit() {
     );
 }
 
-// Issue #19, finding 1: a per-client budget that refills, a timeout, a response cap.
+// Issue #19, finding 1: lists count by their sizes, a per-client budget that refills, a
+// timeout, a response cap.
+
+#[tokio::test]
+async fn lists_cost_their_size_times_their_items() {
+    let app = spawn_app_with(&[]).await;
+    let requested = |query: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.gql(query, json!({})).await;
+            assert!(r["errors"].is_null(), "{r}");
+            cost(&r).0
+        }
+    };
+    // Stocks are not capped: a nominal hundred of them.
+    assert_eq!(requested("{ stocks { id } }").await, 1 + 100);
+    // A trend is 24 closes.
+    assert_eq!(
+        requested("{ stocks { id trend } }").await,
+        1 + 100 * (1 + 25)
+    );
+    // A candle window is `last` candles, else the 2000 it may hold.
+    let last_10 =
+        "{ candles(stock: {symbol: \"AAPL\"}, interval: D1, last: 10) { candles { close } } }";
+    assert_eq!(requested(last_10).await, 1 + 10 * (1 + 1));
+    let window =
+        "{ stock(by: {symbol: \"AAPL\"}) { candles(interval: H1) { candles { open close } } } }";
+    assert_eq!(requested(window).await, 1 + 1 + 2000 * (1 + 2));
+    assert_eq!(requested("{ marketHours { day } }").await, 1 + 7);
+    // A page: its size, else the default 20.
+    let admin = app.admin().await;
+    let users = app
+        .gql_as(
+            &admin.access,
+            "{ users(first: 50) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(cost(&users).0, 1 + 50 * (1 + 1), "{users}");
+
+    // The issue's amplifier: a million points an alias, refused before it runs.
+    let amplifier = app
+        .gql(
+            "{ stocks { candles(interval: H1) { candles { open high low close } } trend } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&amplifier), Some("QUERY_TOO_COMPLEX"), "{amplifier}");
+    assert_eq!(amplifier["errors"][0]["extensions"]["limit"], 25000);
+    assert!(amplifier["data"].is_null(), "{amplifier}");
+}
 
 /// A small anonymous budget: ten operations of cost 2 (`{ marketState { isOpen } }`), one
 /// point back a second.
@@ -239,19 +292,17 @@ async fn a_batch_spends_the_sum_and_an_operation_over_the_capacity_never_runs() 
     assert_eq!(r["errors"][0]["extensions"]["limit"], 20, "{r}");
 }
 
-/// Every stock's hourly candles and trend: long to run.
-const HEAVY: &str =
-    "{ stocks { candles(interval: H1) { candles { open high low close } } trend } }";
+/// Every stock's last 20 hourly candles, twice: within the complexity limit (20202 points)
+/// and longer than a millisecond to run.
+const HEAVY: &str = "{ a: stocks { candles(interval: H1, last: 20) { candles { open high low close } } } \
+    b: stocks { candles(interval: H1, last: 20) { candles { open high low close } } } }";
 
 #[tokio::test]
 async fn an_operation_over_the_timeout_is_cancelled_with_timeout() {
     let app = spawn_app_with(&[("GRAPHQL_TIMEOUT_SECS", "0.001")]).await;
-    let aliases: String = (0..20)
-        .map(|i| format!("a{i}: {} ", &HEAVY[2..HEAVY.len() - 2]))
-        .collect();
     let r = post(
         &app,
-        json!({ "query": format!("{{ {aliases}}}") }),
+        json!({ "query": HEAVY }),
         "application/graphql-response+json",
     )
     .await;

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         Error, Result,
         market::{self, backfill, stocks::Quote},
-        money,
+        money, text,
         trading::queue,
     },
 };
@@ -33,7 +33,8 @@ pub struct StockChanges {
     pub active: Option<bool>,
 }
 
-/// 1–10 upper-case letters, digits or dots (input is upper-cased first).
+/// 1–10 upper-case letters, digits or dots (input is upper-cased first). ASCII only, so no
+/// look-alike or invisible character can get in: no normalization needed.
 pub fn parse_symbol(raw: &str) -> Result<String> {
     let symbol = raw.trim().to_uppercase();
     let ok = (1..=10).contains(&symbol.len())
@@ -50,12 +51,13 @@ pub fn parse_symbol(raw: &str) -> Result<String> {
     }
 }
 
+/// A company name: NFKC, trimmed, nothing invisible, 1–100 characters.
 fn stock_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
+    let name = text::name(raw, "name")?;
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::bad_input("name", "name must be 1 to 100 characters"));
     }
-    Ok(name.into())
+    Ok(name)
 }
 
 fn drift(value: f64) -> Result<f64> {

@@ -133,9 +133,13 @@ impl Administration {
         if was_admin && !stays_admin {
             ensure_another_admin(&txn, id).await?;
         }
+        if let Some(email) = &email {
+            auth::ensure_free(&txn, email, Some(id)).await?;
+        }
         let mut model: users::ActiveModel = before.clone().into();
         if let Some(email) = &email {
             model.email = Set(email.as_str().into());
+            model.email_skeleton = Set(Some(email.skeleton()));
         }
         if let Some(name) = name {
             model.name = Set(name);
@@ -147,9 +151,11 @@ impl Administration {
             model.active = Set(active);
         }
         model.updated_at = Set(now);
-        let after = model.update(&txn).await.map_err(|e| {
-            Error::conflict_on_unique(e, "an account with this email already exists")
-        })?;
+        // A concurrent registration of a look-alike meets a unique index here.
+        let after = model
+            .update(&txn)
+            .await
+            .map_err(|e| Error::conflict_on_unique(e, auth::taken().to_string()))?;
         let ended = if before.active && !after.active {
             Some(
                 self.auth

@@ -20,7 +20,7 @@ use sea_orm::{
 };
 
 pub use self::calendar::{Calendar, DayHours};
-pub use self::service::{CandleSeries, CandleWindow, Finality, Market};
+pub use self::service::{CandleSeries, CandleWindow, Finality, MAX_CANDLES, Market};
 pub use self::steps::Applied;
 use super::{Error, Result};
 pub use crate::domain::events::MarketStatus;

@@ -12,7 +12,8 @@ use crate::graphql::{
 pub struct CreateStockInput {
     /// 1–10 letters, digits or dots; stored upper-case. CONFLICT when taken.
     pub symbol: String,
-    /// Company name, 1–100 characters.
+    /// Company name, 1–100 characters, stored NFKC-normalized; no control or invisible
+    /// formatting characters.
     pub name: String,
     /// The first price, positive, at most two decimals, e.g. `"150.00"`.
     pub initial_price: Decimal,
@@ -27,7 +28,7 @@ pub struct CreateStockInput {
 pub struct UpdateStockInput {
     /// The stock's global id.
     pub id: ID,
-    /// New company name.
+    /// New company name, as in `createStock`.
     pub name: Option<String>,
     /// New expected log return per trading day.
     pub drift: Option<f64>,
@@ -80,9 +81,10 @@ pub struct MarketOverrideInput {
 pub struct UpdateUserInput {
     /// The account's global id.
     pub id: ID,
-    /// New display name.
+    /// New display name, as in `register`.
     pub name: Option<String>,
-    /// New login email. CONFLICT when taken.
+    /// New login email, as in `register`. CONFLICT when another account has it or one that
+    /// looks like it.
     pub email: Option<String>,
     /// New role. The last active admin cannot be demoted (CONFLICT).
     pub role: Option<Role>,

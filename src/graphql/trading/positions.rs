@@ -6,6 +6,7 @@ use super::{Cash, load_stock};
 use crate::{
     domain::trading::portfolio,
     graphql::{
+        connection::{UNCAPPED_LIST, list_cost},
         error::ApiResult,
         market::{Stock, percent},
         node::{Kind, global_id},
@@ -83,6 +84,7 @@ pub struct Portfolio {
     /// Realized P&L of all positions, closed ones included.
     pub realized_pnl: Decimal,
     /// Open positions (quantity above 0), by stock.
+    #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     pub positions: Vec<Position>,
     /// When this valuation was computed.
     pub updated_at: DateTime,

@@ -80,7 +80,10 @@ export type CreateStockInput = {
   drift?: number | null | undefined;
   /** The first price, positive, at most two decimals, e.g. `"150.00"`. */
   initialPrice: string;
-  /** Company name, 1–100 characters. */
+  /**
+   * Company name, 1–100 characters, stored NFKC-normalized; no control or invisible
+   * formatting characters.
+   */
   name: string;
   /** 1–10 letters, digits or dots; stored upper-case. CONFLICT when taken. */
   symbol: string;
@@ -206,9 +209,17 @@ export type RefreshTokenInput = {
 
 /** A new customer account. */
 export type RegisterInput = {
-  /** A valid email address; stored lower case. CONFLICT when taken. */
+  /**
+   * A valid email address; stored NFKC-normalized and lower case (fullwidth letters become
+   * plain ones). CONFLICT when taken, or when it looks like a taken one (a Cyrillic `е`
+   * for an `e`: the UTS #39 confusables); BAD_USER_INPUT for invisible or control
+   * characters.
+   */
   email: string;
-  /** Display name, 1–100 characters. */
+  /**
+   * Display name, 1–100 characters, stored NFKC-normalized; BAD_USER_INPUT for control
+   * and invisible formatting characters (zero-width spaces, direction overrides).
+   */
   name: string;
   /** At least 8 characters. */
   password: string;
@@ -245,7 +256,7 @@ export type UpdateStockInput = {
   drift?: number | null | undefined;
   /** The stock's global id. */
   id: string | number;
-  /** New company name. */
+  /** New company name, as in `createStock`. */
   name?: string | null | undefined;
   /** New standard deviation of log returns per trading day. */
   volatility?: number | null | undefined;
@@ -255,11 +266,14 @@ export type UpdateStockInput = {
 export type UpdateUserInput = {
   /** `false` deactivates: no login, refresh tokens revoked, open sockets closed. */
   active?: boolean | null | undefined;
-  /** New login email. CONFLICT when taken. */
+  /**
+   * New login email, as in `register`. CONFLICT when another account has it or one that
+   * looks like it.
+   */
   email?: string | null | undefined;
   /** The account's global id. */
   id: string | number;
-  /** New display name. */
+  /** New display name, as in `register`. */
   name?: string | null | undefined;
   /** New role. The last active admin cannot be demoted (CONFLICT). */
   role?: Role | null | undefined;

@@ -2,24 +2,23 @@
 //! `application/json` or `application/graphql-response+json` answers by `Accept`, queries
 //! only over GET.
 //!
-//! GET requests are extracted by async-graphql-axum. POST bodies are not: its
+//! Neither form is extracted by async-graphql-axum. GET: see [`super::query_string`]. POST: its
 //! `GraphQLBatchRequest` also accepts `application/graphql` and multipart bodies (the spec
 //! wants 415 for anything but JSON), reads the body as a raw stream past axum's
 //! `DefaultBodyLimit` (an oversized body would no longer get 413), and its errors are plain
 //! text, not GraphQL errors with a code in the negotiated media type.
 
 use async_graphql::{
-    BatchRequest, BatchResponse, ParseRequestError, Request, Response as GqlResponse, ServerError,
+    BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError,
     parser::{
         Positioned, parse_query,
         types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
     },
 };
-use async_graphql_axum::GraphQLRequest;
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 
@@ -114,39 +113,18 @@ pub async fn post(
     execute(&state, peer, &headers, media, batch).await
 }
 
-/// Why a GET query string is not a GraphQL request.
-pub struct QueryStringError(ParseRequestError);
-
-impl From<ParseRequestError> for QueryStringError {
-    fn from(e: ParseRequestError) -> Self {
-        QueryStringError(e)
-    }
-}
-
-impl IntoResponse for QueryStringError {
-    fn into_response(self) -> Response {
-        request_error(Media::Json, StatusCode::BAD_REQUEST, &self.0.to_string())
-    }
-}
-
 pub async fn get(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest<QueryStringError>, QueryStringError>,
+    uri: Uri,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(QueryStringError(e)) => {
-            return request_error(
-                media,
-                StatusCode::BAD_REQUEST,
-                &format!("the query string is not a GraphQL request: {e}"),
-            );
-        }
+    let request = match super::query_string::read(uri.query().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
     };
     if is_mutation(&request) {
         let mut response =

@@ -10,6 +10,7 @@ mod market_data;
 pub mod metrics;
 mod per_client;
 mod persisted;
+mod query_string;
 pub mod serve;
 pub mod sse;
 mod state;

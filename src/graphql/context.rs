@@ -2,6 +2,8 @@
 
 use async_graphql::Context;
 
+use super::rate_limits::RateLimitUsage;
+
 use crate::{
     domain::{
         Error,
@@ -51,7 +53,10 @@ pub trait ContextExt {
             _ => None,
         }
     }
-    /// Counts one `action` against each of `keys` (RATE_LIMITED when over its limit).
+    /// The request's record of the limits it counted against (HTTP requests have one).
+    fn rate_limit_usage(&self) -> Option<&RateLimitUsage>;
+    /// Counts one `action` against each of `keys` (RATE_LIMITED when over its limit), and
+    /// notes where the limit stands in the request's [`RateLimitUsage`].
     async fn rate_limit(&self, action: Limited, keys: &[&str]) -> Result<(), Error> {
         let services = self.services();
         let limits = &services.config.rate_limits;
@@ -62,7 +67,16 @@ pub trait ContextExt {
             Limited::Order => ("orders", limits.orders),
             Limited::Deposit => ("deposits", limits.deposits),
         };
-        Ok(services.limiter.hit(rule, rate, keys).await?)
+        let counted = services.limiter.hit(rule, rate, keys).await;
+        if let Some(usage) = self.rate_limit_usage() {
+            match &counted {
+                Ok(Some(quota)) => usage.record(*quota, None),
+                Ok(None) => {}
+                Err(refused) => usage.record(refused.quota, Some(refused.retry_after_secs)),
+            }
+        }
+        counted?;
+        Ok(())
     }
     /// The caller, who must be `user_id` or an admin (FORBIDDEN otherwise).
     fn owner_or_admin(&self, user_id: i64) -> Result<Viewer, Error> {
@@ -96,6 +110,10 @@ impl ContextExt for Context<'_> {
 
     fn client_addr(&self) -> Option<String> {
         self.data_opt::<ClientAddr>().map(|a| a.0.clone())
+    }
+
+    fn rate_limit_usage(&self) -> Option<&RateLimitUsage> {
+        self.data_opt::<RateLimitUsage>()
     }
 
     fn viewer(&self) -> Result<Viewer, Error> {

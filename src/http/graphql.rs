@@ -24,12 +24,13 @@ use axum::{
 
 use std::{collections::BTreeMap, net::SocketAddr};
 
-use super::client_addr::client_ip;
+use super::{client_addr::client_ip, rate_limit_fields};
 use crate::{
     graphql::{
         Caller, ClientAddr,
         error::coded_error,
         limits::{RATE_LIMITED, RESPONSE_TOO_LARGE, TIMEOUT, too_large_response},
+        rate_limits::RateLimitUsage,
     },
     http::AppState,
 };
@@ -160,18 +161,20 @@ async fn execute(
     }
     let trusted = &state.services.config.trusted_proxies;
     let addr = client_ip(peer.ip(), headers, trusted);
-    let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
+    let usage = RateLimitUsage::default();
+    let batch = batch
+        .data(caller)
+        .data(ClientAddr(addr.to_string()))
+        .data(usage.clone());
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response, request_id(headers));
     let max_bytes = state.services.config.graphql.max_response_bytes;
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));
-    let retry_after = match &response {
-        BatchResponse::Single(r) if request_error => rate_limited_retry_after(r),
-        _ => None,
-    };
-    let status = match (request_error, media, retry_after) {
-        (true, Media::GraphqlResponse, Some(_)) => StatusCode::TOO_MANY_REQUESTS,
-        (true, Media::GraphqlResponse, None) => StatusCode::BAD_REQUEST,
+    let status = match (&response, request_error, media) {
+        (BatchResponse::Single(r), true, Media::GraphqlResponse) if is_rate_limited(r) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        (_, true, Media::GraphqlResponse) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     // Serialize the response itself (not via serde_json::Value) so fields keep query order.
@@ -192,10 +195,8 @@ async fn execute(
     };
     let mut response =
         (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    if let Some(report) = usage.report() {
+        rate_limit_fields::insert(response.headers_mut(), &report);
     }
     response
 }
@@ -262,18 +263,12 @@ impl std::io::Write for Capped<'_> {
     }
 }
 
-/// `retryAfter` of a response refused as RATE_LIMITED before it ran (the cost budget).
-fn rate_limited_retry_after(r: &GqlResponse) -> Option<u64> {
-    r.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        match (ext.get("code"), ext.get("retryAfter")) {
-            (Some(async_graphql::Value::String(code)), Some(async_graphql::Value::Number(n)))
-                if code == RATE_LIMITED =>
-            {
-                n.as_u64()
-            }
-            _ => None,
-        }
+/// Whether a response was refused as RATE_LIMITED (before it ran: the cost budget).
+fn is_rate_limited(r: &GqlResponse) -> bool {
+    r.errors.iter().any(|e| {
+        e.extensions.as_ref().is_some_and(|ext| {
+            matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == RATE_LIMITED)
+        })
     })
 }
 

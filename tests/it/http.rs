@@ -160,7 +160,12 @@ async fn get_runs_the_operation_named_by_operation_name() {
         assert!(data.contains_key(field), "{body}");
     }
     // Without the name, a document of two operations cannot run.
-    let unnamed: Value = get(vec![("query", two)]).await.unwrap().json().await.unwrap();
+    let unnamed: Value = get(vec![("query", two)])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(unnamed["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     // The name decides whether GET may run it: the mutation is refused, the query runs.
     let mixed = "query Q { __typename } mutation M { logout { revoked } }";
@@ -176,7 +181,9 @@ async fn get_runs_the_operation_named_by_operation_name() {
         .unwrap();
     assert_eq!(query["data"]["__typename"], "Query", "{query}");
     // Variables that are not JSON: not a GraphQL request at all.
-    let bad = get(vec![("query", two), ("variables", "{nope")]).await.unwrap();
+    let bad = get(vec![("query", two), ("variables", "{nope")])
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");

@@ -19,6 +19,7 @@ mod migrations;
 mod nodes;
 mod operations;
 mod persisted;
+mod ratelimit;
 mod scale_out;
 mod schema_docs;
 mod security;

@@ -20,6 +20,7 @@ mod nodes;
 mod operations;
 mod persisted;
 mod ratelimit;
+mod readme;
 mod scale_out;
 mod schema_docs;
 mod security;

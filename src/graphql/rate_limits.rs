@@ -8,7 +8,7 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use super::{
     ClientAddr,
-    context::ContextExt,
+    context::{ContextExt, Limited},
     cost::{Budget, budget_of},
     scalars::DateTime,
 };
@@ -137,30 +137,20 @@ impl RateLimitQuery {
     async fn rate_limit(&self, ctx: &Context<'_>) -> RateLimitStatus {
         let services = ctx.services();
         let limits = &services.config.rate_limits;
+        // A window as it stands: `None` when the limit is off or there is no key.
+        let window = |action: Limited, key: Option<String>| async move {
+            let (rule, rate) = action.rule(limits);
+            Some(services.limiter.window(rule, rate?, &key?).await)
+        };
         let addr = ctx.client_addr().unwrap_or_default();
-        let viewer = ctx.maybe_viewer();
-        let window = |rule: &'static str, rate: Option<_>, key: String| async move {
-            match rate {
-                Some(rate) => Some(services.limiter.window(rule, rate, &key).await),
-                None => None,
-            }
-        };
-        let per_user = |rule, rate, key: fn(i64) -> String| {
-            let key = viewer.map(|v| key(v.user_id));
-            async move {
-                match key {
-                    Some(key) => window(rule, rate, key).await,
-                    None => None,
-                }
-            }
-        };
+        let user = ctx.maybe_viewer().map(|v| v.user_id);
         let now = services.clock.now();
         let quota = |q: Option<Quota>| q.map(|q| RateLimitQuota::new(q, now));
         RateLimitStatus {
             cost: quota(cost_budget(ctx, services).await),
-            login: quota(window("login", limits.login, keys::login(&addr)).await),
-            orders: quota(per_user("orders", limits.orders, keys::orders).await),
-            deposits: quota(per_user("deposits", limits.deposits, keys::deposits).await),
+            login: quota(window(Limited::Login, Some(keys::login(&addr))).await),
+            orders: quota(window(Limited::Order, user.map(keys::orders)).await),
+            deposits: quota(window(Limited::Deposit, user.map(keys::deposits)).await),
         }
     }
 }

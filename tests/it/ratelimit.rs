@@ -60,7 +60,11 @@ const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken 
 
 #[tokio::test]
 async fn login_attempts_count_down_then_say_when_to_retry() {
-    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/60")]).await;
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_LOGIN", "3/60"),
+        ("RATE_LIMIT_LOGIN_GLOBAL", "1000/60"),
+    ])
+    .await;
     let wrong = json!({ "i": { "email": "demo@example.com", "password": "not it at all" } });
     for left in [2, 1, 0] {
         let (status, headers, body) = post(&app, None, JSON, LOGIN, wrong.clone()).await;
@@ -70,6 +74,7 @@ async fn login_attempts_count_down_then_say_when_to_retry() {
         assert_eq!((limit, remaining), (3, left), "{headers:?}");
         assert!((1..=60).contains(&reset), "{reset}");
         assert!(headers.get("retry-after").is_none(), "not refused yet");
+        // Not the service-wide login limit: everyone's logins are not the caller's to know.
         assert_eq!(policy(&headers), r#"3;w=60;name="login""#);
     }
     // The fourth is refused, even with the right password: the limit, and when to retry.

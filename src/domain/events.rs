@@ -11,10 +11,11 @@ use super::{market::interval::Interval, trading::order::Order};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A user must lose their live sessions: deactivated.
+    /// A user must lose their live sessions: deactivated, or their role changed (their access
+    /// tokens from before are refused, and their sockets close).
     UserDisabled { user_id: i64 },
-    /// A user's sessions ended (logged out everywhere, password reset, role change): their
-    /// tokens from before are refused and their sockets close. Older releases skip it as unknown.
+    /// A user's sessions ended (logged out everywhere, password reset): their tokens from
+    /// before are refused and their sockets close. Older releases skip it as unknown.
     SessionsRevoked { user_id: i64 },
     /// Prices moved: one event per tick round, all stocks in it.
     TickRound(TickRound),

@@ -452,7 +452,7 @@ impl EventStream {
                             ("session revoked: log in again", "UNAUTHENTICATED")
                         }
                         sessions::CutOff::Disabled => {
-                            ("the account was deactivated", "FORBIDDEN")
+                            ("the account was deactivated or its role changed", "FORBIDDEN")
                         }
                     };
                     return Some(self.end_all(message, code));

@@ -102,8 +102,8 @@ impl Administration {
             .and_then(UserRecord::try_from)
     }
 
-    /// Edits a user. Deactivation and a role change end their sessions: access and refresh
-    /// tokens, and open sockets.
+    /// Edits a user. Deactivation ends their sessions (tokens and open sockets); a role change
+    /// ends their access tokens and sockets, and a refresh gives tokens with the new role.
     pub async fn update_user(
         &self,
         admin: &Admin,
@@ -148,13 +148,11 @@ impl Administration {
         let after = model.update(&txn).await.map_err(|e| {
             Error::conflict_on_unique(e, "an account with this email already exists")
         })?;
-        // A deactivation, and a role change too: every token handed out so far carries the old
-        // role, so the session epoch moves on and those tokens are refused (the person logs in
-        // again and gets one with the new role).
+        // A role change too: every access token handed out so far carries the old role.
         let ending = if before.active && !after.active {
             Some(Ending::Deactivated)
         } else if after.role != before.role {
-            Some(Ending::Revoked)
+            Some(Ending::RoleChanged)
         } else {
             None
         };

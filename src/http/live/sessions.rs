@@ -17,10 +17,9 @@ use crate::bus::{self, Delivery, Event, SharedBus};
 /// Why a user's sockets are ended; each maps to its own close code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutOff {
-    /// Their sessions were revoked (logout everywhere, password reset, role change): log in
-    /// again (4401).
+    /// Their sessions were revoked (logout everywhere, password reset): log in again (4401).
     Revoked,
-    /// The account was deactivated (4403).
+    /// The account was deactivated or its role changed (4403).
     Disabled,
 }
 

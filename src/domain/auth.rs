@@ -166,6 +166,10 @@ pub enum Ending {
     Revoked,
     /// The account was deactivated.
     Deactivated,
+    /// An admin changed the account's role: the access tokens handed out carry the old one.
+    /// Only they end: the refresh tokens stay and trade for tokens with the new role, so a
+    /// client carries on after a refresh instead of logging in again.
+    RoleChanged,
 }
 
 /// Sessions ended inside a transaction that has not committed yet.
@@ -386,7 +390,8 @@ impl AuthService {
 
     /// Ends every session of `user_id` inside `txn` (the caller's transaction, which holds the
     /// change that warrants it): bumps the session epoch, so every access token issued so far
-    /// is refused, and revokes every refresh token. Announce the result once `txn` commits.
+    /// is refused, and revokes every refresh token (except for [`Ending::RoleChanged`]).
+    /// Announce the result once `txn` commits.
     pub async fn end_sessions(
         &self,
         txn: &impl ConnectionTrait,
@@ -403,6 +408,9 @@ impl AuthService {
             .await?;
         if bumped.rows_affected != 1 {
             return Err(Error::NotFound("user".into()));
+        }
+        if ending == Ending::RoleChanged {
+            return Ok(Ended { user_id, ending });
         }
         refresh_tokens::Entity::update_many()
             .col_expr(
@@ -424,7 +432,8 @@ impl AuthService {
         self.inner.epochs.forget(user_id);
         let event = match ending {
             Ending::Revoked => Event::SessionsRevoked { user_id },
-            Ending::Deactivated => Event::UserDisabled { user_id },
+            // Sockets close with 4403, which clients retry with a fresh token.
+            Ending::Deactivated | Ending::RoleChanged => Event::UserDisabled { user_id },
         };
         // The change is committed either way; other instances then catch up when their
         // remembered epoch ages out.

@@ -11,7 +11,8 @@ use super::{market::interval::Interval, trading::order::Order};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A user must lose their live sessions: deactivated, or their role changed.
+    /// A user must lose their live sessions: deactivated, or their role changed (their access
+    /// tokens from before are refused, and their sockets close).
     UserDisabled { user_id: i64 },
     /// A user's sessions ended (logged out everywhere, password reset): their tokens from
     /// before are refused and their sockets close. Older releases skip it as unknown.

@@ -9,6 +9,7 @@ use super::{
     guards::RoleGuard,
     node::{Kind, global_id},
     payload::{UserError, split},
+    rate_limits::keys,
     scalars::DateTime,
     trading::{
         Cash, CashTransaction, Order, OrderStatus, Portfolio, Trade, cash_transactions_of,
@@ -295,7 +296,7 @@ impl AccountMutation {
         #[graphql(desc = "The new account's email, password and name.")] input: RegisterInput,
     ) -> ApiResult<AuthPayload> {
         let addr = ctx.client_addr().unwrap_or_default();
-        ctx.rate_limit(Limited::Register, &[&format!("register:ip:{addr}")])
+        ctx.rate_limit(Limited::Register, &[&keys::register(&addr)])
             .await?;
         let result = ctx
             .services()
@@ -330,13 +331,11 @@ impl AccountMutation {
         // rate, counted last so that a client blocked by its own limits does not use it up.
         ctx.rate_limit(
             Limited::Login,
-            &[
-                &format!("login:ip:{addr}"),
-                &format!("login:email:{email}:ip:{addr}"),
-            ],
+            &[&keys::login(&addr), &keys::login_email(&email, &addr)],
         )
         .await?;
-        ctx.rate_limit(Limited::LoginGlobal, &["login:all"]).await?;
+        ctx.rate_limit(Limited::LoginGlobal, &[keys::LOGIN_GLOBAL])
+            .await?;
         let auth = &ctx.services().auth;
         auth_payload(auth.login(&input.email, &input.password).await)
     }

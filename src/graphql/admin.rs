@@ -241,9 +241,11 @@ pub struct AdminStats {
     pub total_users: u64,
     /// Users seen (login, token refresh, socket) in the last 15 minutes.
     pub active_users: u64,
-    /// Open WebSocket subscriptions on the instance that answers.
+    /// Open subscriptions on the instance that answers: over WebSocket and over Server-Sent
+    /// Events (each operation of an event stream).
     pub open_subscriptions: u64,
-    /// Open WebSocket connections on the instance that answers.
+    /// Open connections for live feeds on the instance that answers: WebSockets and GraphQL
+    /// event streams (Server-Sent Events).
     pub open_connections: u64,
     /// Orders placed since the start of today's trading day (market time zone).
     pub orders_today: u64,

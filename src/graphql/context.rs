@@ -2,11 +2,13 @@
 
 use async_graphql::Context;
 
+use super::rate_limits::RateLimitUsage;
 use crate::{
     domain::{
         Error,
         auth::{AuthService, Role, Viewer},
     },
+    infra::ratelimit::{Rate, RateLimits},
     services::Services,
 };
 
@@ -27,13 +29,27 @@ pub enum Caller {
 pub struct ClientAddr(pub String);
 
 /// Actions with a rate limit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limited {
     Login,
     LoginGlobal,
     Register,
     Order,
     Deposit,
+}
+
+impl Limited {
+    /// The limit's name (in the refusal metric and the `RateLimit-Policy` field) and its rate
+    /// (`None`: off).
+    pub fn rule(self, limits: &RateLimits) -> (&'static str, Option<Rate>) {
+        match self {
+            Limited::Login => ("login", limits.login),
+            Limited::LoginGlobal => ("login_global", limits.login_global),
+            Limited::Register => ("register", limits.register),
+            Limited::Order => ("orders", limits.orders),
+            Limited::Deposit => ("deposits", limits.deposits),
+        }
+    }
 }
 
 #[allow(async_fn_in_trait)]
@@ -51,18 +67,25 @@ pub trait ContextExt {
             _ => None,
         }
     }
-    /// Counts one `action` against each of `keys` (RATE_LIMITED when over its limit).
+    /// The request's record of the limits it counted against (HTTP requests have one).
+    fn rate_limit_usage(&self) -> Option<&RateLimitUsage>;
+    /// Counts one `action` against each of `keys` (RATE_LIMITED when over its limit), and
+    /// notes where the limit stands in the request's [`RateLimitUsage`]. The service-wide
+    /// login limit is noted only when it refuses: its count is everyone's logins, not the
+    /// caller's to know.
     async fn rate_limit(&self, action: Limited, keys: &[&str]) -> Result<(), Error> {
         let services = self.services();
-        let limits = &services.config.rate_limits;
-        let (rule, rate) = match action {
-            Limited::Login => ("login", limits.login),
-            Limited::LoginGlobal => ("login_global", limits.login_global),
-            Limited::Register => ("register", limits.register),
-            Limited::Order => ("orders", limits.orders),
-            Limited::Deposit => ("deposits", limits.deposits),
-        };
-        Ok(services.limiter.hit(rule, rate, keys).await?)
+        let (rule, rate) = action.rule(&services.config.rate_limits);
+        let counted = services.limiter.hit(rule, rate, keys).await;
+        if let Some(usage) = self.rate_limit_usage() {
+            match &counted {
+                Ok(Some(quota)) if action != Limited::LoginGlobal => usage.record(*quota, None),
+                Ok(_) => {}
+                Err(refused) => usage.record(refused.quota, Some(refused.retry_after_secs)),
+            }
+        }
+        counted?;
+        Ok(())
     }
     /// The caller, who must be `user_id` or an admin (FORBIDDEN otherwise).
     fn owner_or_admin(&self, user_id: i64) -> Result<Viewer, Error> {
@@ -96,6 +119,10 @@ impl ContextExt for Context<'_> {
 
     fn client_addr(&self) -> Option<String> {
         self.data_opt::<ClientAddr>().map(|a| a.0.clone())
+    }
+
+    fn rate_limit_usage(&self) -> Option<&RateLimitUsage> {
+        self.data_opt::<RateLimitUsage>()
     }
 
     fn viewer(&self) -> Result<Viewer, Error> {

@@ -4,9 +4,7 @@
 //! and complexity are the schema's own limits (set in `build_schema`); this extension gives
 //! their errors a code. Then, for each query and mutation (subscriptions are bounded by their
 //! socket's limits instead):
-//! - its complexity is spent from the caller's cost budget, a leaky bucket per user (logged
-//!   in) or per client address (anonymous), kept by
-//!   [`RateLimiter::spend`](crate::infra::ratelimit::RateLimiter::spend);
+//! - its complexity is spent from the caller's cost budget ([`super::cost`]);
 //! - it runs for at most `GRAPHQL_TIMEOUT_SECS`, and is cancelled after;
 //! - its response is measured while it is built, and given up as soon as it would be larger
 //!   than `GRAPHQL_MAX_RESPONSE_BYTES` (the HTTP and WebSocket layers check the serialized
@@ -39,17 +37,12 @@ use async_graphql::{
         NextResolve, NextValidation, ResolveInfo,
     },
     parser::types::{ExecutableDocument, OperationType},
-    value,
 };
 use tokio::sync::Notify;
 
 use self::document::{count_aliases, introspects, operation_sizes};
-use super::{Caller, ClientAddr, error::coded_error};
-use crate::{
-    config::GraphqlLimits,
-    infra::ratelimit::{Bucket, BucketLevel, Spend},
-    services::Services,
-};
+use super::{cost, error::coded_error};
+use crate::config::GraphqlLimits;
 
 /// Most selections an operation makes once its fragments are expanded (fewer when
 /// `GRAPHQL_MAX_COMPLEXITY` is lower): the web app's largest query makes about 50.
@@ -181,92 +174,6 @@ impl DocumentLimitsCheck {
             .collect();
         Ok(())
     }
-
-    /// The caller's budget: (metric rule, bucket, key) for a logged-in user or, for anyone
-    /// else, their client address; `None` when that budget is off or the request has neither
-    /// (the server's own executions, such as a shared public feed).
-    fn budget(&self, ctx: &ExtensionContext<'_>) -> Option<(&'static str, Bucket, String)> {
-        match ctx.data_opt::<Caller>() {
-            Some(Caller::User(viewer)) => self
-                .limits
-                .cost_budget
-                .map(|b| ("graphql_cost", b, format!("cost:user:{}", viewer.user_id))),
-            _ => {
-                let addr = ctx.data_opt::<ClientAddr>()?;
-                self.limits
-                    .cost_budget_anonymous
-                    .map(|b| ("graphql_cost_anonymous", b, format!("cost:addr:{}", addr.0)))
-            }
-        }
-    }
-
-    /// Spends `cost` from the caller's budget: the level left (`None` without a budget), or
-    /// the refusal to answer instead of running.
-    async fn spend(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        cost: usize,
-    ) -> Result<Option<BucketLevel>, Response> {
-        let (Some((rule, bucket, key)), Some(services)) =
-            (self.budget(ctx), ctx.data_opt::<Services>())
-        else {
-            return Ok(None);
-        };
-        match services
-            .limiter
-            .spend(rule, bucket, &key, cost as u64)
-            .await
-        {
-            Spend::Spent(level) => Ok(Some(level)),
-            Spend::Refused { level, .. } if cost > bucket.capacity as usize => {
-                let mut error = coded_error(
-                    format!(
-                        "the operation costs {cost}; this caller's budget holds at most {}: \
-                         ask for less (smaller pages, fewer fields){}",
-                        bucket.capacity,
-                        // Anonymous, and a user's budget would hold it.
-                        match (ctx.data_opt::<Caller>(), self.limits.cost_budget) {
-                            (Some(Caller::User(_)), _) => "",
-                            (_, Some(user)) if user.capacity as usize >= cost => ", or log in",
-                            _ => "",
-                        }
-                    ),
-                    QUERY_TOO_COMPLEX,
-                );
-                if let Some(ext) = error.extensions.as_mut() {
-                    ext.set("limit", bucket.capacity);
-                }
-                Err(with_cost(
-                    Response::from_errors(vec![error]),
-                    cost,
-                    self.limits,
-                    Some(level),
-                ))
-            }
-            Spend::Refused {
-                level,
-                retry_after_secs,
-            } => {
-                let mut error = coded_error(
-                    format!(
-                        "over the cost budget: the operation costs {cost}, {} points are left; \
-                         retry in {retry_after_secs} s",
-                        level.remaining
-                    ),
-                    RATE_LIMITED,
-                );
-                if let Some(ext) = error.extensions.as_mut() {
-                    ext.set("retryAfter", retry_after_secs);
-                }
-                Err(with_cost(
-                    Response::from_errors(vec![error]),
-                    cost,
-                    self.limits,
-                    Some(level),
-                ))
-            }
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -341,7 +248,7 @@ impl Extension for DocumentLimitsCheck {
         let Some(cost) = cost else {
             return next.run(ctx, operation_name).await;
         };
-        let level = match self.spend(ctx, cost).await {
+        let level = match cost::spend(ctx, self.limits, cost).await {
             Ok(level) => level,
             Err(refused) => return refused,
         };
@@ -368,7 +275,7 @@ impl Extension for DocumentLimitsCheck {
             // Woken only once over (checked above); kept total for the compiler.
             None => too_large_response(limits.max_response_bytes),
         };
-        with_cost(response, cost, limits, level)
+        cost::with_cost(response, cost, limits, level)
     }
 
     /// Measures each value of a running query or mutation; once the response is over the
@@ -414,28 +321,6 @@ fn own_bytes(value: &Value) -> usize {
         Value::Binary(bytes) => bytes.len() * 4 / 3 + 4,
         Value::List(_) | Value::Object(_) => 2,
     }
-}
-
-/// Adds `extensions.cost { requested, limit, budget? }` to a response.
-fn with_cost(
-    mut response: Response,
-    requested: usize,
-    limits: GraphqlLimits,
-    level: Option<BucketLevel>,
-) -> Response {
-    let mut cost = value!({ "requested": requested, "limit": limits.max_complexity });
-    if let (Value::Object(cost), Some(level)) = (&mut cost, level) {
-        cost.insert(
-            async_graphql::Name::new("budget"),
-            value!({
-                "remaining": level.remaining,
-                "capacity": level.bucket.capacity,
-                "refillPerSecond": level.bucket.refill_per_sec,
-            }),
-        );
-    }
-    response.extensions.insert("cost".to_string(), cost);
-    response
 }
 
 /// What an operation whose response is over `max_bytes` answers instead: `data: null` and a

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod error;
 pub mod feeds;
 pub mod guards;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod node;
 pub mod payload;
 pub mod persisted;
+pub mod rate_limits;
 mod resolve;
 pub mod scalars;
 pub mod trading;
@@ -39,6 +41,7 @@ pub struct Query(
     market::MarketQuery,
     trading::TradingQuery,
     admin::AdminQuery,
+    rate_limits::RateLimitQuery,
 );
 
 /// Everything a client can change. Each mutation takes one `input` and answers a payload with

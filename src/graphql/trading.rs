@@ -27,6 +27,7 @@ use super::{
     market::Stock,
     node::{Kind, global_id, row_id},
     payload::split,
+    rate_limits::keys,
     scalars::{DateTime, Decimal, money},
 };
 use crate::{
@@ -666,7 +667,7 @@ impl TradingMutation {
         #[graphql(desc = "The amount and an optional idempotency key.")] input: CashInput,
     ) -> ApiResult<CashPayload> {
         let user_id = ctx.viewer()?.user_id;
-        ctx.rate_limit(Limited::Deposit, &[&format!("deposit:user:{user_id}")])
+        ctx.rate_limit(Limited::Deposit, &[&keys::deposits(user_id)])
             .await?;
         let result = ctx
             .services()
@@ -718,7 +719,7 @@ impl TradingMutation {
             if let Some(placed) = trading.replay(user_id, &cmd).await? {
                 return Ok(placed);
             }
-            ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
+            ctx.rate_limit(Limited::Order, &[&keys::orders(user_id)])
                 .await?;
             trading.place_order(user_id, cmd).await
         }

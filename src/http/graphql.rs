@@ -2,35 +2,35 @@
 //! `application/json` or `application/graphql-response+json` answers by `Accept`, queries
 //! only over GET.
 //!
-//! GET requests are extracted by async-graphql-axum. POST bodies are not: its
+//! Neither form is extracted by async-graphql-axum. GET: see [`super::query_string`]. POST: its
 //! `GraphQLBatchRequest` also accepts `application/graphql` and multipart bodies (the spec
 //! wants 415 for anything but JSON), reads the body as a raw stream past axum's
 //! `DefaultBodyLimit` (an oversized body would no longer get 413), and its errors are plain
 //! text, not GraphQL errors with a code in the negotiated media type.
 
 use async_graphql::{
-    BatchRequest, BatchResponse, ParseRequestError, Request, Response as GqlResponse, ServerError,
+    BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError,
     parser::{
         Positioned, parse_query,
         types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
     },
 };
-use async_graphql_axum::GraphQLRequest;
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 
 use std::{collections::BTreeMap, net::SocketAddr};
 
-use super::client_addr::client_ip;
+use super::{client_addr::client_ip, rate_limit_fields};
 use crate::{
     graphql::{
         Caller, ClientAddr,
         error::coded_error,
         limits::{RATE_LIMITED, RESPONSE_TOO_LARGE, TIMEOUT, too_large_response},
+        rate_limits::RateLimitUsage,
     },
     http::AppState,
 };
@@ -114,39 +114,18 @@ pub async fn post(
     execute(&state, peer, &headers, media, batch).await
 }
 
-/// Why a GET query string is not a GraphQL request.
-pub struct QueryStringError(ParseRequestError);
-
-impl From<ParseRequestError> for QueryStringError {
-    fn from(e: ParseRequestError) -> Self {
-        QueryStringError(e)
-    }
-}
-
-impl IntoResponse for QueryStringError {
-    fn into_response(self) -> Response {
-        request_error(Media::Json, StatusCode::BAD_REQUEST, &self.0.to_string())
-    }
-}
-
 pub async fn get(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest<QueryStringError>, QueryStringError>,
+    uri: Uri,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(QueryStringError(e)) => {
-            return request_error(
-                media,
-                StatusCode::BAD_REQUEST,
-                &format!("the query string is not a GraphQL request: {e}"),
-            );
-        }
+    let request = match super::query_string::read(uri.query().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
     };
     if is_mutation(&request) {
         let mut response =
@@ -182,18 +161,20 @@ async fn execute(
     }
     let trusted = &state.services.config.trusted_proxies;
     let addr = client_ip(peer.ip(), headers, trusted);
-    let batch = batch.data(caller).data(ClientAddr(addr.to_string()));
+    let usage = RateLimitUsage::default();
+    let batch = batch
+        .data(caller)
+        .data(ClientAddr(addr.to_string()))
+        .data(usage.clone());
     let response = state.schema.execute_batch(batch).await;
     let response = with_codes(response, request_id(headers));
     let max_bytes = state.services.config.graphql.max_response_bytes;
     let request_error = matches!(&response, BatchResponse::Single(r) if is_request_error(r));
-    let retry_after = match &response {
-        BatchResponse::Single(r) if request_error => rate_limited_retry_after(r),
-        _ => None,
-    };
-    let status = match (request_error, media, retry_after) {
-        (true, Media::GraphqlResponse, Some(_)) => StatusCode::TOO_MANY_REQUESTS,
-        (true, Media::GraphqlResponse, None) => StatusCode::BAD_REQUEST,
+    let status = match (&response, request_error, media) {
+        (BatchResponse::Single(r), true, Media::GraphqlResponse) if is_rate_limited(r) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        (_, true, Media::GraphqlResponse) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     // Serialize the response itself (not via serde_json::Value) so fields keep query order.
@@ -214,10 +195,8 @@ async fn execute(
     };
     let mut response =
         (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    if let Some(report) = usage.report() {
+        rate_limit_fields::insert(response.headers_mut(), &report);
     }
     response
 }
@@ -284,18 +263,12 @@ impl std::io::Write for Capped<'_> {
     }
 }
 
-/// `retryAfter` of a response refused as RATE_LIMITED before it ran (the cost budget).
-fn rate_limited_retry_after(r: &GqlResponse) -> Option<u64> {
-    r.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        match (ext.get("code"), ext.get("retryAfter")) {
-            (Some(async_graphql::Value::String(code)), Some(async_graphql::Value::Number(n)))
-                if code == RATE_LIMITED =>
-            {
-                n.as_u64()
-            }
-            _ => None,
-        }
+/// Whether a response was refused as RATE_LIMITED (before it ran: the cost budget).
+fn is_rate_limited(r: &GqlResponse) -> bool {
+    r.errors.iter().any(|e| {
+        e.extensions.as_ref().is_some_and(|ext| {
+            matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == RATE_LIMITED)
+        })
     })
 }
 

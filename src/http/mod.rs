@@ -10,6 +10,8 @@ mod market_data;
 pub mod metrics;
 mod per_client;
 mod persisted;
+mod query_string;
+pub mod rate_limit_fields;
 pub mod serve;
 pub mod sse;
 mod state;
@@ -97,6 +99,11 @@ fn cors(config: &Config) -> CorsLayer {
             header::ACCEPT,
             HeaderName::from_static("x-graphql-event-stream-token"),
         ])
-        .expose_headers([HeaderName::from_static("x-request-id"), header::ETAG])
+        .expose_headers(
+            [HeaderName::from_static("x-request-id"), header::ETAG]
+                .into_iter()
+                .chain(rate_limit_fields::ALL)
+                .collect::<Vec<_>>(),
+        )
         .max_age(Duration::from_secs(3600))
 }

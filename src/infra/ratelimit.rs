@@ -1,6 +1,8 @@
 //! Rate limits per key (a client address, an email, a user): fixed windows that count hits
 //! ([`RateLimiter::hit`]), and leaky buckets that spend weighted costs and refill over time
-//! ([`RateLimiter::spend`], the GraphQL cost budget).
+//! ([`RateLimiter::spend`], the GraphQL cost budget). Each says where the key stands after it
+//! (a [`Quota`]: what the `RateLimit-*` response fields report), and
+//! [`RateLimiter::window`] / [`RateLimiter::level`] read that without counting anything.
 //!
 //! With Redis the counters are shared by every instance (a window: `SET NX PX` opens it,
 //! `INCR` counts, `PTTL` says when it ends; a bucket: one Lua script reads, refills and spends
@@ -29,6 +31,57 @@ use fred::{
 #[error("too many requests; retry in {retry_after_secs} s")]
 pub struct RateLimited {
     pub retry_after_secs: u64,
+    /// The limit that refused it.
+    pub quota: Quota,
+}
+
+/// Where one key stands against one limit, after a hit or a spend or when read: what the
+/// `RateLimit-*` response fields and the `rateLimit` query report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// The limit's name (`orders`, `login`, `graphql_cost`, …), as in the refusal metric.
+    pub rule: &'static str,
+    /// The hits a window allows, or the points a bucket holds when full.
+    pub limit: u64,
+    /// Hits or whole points left now.
+    pub remaining: u64,
+    /// Whole seconds (rounded up) until `remaining` is back to `limit`: the window ends, or the
+    /// bucket is full again. 0 when it is already.
+    pub reset_secs: u64,
+    /// The window's length in seconds; for a bucket, the seconds it takes to refill from empty.
+    pub window_secs: u64,
+}
+
+impl Quota {
+    /// A window's quota after `hits` in it, `left` before it ends.
+    fn of_window(rule: &'static str, rate: Rate, hits: u64, left: Duration) -> Self {
+        Quota {
+            rule,
+            limit: u64::from(rate.max),
+            remaining: u64::from(rate.max).saturating_sub(hits),
+            reset_secs: whole_secs(left),
+            window_secs: whole_secs(rate.window),
+        }
+    }
+
+    /// The quota closest to exhaustion: the smallest share of its limit left, and of equal
+    /// shares the one that resets last (the draft of the `RateLimit` fields: a server that
+    /// reports one of several policies reports that one). The first of equals.
+    pub fn tightest(quotas: impl IntoIterator<Item = Quota>) -> Option<Quota> {
+        quotas.into_iter().min_by(|a, b| {
+            // remaining / limit compared exactly, cross-multiplied.
+            let share =
+                |q: &Quota, other: &Quota| u128::from(q.remaining) * u128::from(other.limit);
+            share(a, b)
+                .cmp(&share(b, a))
+                .then(b.reset_secs.cmp(&a.reset_secs))
+        })
+    }
+}
+
+/// Seconds, rounded up.
+fn whole_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// At most `max` hits per `window`.
@@ -92,6 +145,35 @@ pub struct BucketLevel {
     /// Points left, whole (the bucket refills continuously; fractions are kept inside).
     pub remaining: u64,
     pub bucket: Bucket,
+    /// Whole seconds (rounded up) until the bucket is full again.
+    pub full_in_secs: u64,
+}
+
+impl BucketLevel {
+    fn new(bucket: Bucket, points: f64) -> Self {
+        let capacity = f64::from(bucket.capacity);
+        let per_sec = f64::from(bucket.refill_per_sec);
+        BucketLevel {
+            remaining: points.max(0.0).floor() as u64,
+            bucket,
+            full_in_secs: ((capacity - points).max(0.0) / per_sec).ceil() as u64,
+        }
+    }
+
+    /// This level as the quota of the budget named `rule`.
+    pub fn quota(&self, rule: &'static str) -> Quota {
+        let Bucket {
+            capacity,
+            refill_per_sec,
+        } = self.bucket;
+        Quota {
+            rule,
+            limit: u64::from(capacity),
+            remaining: self.remaining,
+            reset_secs: self.full_in_secs,
+            window_secs: u64::from(capacity.div_ceil(refill_per_sec)),
+        }
+    }
 }
 
 /// The outcome of [`RateLimiter::spend`].
@@ -228,10 +310,7 @@ impl RateLimiter {
     /// and spends nothing when it holds less. `rule` names the budget in the refusal metric.
     pub async fn spend(&self, rule: &'static str, bucket: Bucket, key: &str, cost: u64) -> Spend {
         let (spent, points) = self.spend_one(bucket, key, cost as f64).await;
-        let level = BucketLevel {
-            remaining: points.max(0.0).floor() as u64,
-            bucket,
-        };
+        let level = BucketLevel::new(bucket, points);
         if spent {
             return Spend::Spent(level);
         }
@@ -244,24 +323,20 @@ impl RateLimiter {
         }
     }
 
+    /// `key`'s bucket now, spending nothing.
+    pub async fn level(&self, bucket: Bucket, key: &str) -> BucketLevel {
+        // Spending nothing always succeeds; it refills the bucket to now, as a read would.
+        let (_, points) = self.spend_one(bucket, key, 0.0).await;
+        BucketLevel::new(bucket, points)
+    }
+
     /// (spent, points left) for one bucket: in Redis when it answers in time, else in memory.
     async fn spend_one(&self, bucket: Bucket, key: &str, cost: f64) -> (bool, f64) {
-        if let Some((client, prefix)) = &self.redis
-            && client.is_connected()
-            && !self.redis_paused()
-        {
+        if let Some((client, prefix)) = self.shared() {
             let redis_key = format!("{prefix}{key}");
             let shared = redis_spend(client, &redis_key, bucket, cost);
-            match tokio::time::timeout(REDIS_BUDGET, shared).await {
-                Ok(Ok(outcome)) => return outcome,
-                Ok(Err(e)) => {
-                    self.pause_redis();
-                    tracing::warn!(error = %e, "cost budget in Redis failed: counting locally");
-                }
-                Err(_) => {
-                    self.pause_redis();
-                    tracing::warn!("cost budget in Redis too slow: counting locally for a while");
-                }
+            if let Some(outcome) = self.within_budget(shared, "cost budget").await {
+                return outcome;
             }
         }
         self.memory_spend(bucket, key, cost)
@@ -297,49 +372,96 @@ impl RateLimiter {
 
     /// Counts one hit on each key in turn; RATE_LIMITED at the first one over `rate`, and the
     /// keys after it are not counted (so a client blocked by address cannot keep filling the
-    /// window of an email it is guessing at). `None` never limits. `rule` names the limit in
-    /// the refusal metric (a fixed word, never a key: keys hold addresses and emails).
+    /// window of an email it is guessing at). Under the limit, the quota of the key closest to
+    /// it; `None` never limits. `rule` names the limit in the refusal metric and the quota (a
+    /// fixed word, never a key: keys hold addresses and emails).
     pub async fn hit(
         &self,
         rule: &'static str,
         rate: Option<Rate>,
         keys: &[&str],
-    ) -> Result<(), RateLimited> {
+    ) -> Result<Option<Quota>, RateLimited> {
         let Some(rate) = rate else {
-            return Ok(());
+            return Ok(None);
         };
+        let mut quotas = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(wait) = self.hit_one(rate, key).await {
+            let (hits, left) = self.hit_one(rate, key).await;
+            let quota = Quota::of_window(rule, rate, hits, left);
+            if hits > u64::from(rate.max) {
                 metrics::counter!("zebrat_rate_limit_refusals_total", "rule" => rule).increment(1);
                 return Err(RateLimited {
-                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    retry_after_secs: quota.reset_secs.max(1),
+                    quota,
                 });
             }
+            quotas.push(quota);
         }
-        Ok(())
+        Ok(Quota::tightest(quotas))
     }
 
-    /// None when under the limit, else how long until the window ends.
-    async fn hit_one(&self, rate: Rate, key: &str) -> Option<Duration> {
-        if let Some((client, prefix)) = &self.redis
-            && client.is_connected()
-            && !self.redis_paused()
-        {
+    /// `key`'s window now, counting nothing: a full quota when no window is open.
+    pub async fn window(&self, rule: &'static str, rate: Rate, key: &str) -> Quota {
+        let (hits, left) = self.peek_one(rate, key).await;
+        Quota::of_window(rule, rate, hits, left)
+    }
+
+    /// Counts one hit: the hits in the window so far (this one included) and how long until it
+    /// ends.
+    async fn hit_one(&self, rate: Rate, key: &str) -> (u64, Duration) {
+        if let Some((client, prefix)) = self.shared() {
             let redis_key = format!("{prefix}{key}");
             let shared = redis_hit(client, &redis_key, rate);
-            match tokio::time::timeout(REDIS_BUDGET, shared).await {
-                Ok(Ok(outcome)) => return outcome,
-                Ok(Err(e)) => {
-                    self.pause_redis();
-                    tracing::warn!(error = %e, "rate limit in Redis failed: counting locally");
-                }
-                Err(_) => {
-                    self.pause_redis();
-                    tracing::warn!("rate limit in Redis too slow: counting locally for a while");
-                }
+            if let Some(outcome) = self.within_budget(shared, "rate limit").await {
+                return outcome;
             }
         }
         self.memory_hit(rate, key)
+    }
+
+    /// The hits in `key`'s open window and how long until it ends (0 and zero without one).
+    async fn peek_one(&self, rate: Rate, key: &str) -> (u64, Duration) {
+        if let Some((client, prefix)) = self.shared() {
+            let redis_key = format!("{prefix}{key}");
+            let shared = redis_peek(client, &redis_key, rate);
+            if let Some(outcome) = self.within_budget(shared, "rate limit").await {
+                return outcome;
+            }
+        }
+        let now = Instant::now();
+        let memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        match memory.table.get(key) {
+            Some(w) if w.ends > now => (u64::from(w.hits), w.ends - now),
+            _ => (0, Duration::ZERO),
+        }
+    }
+
+    /// Redis, when there is one, it is connected and it is not paused.
+    fn shared(&self) -> Option<(&Client, &str)> {
+        let (client, prefix) = self.redis.as_ref()?;
+        (client.is_connected() && !self.redis_paused()).then_some((client, &**prefix))
+    }
+
+    /// A Redis call's answer if it comes within `REDIS_BUDGET`; else `None`, and Redis is
+    /// skipped for `REDIS_PAUSE`.
+    async fn within_budget<T>(
+        &self,
+        call: impl Future<Output = Result<T, fred::error::Error>>,
+        what: &str,
+    ) -> Option<T> {
+        match tokio::time::timeout(REDIS_BUDGET, call).await {
+            Ok(Ok(outcome)) => Some(outcome),
+            Ok(Err(e)) => {
+                self.pause_redis();
+                tracing::warn!(error = %e, "{what} in Redis failed: counting locally");
+                None
+            }
+            Err(_) => {
+                self.pause_redis();
+                tracing::warn!("{what} in Redis too slow: counting locally for a while");
+                None
+            }
+        }
     }
 
     fn redis_paused(&self) -> bool {
@@ -358,7 +480,7 @@ impl RateLimiter {
         *paused = Some(Instant::now() + REDIS_PAUSE);
     }
 
-    fn memory_hit(&self, rate: Rate, key: &str) -> Option<Duration> {
+    fn memory_hit(&self, rate: Rate, key: &str) -> (u64, Duration) {
         let now = Instant::now();
         let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
         let Memory { table, prune_at } = &mut *memory;
@@ -382,7 +504,7 @@ impl RateLimiter {
                 hits: 0,
             });
         window.hits = window.hits.saturating_add(1);
-        (window.hits > rate.max).then(|| window.ends - now)
+        (u64::from(window.hits), window.ends - now)
     }
 }
 
@@ -390,7 +512,7 @@ async fn redis_hit(
     client: &Client,
     key: &str,
     rate: Rate,
-) -> Result<Option<Duration>, fred::error::Error> {
+) -> Result<(u64, Duration), fred::error::Error> {
     let window_ms = i64::try_from(rate.window.as_millis()).unwrap_or(i64::MAX);
     let pipeline = client.pipeline();
     let () = pipeline
@@ -411,8 +533,31 @@ async fn redis_hit(
         let _: bool = client.pexpire(key, window_ms, None).await?;
         ttl_ms = window_ms;
     }
-    let over = hits > i64::from(rate.max);
-    Ok(over.then(|| Duration::from_millis(ttl_ms.clamp(1, window_ms) as u64)))
+    Ok((
+        hits.max(0) as u64,
+        Duration::from_millis(ttl_ms.clamp(1, window_ms) as u64),
+    ))
+}
+
+/// The hits in a window and its time left, counting nothing.
+async fn redis_peek(
+    client: &Client,
+    key: &str,
+    rate: Rate,
+) -> Result<(u64, Duration), fred::error::Error> {
+    let window_ms = i64::try_from(rate.window.as_millis()).unwrap_or(i64::MAX);
+    let pipeline = client.pipeline();
+    let () = pipeline.get(key).await?;
+    let () = pipeline.pttl(key).await?;
+    let (hits, ttl_ms): (Option<i64>, i64) = pipeline.all().await?;
+    Ok(match (hits, ttl_ms) {
+        // No window, or one without a TTL (a hit's repair will give it one): nothing to wait for.
+        (Some(hits), ttl) if ttl > 0 => (
+            hits.max(0) as u64,
+            Duration::from_millis(ttl.min(window_ms) as u64),
+        ),
+        _ => (0, Duration::ZERO),
+    })
 }
 
 async fn redis_spend(
@@ -442,109 +587,4 @@ async fn redis_spend(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_rates() {
-        assert_eq!(
-            "5/60".parse::<Rate>(),
-            Ok(Rate {
-                max: 5,
-                window: Duration::from_secs(60)
-            })
-        );
-        assert!("0/60".parse::<Rate>().is_err());
-        assert!("5".parse::<Rate>().is_err());
-        assert!("five/60".parse::<Rate>().is_err());
-    }
-
-    #[tokio::test]
-    async fn memory_windows_count_and_reset() {
-        let limiter = RateLimiter::new(None, "t");
-        let rate = Some(Rate {
-            max: 2,
-            window: Duration::from_millis(200),
-        });
-        assert!(limiter.hit("test", rate, &["a"]).await.is_ok());
-        assert!(limiter.hit("test", rate, &["a"]).await.is_ok());
-        let Err(RateLimited { retry_after_secs }) = limiter.hit("test", rate, &["a"]).await else {
-            panic!("the third hit is limited");
-        };
-        assert_eq!(retry_after_secs, 1, "rounded up to whole seconds");
-        assert!(
-            limiter.hit("test", rate, &["b"]).await.is_ok(),
-            "keys are separate"
-        );
-        assert!(
-            limiter.hit("test", None, &["a"]).await.is_ok(),
-            "no rate, no limit"
-        );
-        // Blocked on its first key, a hit does not count against the next one.
-        assert!(limiter.hit("test", rate, &["a", "c"]).await.is_err());
-        assert!(limiter.hit("test", rate, &["c"]).await.is_ok());
-        assert!(limiter.hit("test", rate, &["c"]).await.is_ok());
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        assert!(
-            limiter.hit("test", rate, &["a"]).await.is_ok(),
-            "a new window"
-        );
-    }
-
-    #[test]
-    fn parses_buckets() {
-        assert_eq!(
-            " 1000 , 50 ".trim().parse::<Bucket>(),
-            Ok(Bucket {
-                capacity: 1000,
-                refill_per_sec: 50
-            })
-        );
-        assert!("0,50".parse::<Bucket>().is_err());
-        assert!("1000,0".parse::<Bucket>().is_err());
-        assert!("1000/50".parse::<Bucket>().is_err());
-    }
-
-    #[tokio::test]
-    async fn buckets_spend_refuse_and_refill() {
-        let limiter = RateLimiter::new(None, "t");
-        let bucket = Bucket {
-            capacity: 100,
-            refill_per_sec: 50,
-        };
-        let spent = |s: Spend| match s {
-            Spend::Spent(level) => level.remaining,
-            Spend::Refused { .. } => panic!("refused: {s:?}"),
-        };
-        assert_eq!(spent(limiter.spend("test", bucket, "a", 60).await), 40);
-        // 50 more than it holds: refused, nothing taken, a second until it holds enough.
-        let refused = limiter.spend("test", bucket, "a", 90).await;
-        let Spend::Refused {
-            level,
-            retry_after_secs,
-        } = refused
-        else {
-            panic!("{refused:?}");
-        };
-        assert!((40..42).contains(&level.remaining), "{level:?}");
-        assert_eq!(retry_after_secs, 1);
-        assert!(
-            matches!(
-                limiter.spend("test", bucket, "b", 100).await,
-                Spend::Spent(_)
-            ),
-            "keys are separate, and a new one starts full"
-        );
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        // Refilled by 50 a second, never past the capacity.
-        let left = spent(limiter.spend("test", bucket, "a", 90).await);
-        assert!((4..15).contains(&left), "40 + 55 refilled - 90: {left}");
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert_eq!(spent(limiter.spend("test", bucket, "a", 0).await), 100);
-        // A cost over the capacity never fits.
-        assert!(matches!(
-            limiter.spend("test", bucket, "c", 101).await,
-            Spend::Refused { .. }
-        ));
-    }
-}
+mod tests;

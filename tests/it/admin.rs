@@ -1049,14 +1049,81 @@ async fn the_last_active_admin_cannot_be_removed() {
     let second = app.login("second@example.com", "long enough pw").await;
     let r = update_user(&app, &second, &other.user_id, json!({ "active": false })).await;
     assert_eq!(user_error(&r, "updateUser"), Some("CONFLICT"), "{r}");
-    // The demoted admin's old token no longer carries admin power.
+    // The demoted admin's old token no longer works at all; a new login is a customer's.
     assert_eq!(
         code(
             &app.gql_as(&admin.access, "{ adminStocks { id } }", json!({}))
                 .await
         ),
+        Some("UNAUTHENTICATED")
+    );
+    let again = app.admin().await;
+    assert_eq!(
+        code(
+            &app.gql_as(&again.access, "{ adminStocks { id } }", json!({}))
+                .await
+        ),
         Some("FORBIDDEN")
     );
+}
+
+#[tokio::test]
+async fn a_role_change_ends_the_sessions_that_carry_the_old_role() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let eve = app
+        .register("eve@example.com", "long enough pw", "Eve")
+        .await;
+    let mut ws = app.ws_session(Some(&eve.access)).await;
+    ws.subscribe(
+        "o",
+        "subscription { orderUpdates { order { id } } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let me = "{ me { role } }";
+    let before = app.gql_as(&eve.access, me, json!({})).await;
+    assert_eq!(before["data"]["me"]["role"], "CUSTOMER", "{before}");
+
+    let promoted = update_user(&app, &admin, &eve.user_id, json!({ "role": "ADMIN" })).await;
+    assert_eq!(
+        promoted["data"]["updateUser"]["user"]["role"], "ADMIN",
+        "{promoted}"
+    );
+    // The access token still unexpired, issued with the CUSTOMER role, is refused, on HTTP
+    // and for a new socket; the open socket closes as after a deactivation (clients retry 4403
+    // with a fresh token).
+    let old = app.gql_as(&eve.access, me, json!({})).await;
+    assert_eq!(code(&old), Some("UNAUTHENTICATED"), "{old}");
+    assert_eq!(ws.closed_with().await, Some(4403), "the socket closes");
+    let mut again = app.ws("graphql-transport-ws").await;
+    again
+        .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", eve.access) } }))
+        .await;
+    assert_eq!(again.closed_with().await, Some(4403), "no new socket");
+    // The refresh token still works, and its access token carries the new role.
+    let refresh = app
+        .gql(
+            "mutation($t: String!) { refreshToken(input: { token: $t }) { accessToken } }",
+            json!({ "t": eve.refresh }),
+        )
+        .await;
+    let fresh = refresh["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{refresh}"))
+        .to_string();
+    let now = app.gql_as(&fresh, me, json!({})).await;
+    assert_eq!(now["data"]["me"]["role"], "ADMIN", "{now}");
+    let stocks = app
+        .gql_as(&fresh, "{ adminStocks { id } }", json!({}))
+        .await;
+    assert!(stocks["errors"].is_null(), "{stocks}");
+    // Other edits leave sessions alone.
+    let renamed = update_user(&app, &admin, &eve.user_id, json!({ "name": "Eve E." })).await;
+    assert_eq!(renamed["data"]["updateUser"]["user"]["name"], "Eve E.");
+    let still = app.gql_as(&fresh, me, json!({})).await;
+    assert_eq!(still["data"]["me"]["role"], "ADMIN", "{still}");
 }
 
 #[tokio::test]

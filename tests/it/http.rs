@@ -142,6 +142,54 @@ async fn get_runs_queries_but_never_mutations() {
 }
 
 #[tokio::test]
+async fn get_runs_the_operation_named_by_operation_name() {
+    let app = spawn_app().await;
+    let get = |params: Vec<(&'static str, &'static str)>| {
+        app.http.get(app.url("/graphql")).query(&params).send()
+    };
+    let two = "query A { __typename } query B { marketState { isOpen } }";
+    for (name, field) in [("A", "__typename"), ("B", "marketState")] {
+        let response = get(vec![("query", two), ("operationName", name)])
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"].is_null(), "{body}");
+        let data = body["data"].as_object().unwrap();
+        assert_eq!(data.len(), 1, "only operation {name} ran: {body}");
+        assert!(data.contains_key(field), "{body}");
+    }
+    // Without the name, a document of two operations cannot run.
+    let unnamed: Value = get(vec![("query", two)])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unnamed["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // The name decides whether GET may run it: the mutation is refused, the query runs.
+    let mixed = "query Q { __typename } mutation M { logout { revoked } }";
+    let mutation = get(vec![("query", mixed), ("operationName", "M")])
+        .await
+        .unwrap();
+    assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let query: Value = get(vec![("query", mixed), ("operationName", "Q")])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(query["data"]["__typename"], "Query", "{query}");
+    // Variables that are not JSON: not a GraphQL request at all.
+    let bad = get(vec![("query", two), ("variables", "{nope")])
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
 async fn batches_run_each_operation() {
     let app = spawn_app().await;
     let body: Value = app

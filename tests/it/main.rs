@@ -19,6 +19,8 @@ mod migrations;
 mod nodes;
 mod operations;
 mod persisted;
+mod ratelimit;
+mod readme;
 mod scale_out;
 mod schema_docs;
 mod security;

@@ -263,12 +263,32 @@ async fn traffic_moves_every_family() {
     )
     .await;
     app.tick_until_message(&mut ws, "t").await;
+    // An event stream (GraphQL over SSE), open while the metrics are scraped.
+    let mut stream = app
+        .http
+        .post(app.url("/graphql/stream"))
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .json(&json!({ "query": "subscription { marketState { isOpen } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut seen = String::new();
+    while !seen.contains("event: next") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("the stream's first event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
 
     let after = scrape(&app.http, app.url("/metrics")).await;
     let kinds = [
         ("zebrat_graphql_requests_total", "counter"),
         ("zebrat_graphql_request_duration_seconds", "histogram"),
         ("zebrat_websocket_connections", "gauge"),
+        ("zebrat_sse_streams", "gauge"),
         ("zebrat_subscriptions_active", "gauge"),
         ("zebrat_shared_feeds_started_total", "counter"),
         ("zebrat_shared_feeds_running", "gauge"),
@@ -315,9 +335,10 @@ async fn traffic_moves_every_family() {
     grew("zebrat_order_duration_seconds", &[("result", "executed")]);
     grew("zebrat_rate_limit_refusals_total", &[("rule", "orders")]);
     grew("zebrat_db_query_duration_seconds", &[]);
-    // Gauges of what is open now: this test's socket holds one of each.
+    // Gauges of what is open now: this test's socket and stream hold one of each.
     assert!(total(&after, "zebrat_websocket_connections", &[]) >= 1.0);
-    for field in ["ticks", "orderUpdates"] {
+    assert!(total(&after, "zebrat_sse_streams", &[]) >= 1.0);
+    for field in ["ticks", "orderUpdates", "marketState"] {
         assert!(total(&after, "zebrat_subscriptions_active", &[("field", field)]) >= 1.0);
     }
     assert!(total(&after, "zebrat_shared_feeds_running", &[]) >= 1.0);

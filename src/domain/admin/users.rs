@@ -11,13 +11,10 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{Admin, Administration, Change, audit};
-use crate::{
-    bus::Event,
-    domain::{
-        Error, Result,
-        auth::{self, Email, Ending, Role, User},
-        page::{self, Page, PageRequest},
-    },
+use crate::domain::{
+    Error, Result,
+    auth::{self, Email, Ending, Role, User},
+    page::{self, Page, PageRequest},
 };
 
 /// A user as admins see them.
@@ -105,7 +102,8 @@ impl Administration {
             .and_then(UserRecord::try_from)
     }
 
-    /// Edits a user. Deactivation revokes their refresh tokens and ends their live sessions.
+    /// Edits a user. Deactivation ends their sessions (tokens and open sockets); a role change
+    /// ends their access tokens and sockets, and a refresh gives tokens with the new role.
     pub async fn update_user(
         &self,
         admin: &Admin,
@@ -156,14 +154,17 @@ impl Administration {
             .update(&txn)
             .await
             .map_err(|e| Error::conflict_on_unique(e, auth::taken().to_string()))?;
-        let ended = if before.active && !after.active {
-            Some(
-                self.auth
-                    .end_sessions(&txn, id, Ending::Deactivated)
-                    .await?,
-            )
+        // A role change too: every access token handed out so far carries the old role.
+        let ending = if before.active && !after.active {
+            Some(Ending::Deactivated)
+        } else if after.role != before.role {
+            Some(Ending::RoleChanged)
         } else {
             None
+        };
+        let ended = match ending {
+            Some(ending) => Some(self.auth.end_sessions(&txn, id, ending).await?),
+            None => None,
         };
         let change = Change {
             action: "user.update",
@@ -174,14 +175,8 @@ impl Administration {
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
-        match ended {
-            Some(ended) => self.auth.announce(ended).await,
-            // Open sockets carry the old role: end them (the user reconnects with a token
-            // from a refresh, which carries the new one).
-            None if after.role != before.role => {
-                self.publish(Event::UserDisabled { user_id: id }).await;
-            }
-            None => {}
+        if let Some(ended) = ended {
+            self.auth.announce(ended).await;
         }
         UserRecord::try_from(after)
     }

@@ -55,24 +55,9 @@ pub fn read_request(
     body: &[u8],
 ) -> Result<Request, BadRequest> {
     let bad = |e: String| BadRequest(StatusCode::BAD_REQUEST, e);
-    let value = match *method {
+    let value: Value = match *method {
         Method::GET => {
-            // Read here rather than by async-graphql's `parse_query_string`, which expects
-            // `operation_name` where clients send `operationName`.
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_str(uri.query().unwrap_or_default())
-                    .map_err(|e| bad(format!("the query string is not a GraphQL request: {e}")))?;
-            let mut request = serde_json::Map::new();
-            for (key, value) in pairs {
-                let value = match key.as_str() {
-                    "query" | "operationName" => Value::String(value),
-                    "variables" | "extensions" => serde_json::from_str(&value)
-                        .map_err(|e| bad(format!("`{key}` is not JSON: {e}")))?,
-                    _ => continue,
-                };
-                request.insert(key, value);
-            }
-            Value::Object(request)
+            return super::super::query_string::read(uri.query().unwrap_or_default()).map_err(bad);
         }
         Method::POST => {
             let json = headers

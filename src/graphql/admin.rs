@@ -541,15 +541,7 @@ impl AdminMutation {
             let temporary = s
                 .admin
                 .reset_password(&admin, id, input.new_password)
-                .await
-                .map_err(|e| match e {
-                    // The domain validates "a password"; here the input field is `newPassword`.
-                    Error::BadInput {
-                        message,
-                        field: Some("password"),
-                    } => Error::bad_input("newPassword", message),
-                    other => other,
-                })?;
+                .await?;
             Ok((s.admin.user(&admin, id).await?, temporary))
         }
         .await;

@@ -13,7 +13,7 @@ use crate::{
     domain::{
         admin::{Admin, Administration},
         auth::AuthService,
-        market::{Market, backfill},
+        market::Market,
         money, seed,
         trading::{Limits, Trading},
     },
@@ -94,7 +94,7 @@ impl Application {
         if config.run_migrations {
             db::migrate_up(&db).await?;
         }
-        seed::reference_data(&db, clock.as_ref(), config.market_timezone).await?;
+        seed::reference_data(&db, clock.as_ref()).await?;
         if config.seed_demo_data
             && seed::demo_data(&db, clock.as_ref(), config.market_timezone).await?
         {
@@ -300,15 +300,7 @@ async fn wire_services(
         limiter: RateLimiter::new(redis, &config.redis_prefix),
         trading: Trading::new(db.clone(), clock.clone(), bus.clone(), limits),
         market: Market::new(db.clone(), clock.clone(), config.as_ref().into()),
-        admin: Administration::new(
-            db,
-            clock.clone(),
-            bus.clone(),
-            auth.clone(),
-            backfill::Settings::from(config.as_ref()),
-            config.market_timezone,
-            (config.default_drift, config.default_volatility),
-        ),
+        admin: Administration::new(db, clock.clone(), bus.clone(), auth.clone(), &config),
         auth,
         accounts: Default::default(),
         config,
@@ -383,7 +375,7 @@ pub async fn seed(config: &Config) -> Result<bool, StartupError> {
     let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     db::migrate_up(&conn).await?;
     let clock = SystemClock;
-    seed::reference_data(&conn, &clock, config.market_timezone).await?;
+    seed::reference_data(&conn, &clock).await?;
     Ok(seed::demo_data(&conn, &clock, config.market_timezone).await?)
 }
 

@@ -15,7 +15,7 @@ use self::parse::{
     Trimmed, bucket, cors_origins, fraction, non_negative, positive_count, positive_secs,
     public_origins, rate, trimmed, trusted_proxies,
 };
-use super::{ConfigError, Profile, Role};
+use super::{ConfigError, MarketCalendar, Profile, Role};
 use crate::telemetry::LogFormat;
 
 #[derive(Clone, clap::Args)]
@@ -164,6 +164,17 @@ pub struct Settings {
         help_heading = "Market"
     )]
     pub(super) market_timezone: Tz,
+    /// Holidays and early closes computed for every year: `nyse`, or `none` (only the days
+    /// admins list).
+    #[arg(
+        long,
+        env = "MARKET_CALENDAR",
+        default_value = "nyse",
+        ignore_case = true,
+        value_parser = Trimmed(EnumValueParser::<MarketCalendar>::new()),
+        help_heading = "Market"
+    )]
+    pub(super) market_calendar: MarketCalendar,
     /// Seconds between tick rounds (positive).
     #[arg(
         long,

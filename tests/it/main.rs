@@ -4,6 +4,7 @@ mod abuse;
 mod accounts;
 mod admin;
 mod backup;
+mod calendar;
 mod client_caches;
 mod client_examples;
 mod cost;

@@ -99,6 +99,8 @@ pub struct Administration {
     pub(crate) auth: AuthService,
     pub(crate) backfill: super::market::backfill::Settings,
     pub(crate) tz: chrono_tz::Tz,
+    /// Which holidays and early closes the calendar computes.
+    pub(crate) calendar: super::market::MarketCalendar,
     /// Drift and volatility of new stocks when the admin gives none.
     pub(crate) defaults: (f64, f64),
 }
@@ -114,19 +116,26 @@ impl Administration {
         clock: SharedClock,
         bus: SharedBus,
         auth: AuthService,
-        backfill: super::market::backfill::Settings,
-        tz: chrono_tz::Tz,
-        defaults: (f64, f64),
+        config: &crate::config::Config,
     ) -> Self {
         Administration {
             db,
             clock,
             bus,
             auth,
-            backfill,
-            tz,
-            defaults,
+            backfill: config.into(),
+            tz: config.market_timezone,
+            calendar: config.market_calendar,
+            defaults: (config.default_drift, config.default_volatility),
         }
+    }
+
+    /// Hours, calendar and override as `conn` sees them.
+    async fn market_config(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<super::market::MarketConfig> {
+        super::market::load_config(conn, self.tz, self.calendar).await
     }
 
     async fn publish(&self, event: crate::bus::Event) {

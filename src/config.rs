@@ -94,6 +94,9 @@ pub struct Config {
     pub default_drift: f64,
     pub default_volatility: f64,
     pub max_tick_pct: f64,
+    /// Standard deviation of the log jump from the previous close to a trading day's first
+    /// price; 0 opens where the last day closed.
+    pub overnight_volatility: f64,
     pub candle_aggregation_frequency: Duration,
     pub candle_backfill_days: u32,
     /// How long raw ticks are kept before pruning.
@@ -281,6 +284,7 @@ impl Config {
             default_drift: s.default_drift,
             default_volatility: s.default_volatility,
             max_tick_pct: s.max_tick_pct,
+            overnight_volatility: s.overnight_volatility,
             candle_aggregation_frequency: s.candle_aggregation_frequency,
             candle_backfill_days: s.candle_backfill_days,
             tick_retention: Duration::from_secs(s.tick_retention_hours.max(1) * 3600),

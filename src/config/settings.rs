@@ -13,7 +13,7 @@ pub(super) use self::parse::{
 };
 use self::parse::{
     Trimmed, bucket, cors_origins, fraction, non_negative, positive_count, positive_secs,
-    public_origins, rate, trimmed, trusted_proxies,
+    public_origins, rate, trimmed, trusted_proxies, zero_to_one,
 };
 use super::{ConfigError, MarketCalendar, Profile, Role};
 use crate::telemetry::LogFormat;
@@ -212,6 +212,16 @@ pub struct Settings {
         help_heading = "Market"
     )]
     pub(super) max_tick_pct: f64,
+    /// Standard deviation of the log jump from the previous close to a trading day's first
+    /// price, a fraction from 0 (no gap) to below 1.
+    #[arg(
+        long,
+        env = "OVERNIGHT_VOLATILITY",
+        default_value = "0.01",
+        value_parser = zero_to_one,
+        help_heading = "Market"
+    )]
+    pub(super) overnight_volatility: f64,
     /// Seconds between candle rebuild passes (positive).
     #[arg(
         long,

@@ -18,6 +18,7 @@ mod market_data;
 mod metrics;
 mod migrations;
 mod nodes;
+mod opening;
 mod operations;
 mod persisted;
 mod scale_out;

@@ -120,7 +120,7 @@ fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> Joi
     // Lives as long as this leadership (a new leader resyncs from the stored prices). The
     // scheduler's opening round and the ticker's rounds draw from it in turn: the ticker is
     // held back while the market opens, so a seed gives the same prices every run.
-    let sim = Prices {
+    let prices = Prices {
         sim: Arc::new(tokio::sync::Mutex::new(Simulation::new(
             services.config.sim_seed,
         ))),
@@ -130,14 +130,14 @@ fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> Joi
         services.clone(),
         fence.clone(),
         open_tx,
-        sim.clone(),
+        prices.clone(),
         shutdown.clone(),
     ));
     tasks.spawn(ticker::run(
         services.clone(),
         fence.clone(),
         open_rx,
-        sim,
+        prices,
         shutdown.clone(),
     ));
     tasks.spawn(aggregator::run(

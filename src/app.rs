@@ -94,7 +94,7 @@ impl Application {
         if config.run_migrations {
             db::migrate_up(&db).await?;
         }
-        seed::reference_data(&db, clock.as_ref(), config.market_timezone).await?;
+        seed::reference_data(&db, clock.as_ref()).await?;
         let filled = auth::backfill_skeletons(&db).await?;
         if filled > 0 {
             tracing::info!(
@@ -317,8 +317,8 @@ async fn wire_services(
             clock.clone(),
             bus.clone(),
             auth.clone(),
+            &config,
             &market,
-            (config.default_drift, config.default_volatility),
         ),
         market,
         auth,
@@ -395,7 +395,7 @@ pub async fn seed(config: &Config) -> Result<bool, StartupError> {
     let conn = db::connect_existing(&config.database_url, config.database_pool_size).await?;
     db::migrate_up(&conn).await?;
     let clock = SystemClock;
-    seed::reference_data(&conn, &clock, config.market_timezone).await?;
+    seed::reference_data(&conn, &clock).await?;
     Ok(seed::demo_data(&conn, &clock, config.market_timezone).await?)
 }
 

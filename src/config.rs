@@ -55,6 +55,17 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// Which exchange's holidays and early closes the market calendar computes
+/// (`MARKET_CALENDAR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MarketCalendar {
+    /// The New York Stock Exchange's rules, for every year (the default).
+    Nyse,
+    /// No rules: only the days admins list (for a market in another country).
+    #[value(name = "none")]
+    ListedOnly,
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub profile: Profile,
@@ -78,10 +89,14 @@ pub struct Config {
     pub seed_demo_data: bool,
     pub run_migrations: bool,
     pub market_timezone: Tz,
+    pub market_calendar: MarketCalendar,
     pub tick_interval: Duration,
     pub default_drift: f64,
     pub default_volatility: f64,
     pub max_tick_pct: f64,
+    /// Standard deviation of the log jump from the previous close to a trading day's first
+    /// price; 0 opens where the last day closed.
+    pub overnight_volatility: f64,
     pub candle_aggregation_frequency: Duration,
     pub candle_backfill_days: u32,
     /// How long raw ticks are kept before pruning.
@@ -264,10 +279,12 @@ impl Config {
             seed_demo_data: s.seed_demo_data.unwrap_or(local),
             run_migrations: s.run_migrations,
             market_timezone: s.market_timezone,
+            market_calendar: s.market_calendar,
             tick_interval: s.tick_interval_secs,
             default_drift: s.default_drift,
             default_volatility: s.default_volatility,
             max_tick_pct: s.max_tick_pct,
+            overnight_volatility: s.overnight_volatility,
             candle_aggregation_frequency: s.candle_aggregation_frequency,
             candle_backfill_days: s.candle_backfill_days,
             tick_retention: Duration::from_secs(s.tick_retention_hours.max(1) * 3600),

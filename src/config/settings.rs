@@ -13,9 +13,9 @@ pub(super) use self::parse::{
 };
 use self::parse::{
     Trimmed, bucket, cors_origins, fraction, non_negative, positive_count, positive_secs,
-    public_origins, rate, trimmed, trusted_proxies,
+    public_origins, rate, trimmed, trusted_proxies, zero_to_one,
 };
-use super::{ConfigError, Profile, Role};
+use super::{ConfigError, MarketCalendar, Profile, Role};
 use crate::telemetry::LogFormat;
 
 #[derive(Clone, clap::Args)]
@@ -164,6 +164,17 @@ pub struct Settings {
         help_heading = "Market"
     )]
     pub(super) market_timezone: Tz,
+    /// Holidays and early closes computed for every year: `nyse`, or `none` (only the days
+    /// admins list).
+    #[arg(
+        long,
+        env = "MARKET_CALENDAR",
+        default_value = "nyse",
+        ignore_case = true,
+        value_parser = Trimmed(EnumValueParser::<MarketCalendar>::new()),
+        help_heading = "Market"
+    )]
+    pub(super) market_calendar: MarketCalendar,
     /// Seconds between tick rounds (positive).
     #[arg(
         long,
@@ -201,6 +212,16 @@ pub struct Settings {
         help_heading = "Market"
     )]
     pub(super) max_tick_pct: f64,
+    /// Standard deviation of the log jump from the previous close to a trading day's first
+    /// price, a fraction from 0 (no gap) to below 1.
+    #[arg(
+        long,
+        env = "OVERNIGHT_VOLATILITY",
+        default_value = "0.01",
+        value_parser = zero_to_one,
+        help_heading = "Market"
+    )]
+    pub(super) overnight_volatility: f64,
     /// Seconds between candle rebuild passes (positive).
     #[arg(
         long,

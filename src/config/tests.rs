@@ -101,6 +101,10 @@ fn bad_values_are_named() {
     assert!(err.contains("TICK_INTERVAL_SECS"), "{err}");
     assert!(config(&[("MARKET_TIMEZONE", "Mars/Olympus")]).is_err());
     assert!(config(&[("MAX_TICK_PCT", "2")]).is_err());
+    assert!(config(&[("MARKET_CALENDAR", "lse")]).is_err());
+    for bad in ["-0.01", "1", "NaN", "x"] {
+        assert!(config(&[("OVERNIGHT_VOLATILITY", bad)]).is_err(), "{bad}");
+    }
     assert!(config(&[("SIM_SEED", "abc")]).is_err());
     assert_eq!(config(&[("SIM_SEED", "42")]).unwrap().sim_seed, Some(42));
 }
@@ -133,10 +137,12 @@ const VARIABLES: &[&str] = &[
     "MAX_CASH_OPERATION",
     "MAX_ORDER_QUANTITY",
     "MARKET_TIMEZONE",
+    "MARKET_CALENDAR",
     "TICK_INTERVAL_SECS",
     "DEFAULT_DRIFT",
     "DEFAULT_VOLATILITY",
     "MAX_TICK_PCT",
+    "OVERNIGHT_VOLATILITY",
     "CANDLE_AGGREGATION_FREQUENCY",
     "CANDLE_BACKFILL_DAYS",
     "TICK_RETENTION_HOURS",
@@ -242,6 +248,8 @@ fn every_variable_is_read() {
         ("DEFAULT_DRIFT", "-0.001"),
         ("DEFAULT_VOLATILITY", "0"),
         ("MAX_TICK_PCT", "0.1"),
+        ("MARKET_CALENDAR", " None "),
+        ("OVERNIGHT_VOLATILITY", "0"),
         ("CANDLE_AGGREGATION_FREQUENCY", "60"),
         ("CANDLE_BACKFILL_DAYS", "5"),
         ("TICK_RETENTION_HOURS", "0"),
@@ -304,6 +312,8 @@ fn every_variable_is_read() {
     assert_eq!(c.default_drift, -0.001);
     assert_eq!(c.default_volatility, 0.0);
     assert_eq!(c.max_tick_pct, 0.1);
+    assert_eq!(c.market_calendar, MarketCalendar::ListedOnly);
+    assert_eq!(c.overnight_volatility, 0.0);
     assert_eq!(c.candle_aggregation_frequency, Duration::from_secs(60));
     assert_eq!(c.candle_backfill_days, 5);
     assert_eq!(c.tick_retention, Duration::from_secs(3600));
@@ -419,6 +429,8 @@ fn defaults_match_the_documentation() {
     assert_eq!(c.default_drift, 0.0001);
     assert_eq!(c.default_volatility, 0.02);
     assert_eq!(c.max_tick_pct, 0.05);
+    assert_eq!(c.market_calendar, MarketCalendar::Nyse);
+    assert_eq!(c.overnight_volatility, 0.01);
     assert_eq!(c.candle_aggregation_frequency, Duration::from_secs(300));
     assert_eq!(c.candle_backfill_days, 30);
     assert_eq!(c.tick_retention, Duration::from_secs(168 * 3600));

@@ -1,11 +1,12 @@
 //! Accounts: registration, login, access tokens (JWT) and rotating refresh tokens.
 //!
-//! Ending a user's sessions (logout everywhere, password reset, deactivation) goes through one
-//! path, [`AuthService::end_sessions`] then [`AuthService::announce`]: it bumps the user's
-//! session epoch and revokes their refresh tokens in the caller's transaction, and after the
-//! commit tells every instance. Access tokens carry the epoch they were issued in; one from an
+//! Ending a user's sessions (logout everywhere, password change or reset, deactivation) goes
+//! through one path, [`AuthService::end_sessions`] then [`AuthService::announce`]: it bumps the
+//! user's session epoch and revokes their refresh tokens in the caller's transaction, and after
+//! the commit tells every instance. Access tokens carry the epoch they were issued in; one from an
 //! older epoch is refused, so the change reaches tokens already handed out, not only new ones.
 
+mod change;
 mod epochs;
 mod lookalike;
 mod password;
@@ -24,6 +25,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use self::change::ChangePassword;
 use self::epochs::{Current, Epochs};
 pub use self::lookalike::{backfill_skeletons, ensure_free, taken};
 use self::password::verify_password;
@@ -233,7 +235,7 @@ impl AuthService {
     pub async fn register(&self, input: RegisterInput) -> Result<Session> {
         let email = Email::parse(&input.email)?;
         let name = validate_name(&input.name)?;
-        validate_password(&input.password)?;
+        validate_password("password", &input.password)?;
         ensure_free(&self.inner.db, &email, None).await?;
         let hash = hash_password(input.password).await?;
         let now = self.inner.clock.now();
@@ -258,7 +260,8 @@ impl AuthService {
         .map_err(|e| Error::conflict_on_unique(e, taken().to_string()))?;
         tracing::info!(user_id = user.id, "user registered");
         let epoch = user.session_epoch;
-        self.start_session(User::try_from(user)?, epoch).await
+        self.start_session(&self.inner.db, User::try_from(user)?, epoch)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -281,7 +284,8 @@ impl AuthService {
             Some(user) if password_ok && user.active => {
                 self.touch(user.id).await?;
                 let epoch = user.session_epoch;
-                self.start_session(User::try_from(user)?, epoch).await
+                self.start_session(&self.inner.db, User::try_from(user)?, epoch)
+                    .await
             }
             _ => Err(Error::Unauthenticated("invalid email or password".into())),
         }
@@ -524,11 +528,16 @@ impl AuthService {
             .and_then(User::try_from)
     }
 
-    async fn start_session(&self, user: User, epoch: i64) -> Result<Session> {
+    /// A new session (a new refresh token family) for `user` in session epoch `epoch`; the
+    /// refresh token is written through `conn`.
+    async fn start_session(
+        &self,
+        conn: &impl ConnectionTrait,
+        user: User,
+        epoch: i64,
+    ) -> Result<Session> {
         let family = uuid::Uuid::new_v4().to_string();
-        let refresh_token = self
-            .issue_refresh_token(&self.inner.db, user.id, &family)
-            .await?;
+        let refresh_token = self.issue_refresh_token(conn, user.id, &family).await?;
         Ok(Session {
             access_token: self.access_token(&user, epoch)?,
             refresh_token,
@@ -605,9 +614,9 @@ mod tests {
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
         for common in ["password1", "PassWord123", "qwertyuiop", "12345678"] {
-            assert!(validate_password(common).is_err(), "{common}");
+            assert!(validate_password("password", common).is_err(), "{common}");
         }
-        assert!(validate_password("correct horse battery").is_ok());
+        assert!(validate_password("password", "correct horse battery").is_ok());
     }
 
     #[test]
@@ -652,8 +661,8 @@ mod tests {
 
     #[test]
     fn passwords_have_a_minimum_length() {
-        assert!(validate_password("short").is_err());
-        assert!(validate_password("long enough").is_ok());
-        assert!(validate_password(&"x".repeat(200)).is_err());
+        assert!(validate_password("password", "short").is_err());
+        assert!(validate_password("password", "long enough").is_ok());
+        assert!(validate_password("password", &"x".repeat(200)).is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! Reference data every instance needs, and demo data for a first local start.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use chrono::NaiveTime;
 use chrono_tz::Tz;
-use entity::{cash_ledger, market_calendar, market_hours, market_state, users};
+use entity::{cash_ledger, market_hours, market_state, users};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
     TransactionTrait,
@@ -33,8 +33,9 @@ const DEMO_STOCKS: &[(&str, &str, &str)] = &[
     ("BRK.B", "Berkshire Hathaway Inc. Class B", "412.75"),
 ];
 
-/// Inserts market hours, the seeded holidays and the market-state row where missing.
-pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) -> Result<()> {
+/// Inserts market hours and the market-state row where missing. Holidays need no rows: the
+/// exchange's are computed (`market::nyse`).
+pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock) -> Result<()> {
     let txn = db.begin().await?;
     let now = clock.now();
     if market_hours::Entity::find().count(&txn).await? == 0 {
@@ -46,19 +47,6 @@ pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock, tz: Tz) 
                 close_time: Set(close),
                 closed: Set(weekday >= 5),
                 updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
-    if market_calendar::Entity::find().count(&txn).await? == 0 {
-        let year = now.with_timezone(&tz).year();
-        for (date, name) in (year..=year + 1).flat_map(standard_holidays) {
-            market_calendar::ActiveModel {
-                date: Set(date),
-                name: Set(name.to_owned()),
-                created_at: Set(now),
-                ..Default::default()
             }
             .insert(&txn)
             .await?;
@@ -163,49 +151,4 @@ async fn insert_user(
 
 fn time(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN)
-}
-
-/// New Year's Day, Independence Day and Christmas Day as observed: a Saturday holiday moves
-/// to Friday, a Sunday one to Monday.
-pub fn standard_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
-    [
-        (1, 1, "New Year's Day"),
-        (7, 4, "Independence Day"),
-        (12, 25, "Christmas Day"),
-    ]
-    .into_iter()
-    .filter_map(|(month, day, name)| {
-        let date = NaiveDate::from_ymd_opt(year, month, day)?;
-        let observed = match date.weekday() {
-            Weekday::Sat => date.pred_opt()?,
-            Weekday::Sun => date.succ_opt()?,
-            _ => date,
-        };
-        Some((observed, name))
-    })
-    .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weekend_holidays_are_observed_on_weekdays() {
-        // 2027-12-25 is a Saturday, 2028-01-01 a Saturday, 2026-07-04 a Saturday.
-        let h2027 = standard_holidays(2027);
-        assert!(h2027.contains(&(
-            NaiveDate::from_ymd_opt(2027, 12, 24).unwrap(),
-            "Christmas Day"
-        )));
-        let h2026 = standard_holidays(2026);
-        assert!(h2026.contains(&(
-            NaiveDate::from_ymd_opt(2026, 7, 3).unwrap(),
-            "Independence Day"
-        )));
-        assert!(h2026.contains(&(
-            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-            "New Year's Day"
-        )));
-    }
 }

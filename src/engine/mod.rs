@@ -5,12 +5,13 @@
 //! The engine runs only on the instance holding the engine lease (see `infra::lease`); the
 //! others stand by and take over when the leader stops or loses the lease.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    domain::market::tick::Simulation,
     infra::lease::{Fence, Lease},
     services::Services,
 };
@@ -116,17 +117,27 @@ fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> Joi
     let (open_tx, open_rx) = watch::channel(false);
     // Tick rounds and rebuild passes both read-modify-write candles: one at a time.
     let candle_writer = CandleWriter::default();
+    // Lives as long as this leadership (a new leader resyncs from the stored prices). The
+    // scheduler's opening round and the ticker's rounds draw from it in turn: the ticker is
+    // held back while the market opens, so a seed gives the same prices every run.
+    let prices = Prices {
+        sim: Arc::new(tokio::sync::Mutex::new(Simulation::new(
+            services.config.sim_seed,
+        ))),
+        candle_writer: candle_writer.clone(),
+    };
     tasks.spawn(scheduler::run(
         services.clone(),
         fence.clone(),
         open_tx,
+        prices.clone(),
         shutdown.clone(),
     ));
     tasks.spawn(ticker::run(
         services.clone(),
         fence.clone(),
         open_rx,
-        candle_writer.clone(),
+        prices,
         shutdown.clone(),
     ));
     tasks.spawn(aggregator::run(
@@ -139,7 +150,14 @@ fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> Joi
 }
 
 /// Held while writing candles, so live updates and rebuilds never interleave.
-type CandleWriter = std::sync::Arc<tokio::sync::Mutex<()>>;
+type CandleWriter = Arc<tokio::sync::Mutex<()>>;
+
+/// What a task that moves prices holds: the simulation, and the candle writer its rounds take.
+#[derive(Clone)]
+struct Prices {
+    sim: Arc<tokio::sync::Mutex<Simulation>>,
+    candle_writer: CandleWriter,
+}
 
 /// Waits `delay` unless shutdown comes first; returns false on shutdown.
 async fn pause(shutdown: &CancellationToken, delay: Duration) -> bool {

@@ -1,5 +1,6 @@
 //! Opens and closes the market: computes the next transition and sleeps exactly until then,
-//! or until hours, holidays or the override change.
+//! or until hours, calendar days or the override change. At the open it runs the opening
+//! round (the overnight gap) and then the queued orders, before the ticker is let go.
 
 use std::{sync::Arc, time::Duration};
 
@@ -22,6 +23,7 @@ pub async fn run(
     services: Services,
     fence: Fence,
     open_tx: watch::Sender<bool>,
+    prices: super::Prices,
     shutdown: CancellationToken,
 ) {
     let mut events = services.bus.subscribe();
@@ -31,7 +33,7 @@ pub async fn run(
         let next = retry!(
             "market scheduling",
             &shutdown,
-            evaluate(&services, &fence, &open_tx, &mut published).instrument(span.clone())
+            evaluate(&services, &fence, &open_tx, &prices, &mut published).instrument(span.clone())
         );
         let far = services.clock.now() + chrono::Duration::days(365);
         tokio::select! {
@@ -48,12 +50,11 @@ async fn evaluate(
     services: &Services,
     fence: &Fence,
     open_tx: &watch::Sender<bool>,
+    prices: &super::Prices,
     published: &mut Option<MarketStatus>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    let applied = services
-        .market
-        .apply_state(fence, services.clock.now())
-        .await?;
+    let now = services.clock.now();
+    let applied = services.market.apply_state(fence, now).await?;
     let status = applied.status;
     if applied.changed {
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
@@ -64,6 +65,21 @@ async fn evaluate(
     // Otherwise the first tick would move prices under the waiting orders.
     let ticker_held = !*open_tx.borrow();
     if status.is_open && (applied.changed || ticker_held) {
+        // First the day's opening prices (the overnight gap), so the queue meets them.
+        let opening = {
+            let _writing = prices.candle_writer.lock().await;
+            let mut sim = prices.sim.lock().await;
+            services.market.opening_round(fence, now, &mut sim).await?
+        };
+        if let Some(round) = opening {
+            tracing::info!(
+                stocks = round.ticks.len(),
+                "opening round: the day's first prices"
+            );
+            if let Err(e) = services.bus.publish(Event::TickRound(round)).await {
+                tracing::warn!(error = %e, "publishing the opening round");
+            }
+        }
         let executed = services.trading.execute_queued(fence).await?;
         if executed > 0 || applied.changed {
             tracing::info!(executed, "ran the queued orders before the first tick");

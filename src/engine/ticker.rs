@@ -6,19 +6,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::{
-    bus::Event, domain::market::tick::Simulation, infra::lease::Fence, services::Services,
-};
+use crate::{bus::Event, infra::lease::Fence, services::Services};
 
 pub async fn run(
     services: Services,
     fence: Fence,
     mut open: watch::Receiver<bool>,
-    candle_writer: super::CandleWriter,
+    prices: super::Prices,
     shutdown: CancellationToken,
 ) {
-    // Lives as long as this leadership: a new leader resyncs from the stored prices.
-    let mut sim = Simulation::new(services.config.sim_seed);
     let interval = chrono::Duration::from_std(services.config.tick_interval)
         .unwrap_or(chrono::Duration::seconds(2));
     loop {
@@ -37,7 +33,8 @@ pub async fn run(
         }
         let now = services.clock.now();
         let span = tracing::info_span!("tick_round", at = %now);
-        let guard = candle_writer.lock().await;
+        let guard = prices.candle_writer.lock().await;
+        let mut sim = prices.sim.lock().await;
         let started = std::time::Instant::now();
         let round = retry!(
             "tick round",
@@ -47,7 +44,7 @@ pub async fn run(
                 .tick_round(&fence, now, &mut sim)
                 .instrument(span.clone())
         );
-        drop(guard);
+        drop((sim, guard));
         // Retries included: an operator wants to see rounds that took long, whatever the cause.
         metrics::histogram!("zebrat_tick_round_duration_seconds")
             .record(started.elapsed().as_secs_f64());

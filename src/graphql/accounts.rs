@@ -260,6 +260,32 @@ pub struct LogoutPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// The caller's current password and the one to replace it.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The password the account has now (for an admin reset: the temporary password).
+    pub current_password: String,
+    /// The new password: the same rules as at registration (8–128 characters, not one of the
+    /// most common passwords), and not the current one.
+    pub new_password: String,
+}
+
+/// A changed password and the caller's fresh session, or why not.
+#[derive(SimpleObject, Default)]
+pub struct ChangePasswordPayload {
+    /// A new access token for the caller: every token issued before the change is refused,
+    /// and the caller's open sockets are closed (reconnect with this one). Null when refused.
+    pub access_token: Option<String>,
+    /// A new refresh token: every earlier one is revoked. Null when refused.
+    pub refresh_token: Option<String>,
+    /// The account; null when refused.
+    pub user: Option<User>,
+    /// Expected failures: BAD_USER_INPUT on `currentPassword` (not the account's password) or
+    /// on `newPassword` (too short, too long, too common, or unchanged); CONFLICT when another
+    /// change of the password won a race with this one.
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -348,6 +374,46 @@ impl AccountMutation {
         #[graphql(desc = "The refresh token to trade (single use).")] input: RefreshTokenInput,
     ) -> ApiResult<AuthPayload> {
         auth_payload(ctx.services().auth.refresh(&input.token).await)
+    }
+
+    /// Changes the caller's password and ends all of their sessions on every instance (as an
+    /// admin reset does), answering with a fresh session for this client. Logged-in callers
+    /// only; rate limited per account as login attempts are.
+    #[graphql(guard = "RoleGuard::user()")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current password and the new one.")] input: ChangePasswordInput,
+    ) -> ApiResult<ChangePasswordPayload> {
+        let viewer = ctx.viewer()?;
+        // Guesses of the current password with a stolen access token meet the login limit.
+        ctx.rate_limit(
+            Limited::Login,
+            &[&format!("password:user:{}", viewer.user_id)],
+        )
+        .await?;
+        let change = auth::ChangePassword {
+            current: input.current_password,
+            new: input.new_password,
+        };
+        let result = ctx
+            .services()
+            .auth
+            .change_password(viewer.user_id, change)
+            .await;
+        let (session, user_errors) = split(result)?;
+        Ok(match session {
+            Some(s) => ChangePasswordPayload {
+                access_token: Some(s.access_token),
+                refresh_token: Some(s.refresh_token),
+                user: Some(s.user.into()),
+                user_errors,
+            },
+            None => ChangePasswordPayload {
+                user_errors,
+                ..ChangePasswordPayload::default()
+            },
+        })
     }
 
     /// Revokes the session of `refreshToken`, or, without it, every session of the caller.

@@ -19,7 +19,7 @@ use super::{
     error::ApiResult,
     guards::RoleGuard,
     live::LiveCounters,
-    market::{CandleInterval, Holiday, MarketDay, MarketState, Stock},
+    market::{CalendarDayKind, CandleInterval, Holiday, MarketDay, MarketState, Stock},
     node::{Kind, Node, global_id, row_id},
     payload::{UserError, split},
     scalars::{DateTime, Decimal, money},
@@ -30,7 +30,7 @@ use crate::{
         Error,
         admin::{
             Actor, Admin, AuditEntry as DomainAuditEntry,
-            market::HoursInput,
+            market::{CalendarDayInput, HoursInput, ListedKind},
             stats::{CandleCoverage, Stats},
             stocks::{NewStock, StockChanges},
             users::{UserChanges, UserFilter},
@@ -214,11 +214,12 @@ pub struct MarketHoursPayload {
 /// What `addHoliday` or `deleteHoliday` did.
 #[derive(SimpleObject)]
 pub struct HolidayPayload {
-    /// The holiday added or deleted; null when refused.
+    /// The listed day added or deleted; null when refused.
     pub holiday: Option<Holiday>,
     /// The market state the change leads to (a holiday today closes the market at once).
     pub market_state: Option<MarketState>,
-    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (already a holiday).
+    /// Expected failures: BAD_USER_INPUT (e.g. `closeTime` missing for an early close, or
+    /// given for another kind), NOT_FOUND, CONFLICT (the date is listed already).
     pub user_errors: Vec<UserError>,
 }
 
@@ -550,15 +551,7 @@ impl AdminMutation {
             let temporary = s
                 .admin
                 .reset_password(&admin, id, input.new_password)
-                .await
-                .map_err(|e| match e {
-                    // The domain validates "a password"; here the input field is `newPassword`.
-                    Error::BadInput {
-                        message,
-                        field: Some("password"),
-                    } => Error::bad_input("newPassword", message),
-                    other => other,
-                })?;
+                .await?;
             Ok((s.admin.user(&admin, id).await?, temporary))
         }
         .await;
@@ -651,23 +644,32 @@ impl AdminMutation {
         })
     }
 
-    /// Closes the market all day on `date`; takes effect at once. ADMIN only; audited.
+    /// Lists a calendar day: closes the market all day on `date`, closes it early, or keeps
+    /// it open on a day the exchange's rules would close; takes effect at once. ADMIN only;
+    /// audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn add_holiday(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to close and its name.")] input: HolidayInput,
+        #[graphql(desc = "The day, its name and what it does to the hours.")] input: HolidayInput,
     ) -> ApiResult<HolidayPayload> {
         let admin = admin(ctx).await?;
-        let result = ctx
-            .services()
-            .admin
-            .add_holiday(&admin, input.date.0, &input.name)
-            .await;
+        let day = CalendarDayInput {
+            date: input.date.0,
+            name: input.name,
+            kind: match input.kind {
+                CalendarDayKind::Holiday => ListedKind::Holiday,
+                CalendarDayKind::EarlyClose => ListedKind::EarlyClose,
+                CalendarDayKind::Open => ListedKind::Open,
+            },
+            close_time: input.close_time,
+        };
+        let result = ctx.services().admin.add_holiday(&admin, day).await;
         holiday_payload(ctx, result).await
     }
 
-    /// Reopens a holiday's date to its weekday's schedule. ADMIN only; audited.
+    /// Removes a listed day: its date follows the exchange's rules and its weekday's hours
+    /// again. ADMIN only; audited.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn delete_holiday(
         &self,

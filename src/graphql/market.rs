@@ -148,17 +148,54 @@ impl MarketDay {
     }
 }
 
-/// A day the market stays closed.
+/// What a calendar day does to its weekday's hours. New values may be added: clients must
+/// treat this enum as open.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum CalendarDayKind {
+    /// Closed all day.
+    #[default]
+    Holiday,
+    /// Opens as usual and closes at `closeTime` (or at the regular close, if that is earlier).
+    EarlyClose,
+    /// The weekday's regular hours, whatever the exchange's rules say of the date: how an
+    /// admin lifts a computed holiday or early close.
+    Open,
+}
+
+impl From<market::DayKind> for CalendarDayKind {
+    fn from(kind: market::DayKind) -> Self {
+        match kind {
+            market::DayKind::Holiday => CalendarDayKind::Holiday,
+            market::DayKind::EarlyClose(_) => CalendarDayKind::EarlyClose,
+            market::DayKind::Open => CalendarDayKind::Open,
+        }
+    }
+}
+
+/// An early close's local time, `HH:MM`.
+fn close_time(kind: market::DayKind) -> Option<String> {
+    match kind {
+        market::DayKind::EarlyClose(at) => Some(at.format("%H:%M").to_string()),
+        market::DayKind::Holiday | market::DayKind::Open => None,
+    }
+}
+
+/// A calendar day an admin listed: a holiday, an early close, or a day open as usual. It
+/// replaces whatever the exchange's rules say of its date.
 #[derive(SimpleObject, Clone)]
 pub struct Holiday {
     /// Global id.
     pub id: ID,
-    /// The holiday's row number.
+    /// The listing's row number.
     pub database_id: i64,
     /// The day, in the market time zone.
     pub date: Date,
     /// E.g. `"Christmas Day"`.
     pub name: String,
+    /// Closed, closing early, or open as usual.
+    pub kind: CalendarDayKind,
+    /// For `EARLY_CLOSE`: the local closing time, `HH:MM`; null otherwise.
+    pub close_time: Option<String>,
 }
 
 impl From<market::Holiday> for Holiday {
@@ -168,7 +205,69 @@ impl From<market::Holiday> for Holiday {
             database_id: h.id,
             date: h.date.into(),
             name: h.name,
+            kind: h.kind.into(),
+            close_time: close_time(h.kind),
         }
+    }
+}
+
+/// Where a calendar day comes from. New values may be added: clients must treat this enum as
+/// open.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CalendarDaySource {
+    /// Computed from the exchange's rules (`MARKET_CALENDAR`).
+    ExchangeRule,
+    /// Listed by an admin (`addHoliday`); see `holiday`.
+    Admin,
+}
+
+/// A day whose hours differ from its weekday's: the market calendar as the schedule applies it.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct CalendarDay {
+    /// The day, in the market time zone.
+    pub date: Date,
+    /// Closed, closing early, or open as usual.
+    pub kind: CalendarDayKind,
+    /// For `EARLY_CLOSE`: the local closing time, `HH:MM`; null otherwise.
+    pub close_time: Option<String>,
+    /// E.g. `"Thanksgiving Day"`.
+    pub name: String,
+    /// Computed, or listed by an admin.
+    pub source: CalendarDaySource,
+    #[graphql(skip)]
+    listed: Option<i64>,
+}
+
+impl From<market::SpecialDay> for CalendarDay {
+    fn from(d: market::SpecialDay) -> Self {
+        CalendarDay {
+            date: d.date.into(),
+            kind: d.kind.into(),
+            close_time: close_time(d.kind),
+            name: d.name,
+            source: match d.listed {
+                Some(_) => CalendarDaySource::Admin,
+                None => CalendarDaySource::ExchangeRule,
+            },
+            listed: d.listed,
+        }
+    }
+}
+
+#[ComplexObject]
+impl CalendarDay {
+    /// The admin's listing (to delete it with `deleteHoliday`); null for a computed day.
+    async fn holiday(&self) -> Option<Holiday> {
+        let id = self.listed?;
+        Some(Holiday {
+            id: global_id(Kind::Holiday, id),
+            database_id: id,
+            date: self.date,
+            name: self.name.clone(),
+            kind: self.kind,
+            close_time: self.close_time.clone(),
+        })
     }
 }
 
@@ -455,7 +554,9 @@ impl MarketQuery {
             .collect())
     }
 
-    /// Days the market stays closed, oldest first. Public.
+    /// The days admins listed (holidays, early closes, days open as usual), oldest first.
+    /// The exchange's own holidays and early closes are computed, not listed: see
+    /// `marketCalendar`. Public.
     #[graphql(complexity = "list_cost(UNCAPPED_LIST, child_complexity)")]
     async fn holidays(&self, ctx: &Context<'_>) -> ApiResult<Vec<Holiday>> {
         Ok(ctx
@@ -466,6 +567,20 @@ impl MarketQuery {
             .into_iter()
             .map(Holiday::from)
             .collect())
+    }
+
+    /// The days in `[from, to]` whose hours differ from their weekday's, in date order: the
+    /// exchange's holidays and early closes computed for those years, with the days admins
+    /// listed in their place or besides. At most 1830 days at once (BAD_USER_INPUT otherwise,
+    /// and when `to` is before `from`). Public.
+    async fn market_calendar(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day (market time zone), inclusive.")] from: Date,
+        #[graphql(desc = "Last day, inclusive.")] to: Date,
+    ) -> ApiResult<Vec<CalendarDay>> {
+        let days = ctx.services().market.special_days(from.0, to.0).await?;
+        Ok(days.into_iter().map(CalendarDay::from).collect())
     }
 
     /// All active stocks, by symbol. Public.

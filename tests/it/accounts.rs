@@ -383,3 +383,167 @@ async fn logging_out_on_one_instance_ends_the_sessions_on_another() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+const CHANGE_PASSWORD: &str = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { accessToken refreshToken user { email } userErrors { code field message } } }";
+
+/// Asks to change the password of the session `access` from `current` to `new`.
+async fn change_password(
+    app: &crate::helpers::TestApp,
+    access: &str,
+    current: &str,
+    new: &str,
+) -> serde_json::Value {
+    app.gql_as(
+        access,
+        CHANGE_PASSWORD,
+        json!({ "i": { "currentPassword": current, "newPassword": new } }),
+    )
+    .await
+}
+
+/// The `field` path of the first user error of `changePassword`.
+fn refused_field(body: &serde_json::Value) -> &serde_json::Value {
+    &body["data"]["changePassword"]["userErrors"][0]["field"]
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_a_good_new_one() {
+    let app = spawn_app().await;
+    let ann = app
+        .register("ann@example.com", "correct horse", "Ann")
+        .await;
+
+    let wrong = change_password(&app, &ann.access, "incorrect horse", "battery staple").await;
+    assert_eq!(
+        user_error(&wrong, "changePassword"),
+        Some("BAD_USER_INPUT"),
+        "{wrong}"
+    );
+    assert_eq!(*refused_field(&wrong), json!(["input", "currentPassword"]));
+    assert!(wrong["data"]["changePassword"]["accessToken"].is_null());
+
+    for weak in ["short", "password1", "correct horse"] {
+        let refused = change_password(&app, &ann.access, "correct horse", weak).await;
+        assert_eq!(
+            user_error(&refused, "changePassword"),
+            Some("BAD_USER_INPUT"),
+            "{weak}: {refused}"
+        );
+        assert_eq!(
+            *refused_field(&refused),
+            json!(["input", "newPassword"]),
+            "{weak}"
+        );
+    }
+    // Nothing changed: the session still works, and so does the old password.
+    assert!(app.gql_as(&ann.access, ME, json!({})).await["data"]["me"].is_object());
+    app.login("ann@example.com", "correct horse").await;
+
+    let anonymous = app
+        .gql(
+            CHANGE_PASSWORD,
+            json!({ "i": { "currentPassword": "correct horse", "newPassword": "battery staple" } }),
+        )
+        .await;
+    assert_eq!(code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
+}
+
+#[tokio::test]
+async fn a_changed_password_ends_every_other_session_and_starts_a_fresh_one() {
+    let app = spawn_app().await;
+    let phone = app
+        .register("ann@example.com", "correct horse", "Ann")
+        .await;
+    let laptop = app.login("ann@example.com", "correct horse").await;
+    let mut ws = app.ws_session(Some(&laptop.access)).await;
+    ws.subscribe("o", ORDER_UPDATES, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let changed = change_password(&app, &phone.access, "correct horse", "battery staple").await;
+    let payload = &changed["data"]["changePassword"];
+    assert_eq!(payload["userErrors"], json!([]), "{changed}");
+    assert_eq!(payload["user"]["email"], "ann@example.com");
+    let fresh_access = payload["accessToken"].as_str().unwrap();
+    let fresh_refresh = payload["refreshToken"].as_str().unwrap();
+
+    assert_eq!(
+        ws.closed_with().await,
+        Some(4401),
+        "the laptop's socket closes"
+    );
+    for old in [&phone, &laptop] {
+        let me = app.gql_as(&old.access, ME, json!({})).await;
+        assert_eq!(code(&me), Some("UNAUTHENTICATED"), "{me}");
+        let refreshed = app.gql(REFRESH, json!({ "t": old.refresh })).await;
+        assert_eq!(code(&refreshed), Some("UNAUTHENTICATED"), "{refreshed}");
+    }
+    // The caller's new session works, refresh included.
+    let me = app.gql_as(fresh_access, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "ann@example.com", "{me}");
+    let refreshed = app.gql(REFRESH, json!({ "t": fresh_refresh })).await;
+    assert!(
+        refreshed["data"]["refreshToken"]["accessToken"].is_string(),
+        "{refreshed}"
+    );
+
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let old = app
+        .gql(
+            login,
+            json!({ "i": { "email": "ann@example.com", "password": "correct horse" } }),
+        )
+        .await;
+    assert_eq!(code(&old), Some("UNAUTHENTICATED"), "{old}");
+    let again = app.login("ann@example.com", "battery staple").await;
+    assert!(app.gql_as(&again.access, ME, json!({})).await["data"]["me"].is_object());
+}
+
+#[tokio::test]
+async fn a_temporary_password_from_an_admin_reset_can_be_changed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let demo = app.demo().await;
+    let reset = app
+        .gql_as(
+            &admin.access,
+            "mutation($i: ResetUserPasswordInput!) { resetUserPassword(input: $i) { temporaryPassword } }",
+            json!({ "i": { "id": demo.user_id } }),
+        )
+        .await;
+    let temporary = reset["data"]["resetUserPassword"]["temporaryPassword"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reset}"))
+        .to_string();
+
+    let session = app.login("demo@example.com", &temporary).await;
+    let changed = change_password(&app, &session.access, &temporary, "my own secret").await;
+    assert_eq!(
+        changed["data"]["changePassword"]["userErrors"],
+        json!([]),
+        "{changed}"
+    );
+    app.login("demo@example.com", "my own secret").await;
+    let with_temporary = app
+        .gql(
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "email": "demo@example.com", "password": temporary } }),
+        )
+        .await;
+    assert_eq!(code(&with_temporary), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_meets_the_login_limit() {
+    let app = crate::helpers::spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/60")]).await;
+    let ann = app
+        .register("ann@example.com", "correct horse", "Ann")
+        .await;
+    for guess in ["guess one", "guess two", "guess three"] {
+        let wrong = change_password(&app, &ann.access, guess, "battery staple").await;
+        assert_eq!(user_error(&wrong, "changePassword"), Some("BAD_USER_INPUT"));
+    }
+    // Even the right password waits now: the limit counts attempts, as login does.
+    let limited = change_password(&app, &ann.access, "correct horse", "battery staple").await;
+    assert_eq!(code(&limited), Some("RATE_LIMITED"), "{limited}");
+    assert!(app.gql_as(&ann.access, ME, json!({})).await["data"]["me"].is_object());
+}

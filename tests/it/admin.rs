@@ -398,9 +398,9 @@ async fn market_hours_holidays_and_the_override_take_effect_at_once() {
     assert_eq!(holiday["date"], "2026-11-25");
     let state = &added["data"]["addHoliday"]["marketState"];
     assert_eq!(state["isOpen"], false, "{added}");
-    assert_eq!(state["reason"], "closed: holiday");
+    assert_eq!(state["reason"], "closed: holiday (Zebra Day)");
     let mut msg = ws.next_for("m").await;
-    while msg["payload"]["data"]["marketState"]["reason"] != "closed: holiday" {
+    while msg["payload"]["data"]["marketState"]["reason"] != "closed: holiday (Zebra Day)" {
         msg = ws.next_for("m").await;
     }
     assert_eq!(msg["payload"]["data"]["marketState"]["isOpen"], false);
@@ -566,7 +566,7 @@ async fn market_hours_holidays_and_the_override_take_effect_at_once() {
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0]["after"],
-        json!({ "date": "2026-11-25", "name": "Zebra Day" })
+        json!({ "date": "2026-11-25", "name": "Zebra Day", "kind": "HOLIDAY", "closeTime": null })
     );
     assert_eq!(
         audit_rows(&app, &admin.access, "MARKET_HOLIDAY_DELETE")

@@ -94,18 +94,9 @@ async fn demo_data_starts_with_the_market_open() {
         json!({ "day": 0, "open": "09:30", "close": "16:00", "closed": false })
     );
     assert_eq!(hours["data"]["marketHours"][6]["closed"], true);
+    // The exchange's holidays are computed, not seeded: nothing is listed.
     let holidays = app.gql("{ holidays { date name } }", json!({})).await;
-    let names: Vec<&str> = holidays["data"]["holidays"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["name"].as_str().unwrap())
-        .collect();
-    assert!(
-        names.contains(&"Christmas Day")
-            && names.contains(&"Independence Day")
-            && names.contains(&"New Year's Day")
-    );
+    assert_eq!(holidays["data"]["holidays"], json!([]), "{holidays}");
 }
 
 #[tokio::test]
@@ -122,7 +113,8 @@ async fn opens_and_closes_at_the_configured_times() {
 
     app.clock.set(utc("2026-11-25T14:30:00Z"));
     app.wait_market(true).await;
-    assert_eq!(state(&app).await["nextOpen"], "2026-11-26T14:30:00Z");
+    // Thanksgiving (Thursday the 26th) is skipped.
+    assert_eq!(state(&app).await["nextOpen"], "2026-11-27T14:30:00Z");
 
     app.clock.set(utc("2026-11-25T21:00:00Z"));
     app.wait_market(false).await;
@@ -130,12 +122,12 @@ async fn opens_and_closes_at_the_configured_times() {
 
 #[tokio::test]
 async fn holidays_and_weekends_stay_closed() {
-    // Christmas 2026 is a Friday and is seeded as a holiday.
+    // Christmas 2026 is a Friday: a computed holiday.
     let app = spawn_app_at(utc("2026-12-25T15:00:00Z"), &[]).await;
     follow_schedule(&app).await;
     app.wait_market(false).await;
     let s = state(&app).await;
-    assert_eq!(s["reason"], "closed: holiday");
+    assert_eq!(s["reason"], "closed: holiday (Christmas Day)");
     assert_eq!(s["nextOpen"], "2026-12-28T14:30:00Z");
 
     app.clock.set(utc("2026-12-26T15:00:00Z")); // Saturday
@@ -185,8 +177,9 @@ async fn the_override_forces_a_state_until_cleared() {
         (json!(true), json!("fire drill"))
     );
     assert_eq!(s["nextOpen"], Value::Null);
-    // The schedule would close at 16:00; the override holds past it and past the next open.
-    app.clock.set(utc("2026-11-26T15:00:00Z"));
+    // The schedule would close at 16:00; the override holds past it and past the next open
+    // (Monday, after Thanksgiving and its early-closing Friday).
+    app.clock.set(utc("2026-11-30T15:00:00Z"));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(state(&app).await["isOpen"], false);
     follow_schedule(&app).await;
@@ -603,6 +596,17 @@ async fn public_objects_come_back_by_their_global_id() {
     })
     .await;
     halt(&app).await;
+    market_calendar::ActiveModel {
+        date: Set(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+        name: Set("Year end".into()),
+        created_at: Set(app.clock.now()),
+        kind: Set("EARLY_CLOSE".into()),
+        close_time: Set(chrono::NaiveTime::from_hms_opt(14, 0, 0)),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
     let fields = [
         (
             "Stock",
@@ -613,7 +617,7 @@ async fn public_objects_come_back_by_their_global_id() {
             "id isOpen emergency reason nextOpen nextClose timezone",
         ),
         ("MarketDay", "id day open close closed"),
-        ("Holiday", "id databaseId date name"),
+        ("Holiday", "id databaseId date name kind closeTime"),
         (
             "Candle",
             "id stockId stock { id symbol } interval bucketStart open high low close tickCount isFinal",

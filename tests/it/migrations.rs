@@ -72,3 +72,66 @@ async fn money_columns_are_exact() {
         );
     }
 }
+
+/// Calendar day kinds: the rows the old seed wrote (the three fixed holidays on their observed
+/// dates) go, as the calendar computes them now; what admins listed stays, as holidays.
+#[tokio::test]
+async fn the_calendar_migration_drops_the_seeded_holidays_and_keeps_the_listed_ones() {
+    use entity::market_calendar;
+    use sea_orm::{EntityTrait, QueryOrder};
+
+    let app = spawn_app_with(&[("SEED_DEMO_DATA", "false")]).await;
+    let conn = &app.db;
+    // Back to before the calendar migration (the email skeletons' came after it).
+    db::migrate_down(conn, Some(2)).await.unwrap();
+    let backend = conn.get_database_backend();
+    for (date, name) in [
+        ("2026-01-01", "New Year's Day"),
+        ("2026-07-03", "Independence Day"),
+        ("2026-12-25", "Christmas Day"),
+        ("2027-07-05", "Independence Day"),
+        ("2027-12-24", "Christmas Day"),
+        // The old seed's Saturday New Year's Day of 2028, moved back into 2027.
+        ("2027-12-31", "New Year's Day"),
+        // Listed by admins: another date for a seeded name, and a day of their own.
+        ("2026-07-06", "Independence Day"),
+        ("2026-12-28", "Company holiday"),
+    ] {
+        conn.execute_raw(Statement::from_string(
+            backend,
+            format!(
+                "INSERT INTO market_calendar (date, name, created_at) VALUES ('{date}', '{}', '2026-01-01T00:00:00Z')",
+                name.replace('\'', "''")
+            ),
+        ))
+        .await
+        .unwrap();
+    }
+    db::migrate_up(conn).await.unwrap();
+    let left: Vec<(String, String, String, Option<chrono::NaiveTime>)> =
+        market_calendar::Entity::find()
+            .order_by_asc(market_calendar::Column::Date)
+            .all(conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.date.to_string(), r.name, r.kind, r.close_time))
+            .collect();
+    assert_eq!(
+        left,
+        [
+            (
+                "2026-07-06".into(),
+                "Independence Day".into(),
+                "HOLIDAY".into(),
+                None
+            ),
+            (
+                "2026-12-28".into(),
+                "Company holiday".into(),
+                "HOLIDAY".into(),
+                None
+            ),
+        ]
+    );
+}

@@ -103,6 +103,10 @@ export const CUSTOMER_IDS = `
     candles(stock: { symbol: "AAPL" }, interval: D1, last: 1) { candles { id } }
   }`;
 
+export const HOLIDAY_M = `
+  mutation { addHoliday(input: { date: "2031-12-26", name: "Cache tests" }) { holiday { id } userErrors { code } } }
+`;
+
 export const ADMIN_IDS = `
   query AdminIds {
     adminStats { id }

@@ -157,3 +157,11 @@ pub(super) fn fraction(raw: &str) -> Result<f64, String> {
         _ => Err("must be between 0 and 1".into()),
     }
 }
+
+/// A fraction that may be zero (which turns its feature off).
+pub(super) fn zero_to_one(raw: &str) -> Result<f64, String> {
+    match trimmed::<f64>(raw)? {
+        value if value.is_finite() && (0.0..1.0).contains(&value) => Ok(value),
+        _ => Err("must be 0 or more and below 1".into()),
+    }
+}

@@ -19,6 +19,54 @@ pub struct HoursInput {
     pub closed: bool,
 }
 
+/// What an admin lists a calendar day as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListedKind {
+    Holiday,
+    EarlyClose,
+    Open,
+}
+
+/// A calendar day to list.
+#[derive(Debug, Clone)]
+pub struct CalendarDayInput {
+    pub date: NaiveDate,
+    pub name: String,
+    pub kind: ListedKind,
+    /// `HH:MM`, local: required for an early close, refused otherwise.
+    pub close_time: Option<String>,
+}
+
+impl CalendarDayInput {
+    fn kind(&self) -> Result<market::DayKind> {
+        match (self.kind, self.close_time.as_deref()) {
+            (ListedKind::EarlyClose, Some(raw)) => {
+                Ok(market::DayKind::EarlyClose(parse_time("closeTime", raw)?))
+            }
+            (ListedKind::EarlyClose, None) => Err(Error::bad_input(
+                "closeTime",
+                "an early close needs its closeTime, e.g. 13:00",
+            )),
+            (_, Some(_)) => Err(Error::bad_input(
+                "closeTime",
+                "only an early close has a closeTime",
+            )),
+            (ListedKind::Holiday, None) => Ok(market::DayKind::Holiday),
+            (ListedKind::Open, None) => Ok(market::DayKind::Open),
+        }
+    }
+}
+
+/// A listed day as the audit log shows it.
+fn listing_json(row: &market_calendar::Model) -> serde_json::Value {
+    json!({
+        "date": row.date,
+        "name": row.name,
+        "kind": row.kind,
+        "closeTime": row.close_time.map(|t| t.format("%H:%M").to_string()),
+    })
+}
+
 fn parse_time(field: &'static str, raw: &str) -> Result<NaiveTime> {
     NaiveTime::parse_from_str(raw.trim(), "%H:%M")
         .map_err(|_| Error::bad_input(field, format!("{field} must be a time like 09:30")))
@@ -77,44 +125,49 @@ impl Administration {
         })
     }
 
+    /// Lists a calendar day (a holiday, an early close, or a day open as usual despite the
+    /// exchange's rules); it replaces the computed day of its date, if any. CONFLICT when the
+    /// date is listed already.
     pub async fn add_holiday(
         &self,
         admin: &Admin,
-        date: NaiveDate,
-        name: &str,
+        input: CalendarDayInput,
     ) -> Result<market::Holiday> {
-        let name = name.trim();
+        let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::bad_input("name", "name must be 1 to 100 characters"));
         }
+        let kind = input.kind()?;
+        let date = input.date;
+        let (kind_column, close_time) = market::kind_columns(kind);
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let row = market_calendar::ActiveModel {
             date: Set(date),
             name: Set(name.into()),
             created_at: Set(now),
+            kind: Set(kind_column.into()),
+            close_time: Set(close_time),
             ..Default::default()
         }
         .insert(&txn)
         .await
-        .map_err(|e| Error::conflict_on_unique(e, format!("{date} is already a holiday")))?;
+        .map_err(|e| Error::conflict_on_unique(e, format!("{date} is listed already")))?;
         let change = Change {
             action: "market.holiday.add",
             target_type: "holiday",
             target_id: Some(row.id.to_string()),
             before: None,
-            after: Some(json!({ "date": date, "name": name })),
+            after: Some(listing_json(&row)),
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
         self.publish(Event::MarketConfigChanged).await;
-        Ok(market::Holiday {
-            id: row.id,
-            date,
-            name: name.into(),
-        })
+        market::Holiday::try_from(row)
     }
 
+    /// Removes a listed day: its date follows the exchange's rules and its weekday's hours
+    /// again.
     pub async fn delete_holiday(&self, admin: &Admin, id: i64) -> Result<market::Holiday> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -127,17 +180,13 @@ impl Administration {
             action: "market.holiday.delete",
             target_type: "holiday",
             target_id: Some(id.to_string()),
-            before: Some(json!({ "date": row.date, "name": row.name })),
+            before: Some(listing_json(&row)),
             after: None,
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
         self.publish(Event::MarketConfigChanged).await;
-        Ok(market::Holiday {
-            id,
-            date: row.date,
-            name: row.name,
-        })
+        market::Holiday::try_from(row)
     }
 
     /// Forces the market open (`Some(true)`) or closed (`Some(false)`), or clears the override.
@@ -169,7 +218,7 @@ impl Administration {
             after: Some(json!({ "open": open, "reason": open.and(reason) })),
         };
         audit(&txn, admin, change, now).await?;
-        let status = market::load_config(&txn, self.tz).await?.status(now);
+        let status = self.market_config(&txn).await?.status(now);
         txn.commit().await?;
         self.publish(Event::MarketConfigChanged).await;
         Ok(status)

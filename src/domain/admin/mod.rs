@@ -99,6 +99,8 @@ pub struct Administration {
     pub(crate) auth: AuthService,
     pub(crate) backfill: super::market::backfill::Settings,
     pub(crate) tz: chrono_tz::Tz,
+    /// Which holidays and early closes the calendar computes.
+    pub(crate) calendar: super::market::MarketCalendar,
     /// Drift and volatility of new stocks when the admin gives none.
     pub(crate) defaults: (f64, f64),
     /// Dropped after a stock changes, so that the next public read sees the change.
@@ -116,19 +118,28 @@ impl Administration {
         clock: SharedClock,
         bus: SharedBus,
         auth: AuthService,
+        config: &crate::config::Config,
         market: &super::market::Market,
-        defaults: (f64, f64),
     ) -> Self {
         Administration {
             db,
             clock,
             bus,
             auth,
-            backfill: market.backfill_settings(),
-            tz: market.timezone(),
-            defaults,
+            backfill: config.into(),
+            tz: config.market_timezone,
+            calendar: config.market_calendar,
+            defaults: (config.default_drift, config.default_volatility),
             board: market.board(),
         }
+    }
+
+    /// Hours, calendar and override as `conn` sees them.
+    async fn market_config(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<super::market::MarketConfig> {
+        super::market::load_config(conn, self.tz, self.calendar).await
     }
 
     /// After a stock changed: this instance's quote board at once, every other one by event.

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::{Admin, Administration};
 use crate::domain::{
     Result,
-    market::{self, Calendar, candles::Interval, stocks},
+    market::{Calendar, candles::Interval, stocks},
     trading::orders::Status,
 };
 
@@ -75,7 +75,7 @@ pub struct CandleCoverage {
 
 impl Administration {
     pub async fn candle_stats(&self, _admin: &Admin) -> Result<Vec<CandleCoverage>> {
-        let calendar = market::load_config(&self.db, self.tz).await?.calendar;
+        let calendar = self.market_config(&self.db).await?.calendar;
         let mut out = Vec::new();
         for stock in stocks::list(&self.db, stocks::Listing::All).await? {
             for interval in Interval::ALL {

@@ -131,7 +131,7 @@ impl Administration {
         };
         audit(&txn, admin, change, now).await?;
         let quote = market::stocks::by_id(&txn, stock.id).await?;
-        let calendar = market::load_config(&txn, self.tz).await?.calendar;
+        let calendar = self.market_config(&txn).await?.calendar;
         txn.commit().await?;
         self.stocks_changed().await;
         backfill::ensure_history(&self.db, &calendar, self.backfill, &quote, now).await?;

@@ -190,7 +190,7 @@ impl Administration {
     ) -> Result<Option<String>> {
         let (password, generated) = match new_password {
             Some(p) => {
-                auth::validate_password(&p)?;
+                auth::validate_password("newPassword", &p)?;
                 (p, false)
             }
             None => (temporary_password(), true),

@@ -18,24 +18,24 @@ use crate::domain::{Error, Result};
 pub const MIN_PASSWORD_LEN: usize = 8;
 const MAX_PASSWORD_LEN: usize = 128;
 
-/// Checks a new password; the error never echoes the password.
-pub fn validate_password(password: &str) -> Result<()> {
+/// Checks a new password given as the input `field`; the error never echoes the password.
+pub fn validate_password(field: &'static str, password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
         return Err(Error::bad_input(
-            "password",
+            field,
             format!("password must be at least {MIN_PASSWORD_LEN} characters"),
         ));
     }
     if len > MAX_PASSWORD_LEN {
         return Err(Error::bad_input(
-            "password",
+            field,
             format!("password must be at most {MAX_PASSWORD_LEN} characters"),
         ));
     }
     if is_common_password(password) {
         return Err(Error::bad_input(
-            "password",
+            field,
             "this password is one of the most common ones; choose another",
         ));
     }

@@ -1,10 +1,14 @@
-//! The trading calendar: weekly hours in the market time zone, holidays, and the instants the
-//! market opens and closes. Pure: no I/O, time passed in.
+//! The trading calendar: weekly hours in the market time zone, the days that differ from them
+//! (the exchange's holidays and early closes, computed, and the days admins list), and the
+//! instants the market opens and closes. Pure: no I/O, time passed in.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+use super::nyse;
+pub use crate::config::MarketCalendar;
 
 /// Hours of one weekday, in local time. `open < close`; sessions never cross midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,12 +18,58 @@ pub struct DayHours {
     pub closed: bool,
 }
 
+/// What a calendar day does to its weekday's hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    /// Closed all day.
+    Holiday,
+    /// Opens as usual and closes at this local time (or at the regular close, if earlier).
+    EarlyClose(NaiveTime),
+    /// The weekday's regular hours, whatever the exchange rules say of the date: how an admin
+    /// lifts a computed holiday or early close.
+    Open,
+}
+
+impl DayKind {
+    /// The local close of a day whose weekday closes at `regular`; None when it is closed.
+    fn close(self, regular: NaiveTime) -> Option<NaiveTime> {
+        match self {
+            DayKind::Holiday => None,
+            DayKind::EarlyClose(at) => Some(regular.min(at)),
+            DayKind::Open => Some(regular),
+        }
+    }
+}
+
+impl From<nyse::Rule> for DayKind {
+    fn from(rule: nyse::Rule) -> Self {
+        match rule {
+            nyse::Rule::Holiday => DayKind::Holiday,
+            nyse::Rule::EarlyClose => DayKind::EarlyClose(nyse::EARLY_CLOSE),
+        }
+    }
+}
+
+/// A day that differs from its weekday's hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialDay {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    /// E.g. `"Christmas Eve"`.
+    pub name: String,
+    /// The admin listing's row id; None for a day the exchange rules compute.
+    pub listed: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Calendar {
     pub tz: Tz,
     /// Monday = 0 … Sunday = 6.
     pub week: [DayHours; 7],
-    pub holidays: BTreeSet<NaiveDate>,
+    /// Which exchange's holidays and early closes are computed.
+    pub rules: MarketCalendar,
+    /// Days admins listed, by date: each replaces whatever the rules say of its date.
+    pub listed: BTreeMap<NaiveDate, SpecialDay>,
 }
 
 /// How far ahead to look for the next session (a year of holidays can't hide one longer).
@@ -28,13 +78,81 @@ const HORIZON_DAYS: i64 = 400;
 impl Calendar {
     /// The session (open, close) of a local date, if the market trades that day.
     pub fn session(&self, date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let day = self.week[date.weekday().num_days_from_monday() as usize];
-        if day.closed || self.holidays.contains(&date) {
+        let day = self.hours(date);
+        if day.closed {
             return None;
         }
+        let close = match self.kind_of(date) {
+            Some(kind) => kind.close(day.close)?,
+            None => day.close,
+        };
         let open = local_instant(self.tz, date, day.open);
-        let close = local_instant(self.tz, date, day.close);
+        let close = local_instant(self.tz, date, close);
         (open < close).then_some((open, close))
+    }
+
+    /// The regular hours of `date`'s weekday.
+    pub fn hours(&self, date: NaiveDate) -> DayHours {
+        self.week[date.weekday().num_days_from_monday() as usize]
+    }
+
+    /// What makes `date` differ from its weekday, if anything: the admins' listing for it,
+    /// else the exchange's rule.
+    pub fn special_day(&self, date: NaiveDate) -> Option<SpecialDay> {
+        if let Some(listed) = self.listed.get(&date) {
+            return Some(listed.clone());
+        }
+        self.rule(date).map(|d| SpecialDay {
+            date,
+            kind: d.rule.into(),
+            name: d.name.to_owned(),
+            listed: None,
+        })
+    }
+
+    /// The days in `[from, to]` that differ from their weekday (listed ones replacing
+    /// computed ones), in date order.
+    pub fn special_days(&self, from: NaiveDate, to: NaiveDate) -> Vec<SpecialDay> {
+        if from > to {
+            return Vec::new();
+        }
+        let mut days: BTreeMap<NaiveDate, SpecialDay> = BTreeMap::new();
+        if self.rules == MarketCalendar::Nyse {
+            for year in from.year()..=to.year() {
+                for d in nyse::days(year) {
+                    if (from..=to).contains(&d.date) {
+                        days.insert(
+                            d.date,
+                            SpecialDay {
+                                date: d.date,
+                                kind: d.rule.into(),
+                                name: d.name.to_owned(),
+                                listed: None,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        for (date, listed) in self.listed.range(from..=to) {
+            days.insert(*date, listed.clone());
+        }
+        days.into_values().collect()
+    }
+
+    /// [`Calendar::special_day`]'s kind, without building its name.
+    fn kind_of(&self, date: NaiveDate) -> Option<DayKind> {
+        match self.listed.get(&date) {
+            Some(listed) => Some(listed.kind),
+            None => self.rule(date).map(|d| d.rule.into()),
+        }
+    }
+
+    fn rule(&self, date: NaiveDate) -> Option<nyse::RuleDay> {
+        match self.rules {
+            MarketCalendar::Nyse => nyse::day(date),
+            MarketCalendar::ListedOnly => None,
+        }
     }
 
     /// The local trading date of an instant.
@@ -128,8 +246,32 @@ pub(crate) mod tests {
         Calendar {
             tz: New_York,
             week,
-            holidays: [NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()].into(),
+            rules: MarketCalendar::Nyse,
+            listed: BTreeMap::new(),
         }
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn time(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    /// `cal` with an admin's listing for `day`.
+    fn listing(mut cal: Calendar, day: &str, kind: DayKind) -> Calendar {
+        let date = date(day);
+        cal.listed.insert(
+            date,
+            SpecialDay {
+                date,
+                kind,
+                name: "Listed".into(),
+                listed: Some(1),
+            },
+        );
+        cal
     }
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -213,6 +355,135 @@ pub(crate) mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let t = local_instant(New_York, d, NaiveTime::from_hms_opt(1, 30, 0).unwrap());
         assert_eq!(t, utc("2026-11-01T05:30:00Z"));
+    }
+
+    #[test]
+    fn computed_holidays_close_the_market_and_early_closes_end_at_13_00() {
+        let cal = nyse();
+        // Wednesday before Thanksgiving: a full day, then Thanksgiving is skipped, and the
+        // day after opens as usual but closes at 13:00 EST (18:00Z).
+        assert_eq!(
+            cal.next_open(utc("2026-11-25T21:00:00Z")),
+            Some(utc("2026-11-27T14:30:00Z"))
+        );
+        assert!(!cal.is_open_at(utc("2026-11-26T15:00:00Z")));
+        assert_eq!(
+            cal.next_close(utc("2026-11-27T14:30:00Z")),
+            Some(utc("2026-11-27T18:00:00Z"))
+        );
+        assert!(cal.is_open_at(utc("2026-11-27T17:59:59Z")));
+        assert!(!cal.is_open_at(utc("2026-11-27T18:00:00Z")));
+        assert_eq!(
+            cal.next_transition(utc("2026-11-27T18:00:00Z")),
+            Some((utc("2026-11-30T14:30:00Z"), true))
+        );
+        // July 3, 2028 (a Monday) closes at 13:00 EDT (17:00Z); July 4 is closed.
+        assert_eq!(
+            cal.session(date("2028-07-03")),
+            Some((utc("2028-07-03T13:30:00Z"), utc("2028-07-03T17:00:00Z")))
+        );
+        assert_eq!(cal.session(date("2028-07-04")), None);
+        // Good Friday and a Monday holiday.
+        assert_eq!(cal.session(date("2026-04-03")), None);
+        assert_eq!(cal.session(date("2026-01-19")), None);
+        assert_eq!(
+            cal.next_open(utc("2026-01-16T21:00:00Z")),
+            Some(utc("2026-01-20T14:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn listed_days_replace_the_computed_ones() {
+        // An OPEN listing lifts Good Friday and the early close of Christmas Eve.
+        let cal = listing(nyse(), "2026-04-03", DayKind::Open);
+        let cal = listing(cal, "2026-12-24", DayKind::Open);
+        assert_eq!(
+            cal.session(date("2026-04-03")),
+            Some((utc("2026-04-03T13:30:00Z"), utc("2026-04-03T20:00:00Z")))
+        );
+        assert_eq!(
+            cal.next_close(utc("2026-12-24T15:00:00Z")),
+            Some(utc("2026-12-24T21:00:00Z"))
+        );
+        // A listed holiday closes a regular day; a listed early close shortens one, and turns
+        // the day after Thanksgiving's 13:00 into 12:00.
+        let cal = listing(nyse(), "2026-11-24", DayKind::Holiday);
+        assert_eq!(cal.session(date("2026-11-24")), None);
+        let cal = listing(cal, "2026-11-27", DayKind::EarlyClose(time(12, 0)));
+        assert_eq!(
+            cal.next_close(utc("2026-11-27T15:00:00Z")),
+            Some(utc("2026-11-27T17:00:00Z"))
+        );
+        // OPEN on a weekend keeps the weekday's rule: closed.
+        let cal = listing(cal, "2026-11-28", DayKind::Open);
+        assert_eq!(cal.session(date("2026-11-28")), None);
+    }
+
+    #[test]
+    fn an_early_close_never_lengthens_a_day_and_may_leave_no_session() {
+        let cal = listing(nyse(), "2026-11-25", DayKind::EarlyClose(time(17, 0)));
+        assert_eq!(
+            cal.next_close(utc("2026-11-25T15:00:00Z")),
+            Some(utc("2026-11-25T21:00:00Z")),
+            "the regular 16:00 close stands"
+        );
+        let cal = listing(nyse(), "2026-11-25", DayKind::EarlyClose(time(9, 30)));
+        assert_eq!(cal.session(date("2026-11-25")), None);
+    }
+
+    #[test]
+    fn without_exchange_rules_only_listed_days_count() {
+        let mut cal = nyse();
+        cal.rules = MarketCalendar::ListedOnly;
+        assert!(cal.is_open_at(utc("2026-12-25T15:00:00Z")));
+        assert_eq!(cal.special_day(date("2026-12-25")), None);
+        assert!(
+            cal.special_days(date("2026-01-01"), date("2026-12-31"))
+                .is_empty()
+        );
+        let cal = listing(cal, "2026-12-25", DayKind::Holiday);
+        assert!(!cal.is_open_at(utc("2026-12-25T15:00:00Z")));
+    }
+
+    #[test]
+    fn special_days_merge_listed_and_computed_in_date_order() {
+        let cal = listing(nyse(), "2026-12-24", DayKind::Open);
+        let cal = listing(cal, "2026-12-01", DayKind::Holiday);
+        let days = cal.special_days(date("2026-11-26"), date("2027-01-01"));
+        let seen: Vec<(String, DayKind, &str, Option<i64>)> = days
+            .iter()
+            .map(|d| (d.date.to_string(), d.kind, d.name.as_str(), d.listed))
+            .collect();
+        let early = DayKind::EarlyClose(time(13, 0));
+        assert_eq!(
+            seen,
+            [
+                (
+                    "2026-11-26".into(),
+                    DayKind::Holiday,
+                    "Thanksgiving Day",
+                    None
+                ),
+                ("2026-11-27".into(), early, "Day after Thanksgiving", None),
+                ("2026-12-01".into(), DayKind::Holiday, "Listed", Some(1)),
+                ("2026-12-24".into(), DayKind::Open, "Listed", Some(1)),
+                ("2026-12-25".into(), DayKind::Holiday, "Christmas Day", None),
+                (
+                    "2027-01-01".into(),
+                    DayKind::Holiday,
+                    "New Year's Day",
+                    None
+                ),
+            ]
+        );
+        assert!(
+            cal.special_days(date("2027-01-02"), date("2026-01-01"))
+                .is_empty()
+        );
+        assert_eq!(
+            cal.special_day(date("2026-11-27")).map(|d| d.kind),
+            Some(early)
+        );
     }
 
     #[test]

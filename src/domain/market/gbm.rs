@@ -42,6 +42,17 @@ impl Params {
     }
 }
 
+/// A trading day's first price from the last one: a lognormal jump whose log has standard
+/// deviation `volatility` and mean −volatility²/2, so the expected price is the last one.
+/// Draws nothing when `volatility` is 0 (the gap is off).
+pub fn opening_gap(price: f64, volatility: f64, rng: &mut impl Rng) -> f64 {
+    if volatility <= 0.0 {
+        return price;
+    }
+    let z: f64 = rng.sample(StandardNormal);
+    price * (volatility * z - 0.5 * volatility * volatility).exp()
+}
+
 /// Rounds to whole cents, never below one cent: prices stay positive.
 pub fn to_cents(price: f64) -> i64 {
     if price.is_finite() {
@@ -124,6 +135,39 @@ mod tests {
         let p = Params::for_step(0.0001, 0.02, 2.0, 0.05);
         assert_eq!(sample_returns(p, 100, 42), sample_returns(p, 100, 42));
         assert_ne!(sample_returns(p, 100, 42), sample_returns(p, 100, 43));
+    }
+
+    #[test]
+    fn opening_gaps_have_the_overnight_volatility_and_keep_the_expected_price() {
+        let n = 200_000;
+        let volatility = 0.01;
+        let mut rng = StdRng::seed_from_u64(5);
+        let gaps: Vec<f64> = (0..n)
+            .map(|_| opening_gap(100.0, volatility, &mut rng) / 100.0)
+            .collect();
+        let logs: Vec<f64> = gaps.iter().map(|g| g.ln()).collect();
+        let (mean, var) = mean_var(&logs);
+        let expected_var = volatility * volatility;
+        let se_mean = (expected_var / n as f64).sqrt();
+        let se_var = expected_var * (2.0 / n as f64).sqrt();
+        assert!(
+            (mean + expected_var / 2.0).abs() < 4.0 * se_mean,
+            "mean {mean}"
+        );
+        assert!((var - expected_var).abs() < 4.0 * se_var, "var {var}");
+        // A martingale: on average the open is the last price.
+        let (gap_mean, _) = mean_var(&gaps);
+        assert!((gap_mean - 1.0).abs() < 4.0 * volatility / (n as f64).sqrt());
+    }
+
+    #[test]
+    fn a_zero_overnight_volatility_neither_gaps_nor_draws() {
+        let mut rng = StdRng::seed_from_u64(9);
+        assert_eq!(opening_gap(101.25, 0.0, &mut rng), 101.25);
+        // The stream is untouched: the next draw is the seed's first.
+        let next: f64 = rng.sample(StandardNormal);
+        let first: f64 = StdRng::seed_from_u64(9).sample(StandardNormal);
+        assert_eq!(next, first);
     }
 
     #[test]

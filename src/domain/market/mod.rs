@@ -6,12 +6,13 @@ pub mod calendar;
 pub mod candles;
 pub mod gbm;
 pub mod interval;
+pub mod nyse;
 pub mod service;
 mod steps;
 pub mod stocks;
 pub mod tick;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use entity::{market_calendar, market_hours, market_state};
 use sea_orm::{
@@ -19,7 +20,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-pub use self::calendar::{Calendar, DayHours};
+pub use self::calendar::{Calendar, DayHours, DayKind, MarketCalendar, SpecialDay};
 pub use self::service::{CandleSeries, CandleWindow, Finality, MAX_CANDLES, Market};
 pub use self::steps::Applied;
 use super::{Error, Result};
@@ -32,11 +33,61 @@ pub struct Override {
     pub reason: Option<String>,
 }
 
+/// A calendar day an admin listed: a holiday, an early close, or a day open as usual despite
+/// the exchange's rules.
 #[derive(Debug, Clone)]
 pub struct Holiday {
     pub id: i64,
     pub date: NaiveDate,
     pub name: String,
+    pub kind: DayKind,
+}
+
+impl TryFrom<market_calendar::Model> for Holiday {
+    type Error = Error;
+    fn try_from(row: market_calendar::Model) -> Result<Self> {
+        let kind = match (row.kind.as_str(), row.close_time) {
+            (HOLIDAY, None) => DayKind::Holiday,
+            (EARLY_CLOSE, Some(at)) => DayKind::EarlyClose(at),
+            (OPEN, None) => DayKind::Open,
+            (kind, close) => {
+                return Err(Error::internal(format!(
+                    "calendar day {} has kind `{kind}` and close time {close:?}",
+                    row.id
+                )));
+            }
+        };
+        Ok(Holiday {
+            id: row.id,
+            date: row.date,
+            name: row.name,
+            kind,
+        })
+    }
+}
+
+impl From<Holiday> for SpecialDay {
+    fn from(h: Holiday) -> Self {
+        SpecialDay {
+            date: h.date,
+            kind: h.kind,
+            name: h.name,
+            listed: Some(h.id),
+        }
+    }
+}
+
+const HOLIDAY: &str = "HOLIDAY";
+const EARLY_CLOSE: &str = "EARLY_CLOSE";
+const OPEN: &str = "OPEN";
+
+/// How a calendar day's kind is stored: the `kind` and `close_time` columns.
+pub(in crate::domain) fn kind_columns(kind: DayKind) -> (&'static str, Option<NaiveTime>) {
+    match kind {
+        DayKind::Holiday => (HOLIDAY, None),
+        DayKind::EarlyClose(at) => (EARLY_CLOSE, Some(at)),
+        DayKind::Open => (OPEN, None),
+    }
 }
 
 /// Everything that decides whether the market is open.
@@ -67,14 +118,15 @@ impl MarketConfig {
         }
         let is_open = cal.is_open_at(now);
         let date = cal.local_date(now);
-        let reason = if is_open {
-            "open: regular trading hours".to_string()
-        } else if cal.holidays.contains(&date) {
-            "closed: holiday".to_string()
-        } else if cal.week[date.weekday().num_days_from_monday() as usize].closed {
-            "closed: no trading on this weekday".to_string()
-        } else {
-            "closed: outside trading hours".to_string()
+        let special = cal.special_day(date);
+        let reason = match special.map(|d| (d.kind, d.name)) {
+            _ if cal.hours(date).closed => "closed: no trading on this weekday".to_string(),
+            Some((DayKind::Holiday, name)) => format!("closed: holiday ({name})"),
+            Some((DayKind::EarlyClose(at), name)) if is_open => {
+                format!("open: early close at {} ({name})", at.format("%H:%M"))
+            }
+            _ if is_open => "open: regular trading hours".to_string(),
+            _ => "closed: outside trading hours".to_string(),
         };
         MarketStatus {
             is_open,
@@ -95,8 +147,13 @@ impl MarketConfig {
     }
 }
 
-/// Reads hours, holidays and the override.
-pub async fn load_config(conn: &impl ConnectionTrait, tz: Tz) -> Result<MarketConfig> {
+/// Reads hours, listed calendar days and the override; `rules` says which holidays and early
+/// closes are computed besides.
+pub async fn load_config(
+    conn: &impl ConnectionTrait,
+    tz: Tz,
+    rules: MarketCalendar,
+) -> Result<MarketConfig> {
     let hours = market_hours::Entity::find().all(conn).await?;
     let holidays = market_calendar::Entity::find().all(conn).await?;
     let state = market_state::Entity::find_by_id(1)
@@ -125,7 +182,11 @@ pub async fn load_config(conn: &impl ConnectionTrait, tz: Tz) -> Result<MarketCo
         calendar: Calendar {
             tz,
             week,
-            holidays: holidays.into_iter().map(|h| h.date).collect(),
+            rules,
+            listed: holidays
+                .into_iter()
+                .map(|row| Ok((row.date, SpecialDay::from(Holiday::try_from(row)?))))
+                .collect::<Result<_>>()?,
         },
         override_: state.override_open.map(|open| Override {
             open,
@@ -133,14 +194,6 @@ pub async fn load_config(conn: &impl ConnectionTrait, tz: Tz) -> Result<MarketCo
         }),
         applied_open: state.is_open,
     })
-}
-
-pub async fn status(
-    conn: &impl ConnectionTrait,
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> Result<MarketStatus> {
-    Ok(load_config(conn, tz).await?.status(now))
 }
 
 /// Forces the market open or closed until cleared. Unaudited: changes go through
@@ -232,16 +285,13 @@ pub(in crate::domain) async fn next_round_seq(conn: &impl ConnectionTrait) -> Re
     u64::try_from(seq).map_err(Error::internal)
 }
 
+/// The days admins listed, oldest first.
 pub async fn holidays(conn: &impl ConnectionTrait) -> Result<Vec<Holiday>> {
-    Ok(market_calendar::Entity::find()
+    market_calendar::Entity::find()
         .order_by_asc(market_calendar::Column::Date)
         .all(conn)
         .await?
         .into_iter()
-        .map(|h| Holiday {
-            id: h.id,
-            date: h.date,
-            name: h.name,
-        })
-        .collect())
+        .map(Holiday::try_from)
+        .collect()
 }

@@ -5,12 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 
 use super::{
-    Holiday, MarketConfig, MarketStatus, backfill,
+    Holiday, MarketCalendar, MarketConfig, MarketStatus, SpecialDay, backfill,
     board::QuoteBoard,
     candles::{self, Candle, Interval},
     stocks::{self, Listing, Quote},
@@ -22,6 +22,8 @@ use crate::{
     domain::{Error, Result},
 };
 
+/// Longest range of days one calendar read covers (five years).
+pub const MAX_CALENDAR_DAYS: i64 = 5 * 366;
 /// Most candles one read returns.
 pub const MAX_CANDLES: u64 = 2_000;
 /// Most stocks one tick subscription may name.
@@ -69,6 +71,8 @@ impl Finality {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub tz: Tz,
+    /// Which holidays and early closes the calendar computes.
+    pub calendar: MarketCalendar,
     /// How much history a stock without candles gets.
     pub backfill: backfill::Settings,
     /// How long raw ticks are kept before pruning.
@@ -81,6 +85,7 @@ impl From<&Config> for Settings {
     fn from(config: &Config) -> Self {
         Settings {
             tz: config.market_timezone,
+            calendar: config.market_calendar,
             backfill: config.into(),
             tick_retention: config.tick_retention,
             tick: config.into(),
@@ -133,12 +138,28 @@ impl Market {
 
     /// Hours, holidays, the override and the applied state.
     pub async fn config(&self) -> Result<MarketConfig> {
-        super::load_config(&self.db, self.tz).await
+        super::load_config(&self.db, self.tz, self.settings.calendar).await
     }
 
-    /// Holidays, oldest first.
+    /// The days admins listed, oldest first.
     pub async fn holidays(&self) -> Result<Vec<Holiday>> {
         super::holidays(&self.db).await
+    }
+
+    /// The days in `[from, to]` (local dates) that differ from their weekday's hours:
+    /// computed holidays and early closes, and the days admins listed in their place or
+    /// besides. At most [`MAX_CALENDAR_DAYS`] days at once.
+    pub async fn special_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<SpecialDay>> {
+        if to < from {
+            return Err(Error::bad_input("to", "`to` must not be before `from`"));
+        }
+        if (to - from).num_days() >= MAX_CALENDAR_DAYS {
+            return Err(Error::bad_input(
+                "to",
+                format!("ask for at most {MAX_CALENDAR_DAYS} days at once"),
+            ));
+        }
+        Ok(self.config().await?.calendar.special_days(from, to))
     }
 
     /// Stocks with their live prices, by symbol (from the quote board).

@@ -32,6 +32,15 @@ impl Applied {
     }
 }
 
+/// Which round [`Market::round`] plans.
+#[derive(Debug, Clone, Copy)]
+enum Round {
+    /// Every active stock takes a step.
+    Tick,
+    /// The stocks starting a new trading day take the opening gap.
+    Opening,
+}
+
 impl Market {
     /// Computes the state due at `now` from hours, holidays and the override, and records it
     /// as applied when it differs from what was applied last.
@@ -61,14 +70,44 @@ impl Market {
         now: DateTime<Utc>,
         sim: &mut Simulation,
     ) -> Result<Option<TickRound>> {
+        self.round(fence, now, sim, Round::Tick).await
+    }
+
+    /// The opening round at `now`, run when the market opens and before the queued orders:
+    /// every active stock still on an older trading day jumps from its last price by the
+    /// opening gap and starts the day there, written as a tick round. None (and nothing
+    /// written) when every stock has opened already or the gap is off.
+    pub async fn opening_round(
+        &self,
+        fence: &Fence,
+        now: DateTime<Utc>,
+        sim: &mut Simulation,
+    ) -> Result<Option<TickRound>> {
+        if self.settings.tick.overnight <= 0.0 {
+            return Ok(None);
+        }
+        self.round(fence, now, sim, Round::Opening).await
+    }
+
+    async fn round(
+        &self,
+        fence: &Fence,
+        now: DateTime<Utc>,
+        sim: &mut Simulation,
+        round: Round,
+    ) -> Result<Option<TickRound>> {
         let txn = self.db.begin().await?;
         fence.check(&txn).await?;
         let quotes = stocks::list(&txn, Listing::Active).await?;
-        if quotes.is_empty() {
+        let today = now.with_timezone(&self.tz).date_naive();
+        let step = self.settings.tick;
+        let plan = match round {
+            Round::Tick => tick::plan(&quotes, sim, step, today),
+            Round::Opening => tick::opening(&quotes, sim, step, today),
+        };
+        if plan.ticks.is_empty() {
             return Ok(None);
         }
-        let today = now.with_timezone(&self.tz).date_naive();
-        let plan = tick::plan(&quotes, sim, self.settings.tick, today);
         stocks::save_live(&txn, &plan.prices, now).await?;
         candles::record_ticks(&txn, &plan.ticks, now).await?;
         let buckets = tick::live_buckets(now, self.tz);
@@ -78,7 +117,10 @@ impl Market {
         candles::upsert(&txn, &live, now).await?;
         let seq = super::next_round_seq(&txn).await?;
         txn.commit().await?;
-        sim.remember(plan.exact);
+        match round {
+            Round::Tick => sim.remember(plan.exact),
+            Round::Opening => sim.remember_also(plan.exact),
+        }
         Ok(Some(TickRound {
             at: now,
             ticks: plan.ticks,

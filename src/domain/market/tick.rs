@@ -1,6 +1,12 @@
 //! Planning one tick round, pure: every active stock takes one GBM step, its live price row
 //! follows (with the new-trading-day rollover), and the live candles take the new price. The
 //! market service reads the inputs and writes the plan in one transaction.
+//!
+//! A stock's first price of a trading day jumps from its last one by the opening gap
+//! (`OVERNIGHT_VOLATILITY`): at the open the engine runs an opening round that only does
+//! that ([`opening`]), before the queued orders run, so they meet the day's real open; a tick
+//! round that still finds a stock on an older day (open around the clock past midnight, a stock
+//! resumed from a halt) gaps it before its step.
 
 use std::collections::HashMap;
 
@@ -21,6 +27,9 @@ pub struct Step {
     pub secs: f64,
     /// Largest move of one round, as a fraction (`MAX_TICK_PCT`).
     pub max_pct: f64,
+    /// Standard deviation of the log jump from the previous close to a day's first price
+    /// (`OVERNIGHT_VOLATILITY`); 0 turns the gap off.
+    pub overnight: f64,
 }
 
 impl From<&crate::config::Config> for Step {
@@ -28,6 +37,7 @@ impl From<&crate::config::Config> for Step {
         Step {
             secs: config.tick_interval.as_secs_f64(),
             max_pct: config.max_tick_pct,
+            overnight: config.overnight_volatility,
         }
     }
 }
@@ -52,10 +62,16 @@ impl Simulation {
         }
     }
 
-    /// Keeps the exact prices of a committed round. Only this round's stocks stay: one that
-    /// left and comes back resyncs from its stored price anyway.
+    /// Keeps the exact prices of a committed tick round. Only this round's stocks stay: one
+    /// that left and comes back resyncs from its stored price anyway.
     pub fn remember(&mut self, exact: HashMap<i64, f64>) {
         self.exact = exact;
+    }
+
+    /// Keeps the exact prices of a committed opening round, beside the others' (an opening
+    /// round moves only the stocks starting a new day).
+    pub fn remember_also(&mut self, exact: HashMap<i64, f64>) {
+        self.exact.extend(exact);
     }
 }
 
@@ -68,20 +84,52 @@ pub struct Plan {
     pub exact: HashMap<i64, f64>,
 }
 
-/// Moves every stock in `quotes` one step; `today` is the market-local date of the round.
+/// Moves every stock in `quotes` one step; `today` is the market-local date of the round. A
+/// stock still on an older day opens with the gap first.
 pub fn plan(quotes: &[Quote], sim: &mut Simulation, step: Step, today: NaiveDate) -> Plan {
-    let mut out = Plan {
-        prices: Vec::with_capacity(quotes.len()),
-        ticks: Vec::with_capacity(quotes.len()),
-        exact: HashMap::with_capacity(quotes.len()),
-    };
+    let mut out = Plan::with_capacity(quotes.len());
     for q in quotes {
-        let start = start_price(sim.exact.get(&q.id).copied(), q.last_cents);
+        let mut start = start_price(sim.exact.get(&q.id).copied(), q.last_cents);
+        if q.session_date != today {
+            start = gbm::opening_gap(start, step.overnight, &mut sim.rng);
+        }
         let params = Params::for_step(q.drift, q.volatility, step.secs, step.max_pct);
         let exact = params.step(start, &mut sim.rng);
+        out.push(q, exact, today);
+    }
+    out
+}
+
+/// The opening round of trading day `today`: each stock of `quotes` still on an older day
+/// jumps from its last price by the opening gap and starts the new day there; the others are
+/// left out. Empty when the gap is off.
+pub fn opening(quotes: &[Quote], sim: &mut Simulation, step: Step, today: NaiveDate) -> Plan {
+    let mut out = Plan::with_capacity(0);
+    if step.overnight <= 0.0 {
+        return out;
+    }
+    for q in quotes.iter().filter(|q| q.session_date != today) {
+        let start = start_price(sim.exact.get(&q.id).copied(), q.last_cents);
+        let exact = gbm::opening_gap(start, step.overnight, &mut sim.rng);
+        out.push(q, exact, today);
+    }
+    out
+}
+
+impl Plan {
+    fn with_capacity(n: usize) -> Self {
+        Plan {
+            prices: Vec::with_capacity(n),
+            ticks: Vec::with_capacity(n),
+            exact: HashMap::with_capacity(n),
+        }
+    }
+
+    /// `q` trades at `exact` on `today`: its live row, its tick, its exact price.
+    fn push(&mut self, q: &Quote, exact: f64, today: NaiveDate) {
         let live = next_live(q, gbm::to_cents(exact), today);
-        out.exact.insert(q.id, exact);
-        out.ticks.push(Tick {
+        self.exact.insert(q.id, exact);
+        self.ticks.push(Tick {
             stock_id: q.id,
             symbol: q.symbol.clone(),
             price_cents: live.last,
@@ -93,9 +141,8 @@ pub fn plan(quotes: &[Quote], sim: &mut Simulation, step: Step, today: NaiveDate
                 low_cents: live.low,
             }),
         });
-        out.prices.push(live);
+        self.prices.push(live);
     }
-    out
 }
 
 /// Where a stock's step starts: the exact price from the last round, unless the stored price
@@ -166,6 +213,7 @@ pub fn live_candles(
 #[cfg(test)]
 mod tests {
     use chrono_tz::America::New_York;
+    use rand::{SeedableRng, rngs::StdRng};
 
     use super::*;
 
@@ -200,6 +248,12 @@ mod tests {
     const STEP: Step = Step {
         secs: 2.0,
         max_pct: 0.05,
+        overnight: 0.0,
+    };
+
+    const GAPPED: Step = Step {
+        overnight: 0.02,
+        ..STEP
     };
 
     #[test]
@@ -289,6 +343,78 @@ mod tests {
                 .map(|d| (d.open_cents, d.high_cents, d.low_cents)),
             Some((price, price, price))
         );
+    }
+
+    #[test]
+    fn the_opening_round_gaps_only_the_stocks_starting_a_new_day() {
+        let mut moved_on = quote(2);
+        moved_on.session_date = day(26);
+        let quotes = [quote(1), moved_on];
+        let mut sim = Simulation::new(Some(21));
+        let open = opening(&quotes, &mut sim, GAPPED, day(26));
+        assert_eq!(open.ticks.len(), 1, "stock 2 opened already");
+        let (tick, live) = (&open.ticks[0], &open.prices[0]);
+        assert_eq!(tick.stock_id, 1);
+        // The gap drawn from the same seed, from yesterday's last price.
+        let mut rng = StdRng::seed_from_u64(21);
+        let expected = gbm::opening_gap(101.0, 0.02, &mut rng);
+        assert_eq!(open.exact[&1], expected);
+        assert_ne!(live.last, 10100, "the seed's draw moves the price");
+        assert_eq!(
+            (live.open, live.high, live.low, live.prev_close),
+            (live.last, live.last, live.last, 10100),
+            "the new day starts at the gapped price"
+        );
+        // Reproducible with the seed.
+        let again = opening(&quotes, &mut Simulation::new(Some(21)), GAPPED, day(26));
+        assert_eq!(again.prices, open.prices);
+        // Once on today, a stock is not gapped again.
+        assert!(
+            opening(&[moved_on_today()], &mut sim, GAPPED, day(26))
+                .ticks
+                .is_empty()
+        );
+    }
+
+    fn moved_on_today() -> Quote {
+        let mut q = quote(3);
+        q.session_date = day(26);
+        q
+    }
+
+    #[test]
+    fn without_the_gap_the_day_opens_at_the_last_price() {
+        // No opening round at all, and a new day's first tick is a plain step (same draws).
+        let mut sim = Simulation::new(Some(4));
+        assert!(
+            opening(&[quote(1)], &mut sim, STEP, day(26))
+                .ticks
+                .is_empty()
+        );
+        let new_day = plan(&[quote(1)], &mut Simulation::new(Some(4)), STEP, day(26));
+        let same_day = plan(&[quote(1)], &mut Simulation::new(Some(4)), STEP, day(25));
+        assert_eq!(new_day.exact, same_day.exact);
+        assert_eq!(new_day.prices[0].prev_close, 10100);
+    }
+
+    #[test]
+    fn a_tick_that_starts_a_new_day_gaps_before_its_step() {
+        let q = quote(1);
+        let gapped = plan(
+            std::slice::from_ref(&q),
+            &mut Simulation::new(Some(8)),
+            GAPPED,
+            day(26),
+        );
+        // Same draws by hand: the gap, then the step from the gapped price.
+        let mut rng = StdRng::seed_from_u64(8);
+        let open = gbm::opening_gap(101.0, 0.02, &mut rng);
+        let params = Params::for_step(q.drift, q.volatility, STEP.secs, STEP.max_pct);
+        assert_eq!(gapped.exact[&1], params.step(open, &mut rng));
+        // The same day: no gap, so the step's draw is the seed's first.
+        let plain = plan(&[q], &mut Simulation::new(Some(8)), GAPPED, day(25));
+        let mut rng = StdRng::seed_from_u64(8);
+        assert_eq!(plain.exact[&1], params.step(101.0, &mut rng));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use async_graphql::{ID, InputObject};
 
 use crate::graphql::{
     accounts::Role,
+    market::CalendarDayKind,
     scalars::{Date, Decimal},
 };
 
@@ -51,13 +52,20 @@ pub struct MarketHoursInput {
     pub closed: bool,
 }
 
-/// A day to close the market.
+/// A calendar day to list: a holiday, an early close, or a day open as usual. It replaces
+/// whatever the exchange's rules say of its date.
 #[derive(InputObject)]
 pub struct HolidayInput {
-    /// The day, in the market time zone. CONFLICT when already a holiday.
+    /// The day, in the market time zone. CONFLICT when that date is listed already.
     pub date: Date,
     /// E.g. `"Christmas Day"`, 1–100 characters.
     pub name: String,
+    /// `HOLIDAY` (the default) closes the day, `EARLY_CLOSE` closes it at `closeTime`, `OPEN`
+    /// keeps the weekday's regular hours on a day the exchange's rules would close or shorten.
+    #[graphql(default)]
+    pub kind: CalendarDayKind,
+    /// For `EARLY_CLOSE` only (required there): the local closing time, `HH:MM`.
+    pub close_time: Option<String>,
 }
 
 /// A holiday to remove.

@@ -29,6 +29,22 @@ export type AuditAction =
   | 'USER_UPDATE'
   | '%future added value';
 
+/**
+ * What a calendar day does to its weekday's hours. New values may be added: clients must
+ * treat this enum as open.
+ */
+export type CalendarDayKind =
+  /** Opens as usual and closes at `closeTime` (or at the regular close, if that is earlier). */
+  | 'EARLY_CLOSE'
+  /** Closed all day. */
+  | 'HOLIDAY'
+  /**
+   * The weekday's regular hours, whatever the exchange's rules say of the date: how an
+   * admin lifts a computed holiday or early close.
+   */
+  | 'OPEN'
+  | '%future added value';
+
 /** An order to cancel. */
 export type CancelOrderInput = {
   /** The global id of one of your QUEUED orders. */
@@ -97,10 +113,20 @@ export type DeleteHolidayInput = {
   id: string | number;
 };
 
-/** A day to close the market. */
+/**
+ * A calendar day to list: a holiday, an early close, or a day open as usual. It replaces
+ * whatever the exchange's rules say of its date.
+ */
 export type HolidayInput = {
-  /** The day, in the market time zone. CONFLICT when already a holiday. */
+  /** For `EARLY_CLOSE` only (required there): the local closing time, `HH:MM`. */
+  closeTime?: string | null | undefined;
+  /** The day, in the market time zone. CONFLICT when that date is listed already. */
   date: string;
+  /**
+   * `HOLIDAY` (the default) closes the day, `EARLY_CLOSE` closes it at `closeTime`, `OPEN`
+   * keeps the weekday's regular hours on a day the exchange's rules would close or shorten.
+   */
+  kind?: CalendarDayKind;
   /** E.g. `"Christmas Day"`, 1–100 characters. */
   name: string;
 };

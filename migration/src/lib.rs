@@ -13,6 +13,7 @@ mod m20261126_000002_audit_actor;
 mod m20261127_000001_cash_requests;
 mod m20261130_000001_round_seq;
 mod m20261201_000001_cash_request_ledger;
+mod m20261202_000001_working_orders;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_cash_requests::Migration),
             Box::new(m20261130_000001_round_seq::Migration),
             Box::new(m20261201_000001_cash_request_ledger::Migration),
+            Box::new(m20261202_000001_working_orders::Migration),
         ]
     }
 }

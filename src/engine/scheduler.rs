@@ -26,12 +26,16 @@ pub async fn run(
 ) {
     let mut events = services.bus.subscribe();
     let mut published: Option<MarketStatus> = None;
+    // Due at the start of each leadership (the last one may have stopped mid-way) and at
+    // each close; cleared once a pass succeeded.
+    let mut expiry_due = true;
     loop {
         let span = tracing::info_span!("market_scheduler");
         let next = retry!(
             "market scheduling",
             &shutdown,
-            evaluate(&services, &fence, &open_tx, &mut published).instrument(span.clone())
+            evaluate(&services, &fence, &open_tx, &mut published, &mut expiry_due)
+                .instrument(span.clone())
         );
         let far = services.clock.now() + chrono::Duration::days(365);
         tokio::select! {
@@ -49,6 +53,7 @@ async fn evaluate(
     fence: &Fence,
     open_tx: &watch::Sender<bool>,
     published: &mut Option<MarketStatus>,
+    expiry_due: &mut bool,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
     let applied = services
         .market
@@ -57,6 +62,12 @@ async fn evaluate(
     let status = applied.status;
     if applied.changed {
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
+    }
+    // DAY orders end with their session: at the close, before anyone hears it closed.
+    *expiry_due |= applied.changed && !status.is_open;
+    if *expiry_due && !status.is_open {
+        services.trading.expire_day_orders(fence).await?;
+        *expiry_due = false;
     }
     // The queue runs before the ticker is let go: at the open, and also when this leadership
     // finds the market already open (a restart, a failover or a lost lease during the opening

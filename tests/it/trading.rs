@@ -149,7 +149,9 @@ fn unknown_id(kind: &str) -> String {
 }
 
 /// Every balance equals its ledger sum and is never negative; every position equals the sum
-/// of its trades and is never negative; every executed order has exactly one trade.
+/// of its trades and is never negative; every executed order has exactly one trade; every
+/// reservation (cash on the user, shares on the position) equals the sum of what their queued
+/// and working orders hold, and ended orders hold nothing.
 pub async fn assert_invariants(app: &TestApp) {
     let db = &app.db;
     let mut ledger: HashMap<i64, i64> = HashMap::new();
@@ -184,14 +186,46 @@ pub async fn assert_invariants(app: &TestApp) {
             "{p:?}"
         );
     }
-    let executed = entity::orders::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.status == "EXECUTED")
-        .count();
+    let all_orders = entity::orders::Entity::find().all(db).await.unwrap();
+    let executed = all_orders.iter().filter(|o| o.status == "EXECUTED").count();
     assert_eq!(executed, all_trades.len(), "one trade per executed order");
+    // Reservations are the sum over queued and working orders; ended orders hold nothing.
+    let mut cash_held: HashMap<i64, i64> = HashMap::new();
+    let mut shares_held: HashMap<(i64, i64), i64> = HashMap::new();
+    for o in &all_orders {
+        assert!(
+            o.reserved_cents >= 0 && o.reserved_shares >= 0,
+            "order reserves a negative amount: {o:?}"
+        );
+        if o.status == "QUEUED" || o.status == "OPEN" {
+            *cash_held.entry(o.user_id).or_default() += o.reserved_cents;
+            *shares_held.entry((o.user_id, o.stock_id)).or_default() += o.reserved_shares;
+        } else {
+            assert_eq!(
+                (o.reserved_cents, o.reserved_shares),
+                (0, 0),
+                "an ended order still holds: {o:?}"
+            );
+        }
+    }
+    for u in users::Entity::find().all(db).await.unwrap() {
+        assert_eq!(
+            u.reserved_cents,
+            cash_held.get(&u.id).copied().unwrap_or(0),
+            "user {} reserved cash vs their live orders",
+            u.id
+        );
+    }
+    for p in positions::Entity::find().all(db).await.unwrap() {
+        assert_eq!(
+            p.reserved_quantity,
+            shares_held
+                .get(&(p.user_id, p.stock_id))
+                .copied()
+                .unwrap_or(0),
+            "position {p:?} reserved shares vs its live orders"
+        );
+    }
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use crate::{
         Error, Result,
         auth::{self, Email, Ending, Role, User},
         page::{self, Page, PageRequest},
+        trading::cancel,
     },
 };
 
@@ -105,7 +106,9 @@ impl Administration {
             .and_then(UserRecord::try_from)
     }
 
-    /// Edits a user. Deactivation revokes their refresh tokens and ends their live sessions.
+    /// Edits a user. Deactivation revokes their refresh tokens, ends their live sessions and
+    /// cancels their queued and working orders (releasing what they reserved; the audit row
+    /// lists them).
     pub async fn update_user(
         &self,
         admin: &Admin,
@@ -150,24 +153,33 @@ impl Administration {
         let after = model.update(&txn).await.map_err(|e| {
             Error::conflict_on_unique(e, "an account with this email already exists")
         })?;
-        let ended = if before.active && !after.active {
-            Some(
-                self.auth
-                    .end_sessions(&txn, id, Ending::Deactivated)
-                    .await?,
-            )
+        let deactivated = before.active && !after.active;
+        let (ended, canceled) = if deactivated {
+            let ended = self
+                .auth
+                .end_sessions(&txn, id, Ending::Deactivated)
+                .await?;
+            // Their queued and working orders end with the account (the row is locked).
+            (Some(ended), cancel::cancel_all_of(&txn, &after, now).await?)
         } else {
-            None
+            (None, Vec::new())
         };
+        let mut after_snapshot = snapshot(&after);
+        if deactivated {
+            after_snapshot["canceledOrders"] = canceled.iter().map(|o| o.id).collect();
+        }
         let change = Change {
             action: "user.update",
             target_type: "user",
             target_id: Some(id.to_string()),
             before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            after: Some(after_snapshot),
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
+        for order in &canceled {
+            self.order_changed(order).await;
+        }
         match ended {
             Some(ended) => self.auth.announce(ended).await,
             // Open sockets carry the old role: end them (the user reconnects with a token

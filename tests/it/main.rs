@@ -18,6 +18,7 @@ mod metrics;
 mod migrations;
 mod nodes;
 mod operations;
+mod orders;
 mod persisted;
 mod scale_out;
 mod schema_docs;

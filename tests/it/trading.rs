@@ -40,7 +40,7 @@ const CASH: &str = "{ cash { id balance reserved available } }";
 const QUOTE: &str = "query($i: QuoteInput!) { quote(input: $i) { \
      price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem problemCode } }";
 
-fn dec(v: &Value) -> Decimal {
+pub(crate) fn dec(v: &Value) -> Decimal {
     v.as_str()
         .unwrap_or_else(|| panic!("not a decimal: {v}"))
         .parse()
@@ -48,7 +48,7 @@ fn dec(v: &Value) -> Decimal {
 }
 
 /// A new customer with `cash` deposited.
-async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
+pub(crate) async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
     let s = app
         .register(&format!("{name}@example.com"), "long enough pw", name)
         .await;
@@ -60,7 +60,7 @@ async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
 }
 
 /// A stock's global id and row id.
-async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
+pub(crate) async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
     let r = app
         .gql(
             "query($s: String!) { stock(by: { symbol: $s }) { id databaseId } }",
@@ -75,7 +75,7 @@ async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
 }
 
 /// Pins a stock's price (the engine is halted or the market closed while it matters).
-async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
+pub(crate) async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
     let cents = zebrat::domain::money::to_cents(price.parse().unwrap(), "price").unwrap();
     prices_live::ActiveModel {
         stock_id: Set(stock_row),
@@ -87,7 +87,7 @@ async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
     .unwrap();
 }
 
-async fn set_market(app: &TestApp, open: bool) {
+pub(crate) async fn set_market(app: &TestApp, open: bool) {
     app.override_market(Some(open), Some("test")).await;
     app.eventually("market state applied", || async {
         entity::market_state::Entity::find_by_id(1)
@@ -101,7 +101,7 @@ async fn set_market(app: &TestApp, open: bool) {
     .await;
 }
 
-async fn cash(app: &TestApp, s: &Session) -> Value {
+pub(crate) async fn cash(app: &TestApp, s: &Session) -> Value {
     app.gql_as(&s.access, CASH, json!({})).await["data"]["cash"].clone()
 }
 

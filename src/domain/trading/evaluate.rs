@@ -83,11 +83,13 @@ fn trailing_sql(side: Side, round: &str) -> String {
 }
 
 /// The orders a round reaches: those [`working::at_round`] would not leave waiting, placed
-/// before the round, in time priority.
+/// before the round, in time priority. A stock halted since the round (or a round of one
+/// halted) fills nothing: its orders keep working.
 fn reached_sql(round: &str, placeholder: &str) -> String {
     let limit = "(o.order_type = 'LIMIT' OR o.triggered_at IS NOT NULL)";
     format!(
         "SELECT o.id, o.user_id FROM orders o JOIN {round} ON o.stock_id = r.column1 \
+         JOIN stocks s ON s.id = o.stock_id AND s.active \
          WHERE o.status = 'OPEN' AND o.created_at < {placeholder} AND ( \
          (o.side = 'BUY' AND o.limit_price_cents >= r.column2 AND {limit}) \
          OR (o.side = 'SELL' AND o.limit_price_cents <= r.column2 AND {limit}) \

@@ -307,11 +307,20 @@ async fn wire_services(
     let limits = Limits {
         max_cash_operation_cents: money::to_cents(config.max_cash_operation, "MAX_CASH_OPERATION")?,
         max_order_quantity: config.max_order_quantity,
+        // A fraction of at most 1 (checked at start): whole basis points, rounded up.
+        max_round_move_bps: (config.max_tick_pct * 10_000.0).ceil() as i64,
     };
     let market = Market::new(db.clone(), clock.clone(), config.as_ref().into());
     Ok(Services {
         limiter: RateLimiter::new(redis, &config.redis_prefix),
-        trading: Trading::new(db.clone(), clock.clone(), bus.clone(), limits),
+        trading: Trading::new(
+            db.clone(),
+            clock.clone(),
+            bus.clone(),
+            limits,
+            config.market_timezone,
+            config.market_calendar,
+        ),
         admin: Administration::new(
             db,
             clock.clone(),

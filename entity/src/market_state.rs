@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The number of the last tick round (0 before the first).
     pub round_seq: i64,
+    /// When the scheduler last closed the market: DAY orders placed before it have expired.
+    pub last_close_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261127_000001_cash_requests;
 mod m20261130_000001_round_seq;
 mod m20261201_000001_cash_request_ledger;
 mod m20261202_000001_calendar_day_kinds;
+mod m20261202_000001_working_orders;
 mod m20261203_000001_email_skeleton;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_round_seq::Migration),
             Box::new(m20261201_000001_cash_request_ledger::Migration),
             Box::new(m20261202_000001_calendar_day_kinds::Migration),
+            Box::new(m20261202_000001_working_orders::Migration),
             Box::new(m20261203_000001_email_skeleton::Migration),
         ]
     }

@@ -23,8 +23,9 @@ pub enum Event {
     MarketState(MarketStatus),
     /// Hours, holidays or the override changed: the scheduler must re-plan.
     MarketConfigChanged,
-    /// One of a user's orders changed status (goes only to its owner's subscriptions).
-    OrderUpdated(Order),
+    /// One of a user's orders changed status (goes only to its owner's subscriptions). Boxed:
+    /// an order is many times the size of the other variants.
+    OrderUpdated(Box<Order>),
     /// A user's cash or positions changed (a trade): their valuation must be pushed.
     PortfolioChanged { user_id: i64 },
     /// A stock was created, renamed, halted or resumed: every instance reloads its quote
@@ -111,7 +112,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::trading::order::{Side, Status};
+    use crate::domain::trading::order::{OrderType, Side, Status, TimeInForce};
 
     /// Events exactly as the previous release (string sides, statuses and intervals)
     /// published them: this release must read them, and write the same JSON back.
@@ -128,7 +129,26 @@ mod tests {
             panic!("an order update: {event:?}")
         };
         assert_eq!((o.id, o.side, o.status), (42, Side::Sell, Status::Executed));
-        assert_eq!(serde_json::to_value(&event).unwrap(), order);
+        // Fields this release added read as their defaults; a change's time as the fill's.
+        assert_eq!(
+            (
+                o.order_type,
+                o.time_in_force,
+                o.reserved_shares,
+                o.replaced_by
+            ),
+            (OrderType::Market, TimeInForce::Day, 0, None)
+        );
+        assert_eq!(o.updated_at, o.executed_at.unwrap());
+        // Written back with every field the previous release wrote, as it wrote them (it
+        // ignores the new ones), and read back the same.
+        let written = serde_json::to_value(&event).unwrap();
+        for (key, value) in order.as_object().unwrap() {
+            assert_eq!(&written[key], value, "{key}");
+        }
+        assert_eq!(written["order_type"], "MARKET");
+        assert_eq!(written["time_in_force"], "DAY");
+        assert_eq!(serde_json::from_value::<Event>(written).unwrap(), event);
 
         let round = json!({
             "type": "tick_round", "at": "2026-03-02T15:00:00Z",

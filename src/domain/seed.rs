@@ -66,6 +66,7 @@ pub async fn reference_data(db: &DatabaseConnection, clock: &dyn Clock) -> Resul
             override_at: Set(None),
             updated_at: Set(now),
             round_seq: Set(0),
+            last_close_at: Set(None),
         }
         .insert(&txn)
         .await?;

@@ -28,12 +28,23 @@ pub async fn run(
 ) {
     let mut events = services.bus.subscribe();
     let mut published: Option<MarketStatus> = None;
+    // Due at the start of each leadership (the last one may have stopped mid-way) and at
+    // each close; cleared once a pass succeeded.
+    let mut expiry_due = true;
     loop {
         let span = tracing::info_span!("market_scheduler");
         let next = retry!(
             "market scheduling",
             &shutdown,
-            evaluate(&services, &fence, &open_tx, &prices, &mut published).instrument(span.clone())
+            evaluate(
+                &services,
+                &fence,
+                &open_tx,
+                &prices,
+                &mut published,
+                &mut expiry_due
+            )
+            .instrument(span.clone())
         );
         let far = services.clock.now() + chrono::Duration::days(365);
         tokio::select! {
@@ -52,12 +63,19 @@ async fn evaluate(
     open_tx: &watch::Sender<bool>,
     prices: &super::Prices,
     published: &mut Option<MarketStatus>,
+    expiry_due: &mut bool,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
     let now = services.clock.now();
     let applied = services.market.apply_state(fence, now).await?;
     let status = applied.status;
     if applied.changed {
         tracing::info!(open = status.is_open, reason = ?status.reason, "market state changed");
+    }
+    // DAY orders end with their session: at the close, before anyone hears it closed.
+    *expiry_due |= applied.changed && !status.is_open;
+    if *expiry_due && !status.is_open {
+        services.trading.expire_day_orders(fence).await?;
+        *expiry_due = false;
     }
     // The queue runs before the ticker is let go: at the open, and also when this leadership
     // finds the market already open (a restart, a failover or a lost lease during the opening
@@ -71,11 +89,17 @@ async fn evaluate(
             let mut sim = prices.sim.lock().await;
             services.market.opening_round(fence, now, &mut sim).await?
         };
+        let mut opening_prices = std::collections::HashMap::new();
         if let Some(round) = opening {
             tracing::info!(
                 stocks = round.ticks.len(),
                 "opening round: the day's first prices"
             );
+            opening_prices = round
+                .ticks
+                .iter()
+                .map(|t| (t.stock_id, t.price_cents))
+                .collect();
             if let Err(e) = services.bus.publish(Event::TickRound(round)).await {
                 tracing::warn!(error = %e, "publishing the opening round");
             }
@@ -83,6 +107,16 @@ async fn evaluate(
         let executed = services.trading.execute_queued(fence).await?;
         if executed > 0 || applied.changed {
             tracing::info!(executed, "ran the queued orders before the first tick");
+        }
+        // Then the working orders meet the opening prices, as they meet every round's (a
+        // failed pass meets the first tick's).
+        if !opening_prices.is_empty()
+            && let Err(e) = services
+                .trading
+                .evaluate_working(fence, now, &opening_prices)
+                .await
+        {
+            tracing::warn!(error = %e, "evaluating working orders at the open");
         }
     }
     open_tx.send_if_modified(|open| std::mem::replace(open, status.is_open) != status.is_open);

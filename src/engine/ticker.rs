@@ -1,6 +1,9 @@
 //! The price ticker: every `TICK_INTERVAL_SECS` while the market is open, one round (the
 //! market service moves every active stock and stores prices, ticks and live candles in one
-//! transaction), then ONE event with everything that moved.
+//! transaction), then ONE event with everything that moved, then the working orders the
+//! round's prices reach.
+
+use std::collections::HashMap;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -51,10 +54,31 @@ pub async fn run(
         if let Some(round) = &round {
             metrics::histogram!("zebrat_tick_round_stocks").record(round.ticks.len() as f64);
         }
-        if let Some(round) = round
-            && let Err(e) = services.bus.publish(Event::TickRound(round)).await
-        {
-            tracing::warn!(error = %e, "publishing a tick round");
+        if let Some(round) = round {
+            let prices: HashMap<i64, i64> = round
+                .ticks
+                .iter()
+                .map(|t| (t.stock_id, t.price_cents))
+                .collect();
+            if let Err(e) = services.bus.publish(Event::TickRound(round)).await {
+                tracing::warn!(error = %e, "publishing a tick round");
+            }
+            // Working orders meet this round's prices (a failed pass meets the next round's).
+            let started = std::time::Instant::now();
+            match services
+                .trading
+                .evaluate_working(&fence, now, &prices)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(done) if done.reached > 0 => {
+                    tracing::debug!(?done, "working orders evaluated");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "evaluating working orders"),
+            }
+            metrics::histogram!("zebrat_working_orders_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
         }
         // Orders queued while the market was opening (or left by a failed pass) run now.
         if let Err(e) = services.trading.execute_queued(&fence).await {

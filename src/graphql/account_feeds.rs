@@ -37,7 +37,7 @@ impl AccountFeedSubscription {
             events(ctx.services().accounts.user(user_id)).filter_map(move |e| {
                 let order = match &*e {
                     Event::OrderUpdated(order) => Some(OrderEvent {
-                        order: Order::from(order.clone()),
+                        order: Order::from((**order).clone()),
                     }),
                     _ => None,
                 };

@@ -2,10 +2,12 @@
 //! Every field needs the ADMIN role (anonymous: UNAUTHENTICATED, customers: FORBIDDEN).
 
 mod inputs;
+mod orders;
 pub use inputs::{
-    CreateStockInput, DeleteHolidayInput, HolidayInput, MarketHoursInput, MarketOverrideInput,
-    ResetUserPasswordInput, UpdateStockInput, UpdateUserInput,
+    CancelUserOrderInput, CreateStockInput, DeleteHolidayInput, HolidayInput, MarketHoursInput,
+    MarketOverrideInput, ResetUserPasswordInput, UpdateStockInput, UpdateUserInput,
 };
+pub use orders::{AdminOrderMutation, CancelUserOrderPayload};
 
 use std::sync::Arc;
 
@@ -62,10 +64,12 @@ pub enum AuditAction {
     MarketOverrideSet,
     /// `clearMarketOverride`.
     MarketOverrideClear,
+    /// `cancelUserOrder`.
+    OrderCancel,
 }
 
 impl AuditAction {
-    const ALL: [(AuditAction, &'static str); 9] = [
+    const ALL: [(AuditAction, &'static str); 10] = [
         (AuditAction::StockCreate, "stock.create"),
         (AuditAction::StockUpdate, "stock.update"),
         (AuditAction::UserUpdate, "user.update"),
@@ -75,6 +79,7 @@ impl AuditAction {
         (AuditAction::MarketHolidayDelete, "market.holiday.delete"),
         (AuditAction::MarketOverrideSet, "market.override.set"),
         (AuditAction::MarketOverrideClear, "market.override.clear"),
+        (AuditAction::OrderCancel, "order.cancel"),
     ];
 
     /// The name stored in the log.
@@ -107,7 +112,8 @@ pub struct AuditEntry {
     pub action_name: String,
     /// Who acted: a user's database id, or `cli` for the server's command line. See `actor`.
     pub actor_id: String,
-    /// What kind of object changed: `stock`, `user`, `holiday`, `market_hours` or `market`.
+    /// What kind of object changed: `stock`, `user`, `order`, `holiday`, `market_hours` or
+    /// `market`.
     pub target_type: String,
     /// The changed object's key within `targetType` (a row id or weekday); see `target`.
     pub target_id: Option<String>,
@@ -164,6 +170,7 @@ impl AuditEntry {
             ("stock", Some(key)) => (Kind::Stock, key),
             ("user", Some(key)) => (Kind::User, key),
             ("holiday", Some(key)) => (Kind::Holiday, key),
+            ("order", Some(key)) => (Kind::Order, key),
             ("market_hours", Some(key)) => (Kind::MarketDay, key),
             _ => return Ok(None),
         };

@@ -51,6 +51,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     trading::TradingMutation,
     admin::AdminMutation,
+    admin::AdminOrderMutation,
 );
 
 /// Live feeds over WebSocket (`/graphql/ws`, graphql-transport-ws). Public: `ticks`,

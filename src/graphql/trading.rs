@@ -1,18 +1,23 @@
 //! Cash, orders, trades and the portfolio of the logged-in user, and their live feeds.
 
-mod payloads;
-
 mod inputs;
-pub use inputs::{CancelOrderInput, CashInput, PlaceOrderInput, QuoteInput};
-
+mod order;
+mod payloads;
 mod positions;
 
+pub use inputs::{CancelOrderInput, CashInput, PlaceOrderInput, QuoteInput, ReplaceOrderInput};
+pub use order::{
+    Order, OrderRejectCode, OrderReservation, OrderSide, OrderStatus, OrderType, TimeInForce, Trade,
+};
+pub use payloads::{
+    CancelOrderPayload, CashPayload, OrderEvent, PlaceOrderPayload, ReplaceOrderPayload,
+};
 pub use positions::{Portfolio, Position};
 
 use std::{collections::HashMap, sync::Arc};
 
+use order::order_trades;
 use payloads::cash_payload;
-pub use payloads::{CancelOrderPayload, CashPayload, OrderEvent, PlaceOrderPayload};
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, Object, SimpleObject,
@@ -38,102 +43,15 @@ use crate::{
             LedgerKind,
             cash::{self, LedgerEntry},
             lookup::Reader,
-            order::RejectCode,
-            orders::{self, PlaceOrder, Side, Status},
+            orders::{self, PlaceOrder, Status},
+            placement::ReplaceOrder,
             plan::QuoteProblem,
+            terms::{Terms, TermsInput},
             units::{OrderId, Shares, UserId},
         },
     },
     services::Services,
 };
-
-/// Which way an order trades. New values may be added: clients must treat this enum as open.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum OrderSide {
-    /// Spends cash for shares.
-    Buy,
-    /// Turns held shares into cash (no short selling: only shares held and not reserved).
-    Sell,
-}
-
-impl From<OrderSide> for Side {
-    fn from(s: OrderSide) -> Self {
-        match s {
-            OrderSide::Buy => Side::Buy,
-            OrderSide::Sell => Side::Sell,
-        }
-    }
-}
-
-impl From<Side> for OrderSide {
-    fn from(s: Side) -> Self {
-        match s {
-            Side::Buy => OrderSide::Buy,
-            Side::Sell => OrderSide::Sell,
-        }
-    }
-}
-
-/// Where an order is in its life. New values may be added: clients must treat this enum as
-/// open.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum OrderStatus {
-    /// Placed while the market was closed; runs at the open.
-    Queued,
-    /// Filled: see `price`, `total` and `trades`.
-    Executed,
-    /// Canceled by its owner while queued; its reservation was released.
-    Canceled,
-    /// Could not be filled at the open (see `rejectReason`).
-    Rejected,
-}
-
-impl From<OrderStatus> for Status {
-    fn from(s: OrderStatus) -> Self {
-        match s {
-            OrderStatus::Queued => Status::Queued,
-            OrderStatus::Executed => Status::Executed,
-            OrderStatus::Canceled => Status::Canceled,
-            OrderStatus::Rejected => Status::Rejected,
-        }
-    }
-}
-
-impl From<Status> for OrderStatus {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Queued => OrderStatus::Queued,
-            Status::Executed => OrderStatus::Executed,
-            Status::Canceled => OrderStatus::Canceled,
-            Status::Rejected => OrderStatus::Rejected,
-        }
-    }
-}
-
-/// Why an order was rejected at the open. New values may be added: clients must treat this
-/// enum as open and show `rejectReason` for a code they do not know.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum OrderRejectCode {
-    /// The cash available at the open did not cover the order at the opening price.
-    InsufficientFunds,
-    /// The shares were no longer held.
-    InsufficientShares,
-    /// The stock was halted while the order waited.
-    StockHalted,
-    /// Price × quantity did not fit in the money range.
-    TooLarge,
-}
-
-impl From<RejectCode> for OrderRejectCode {
-    fn from(c: RejectCode) -> Self {
-        match c {
-            RejectCode::InsufficientFunds => OrderRejectCode::InsufficientFunds,
-            RejectCode::InsufficientShares => OrderRejectCode::InsufficientShares,
-            RejectCode::StockHalted => OrderRejectCode::StockHalted,
-            RejectCode::TooLarge => OrderRejectCode::TooLarge,
-        }
-    }
-}
 
 /// What moved cash. New values may be added: clients must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -159,7 +77,8 @@ impl From<LedgerKind> for CashTransactionType {
     }
 }
 
-/// One user's cash in play money. `available = balance - reserved` (reserved by queued buys).
+/// One user's cash in play money. `available = balance - reserved` (reserved by queued and
+/// working buys).
 /// Its id is the owner's: every view of one account's cash is one cache record.
 #[derive(SimpleObject, Clone)]
 pub struct Cash {
@@ -167,7 +86,7 @@ pub struct Cash {
     pub id: ID,
     /// Everything the account holds in cash, e.g. `"10000.00"`.
     pub balance: Decimal,
-    /// Held for queued buy orders until they run or are canceled.
+    /// Held for queued and working buy orders until they fill or end.
     pub reserved: Decimal,
     /// What new orders and withdrawals may use: `balance - reserved`.
     pub available: Decimal,
@@ -238,154 +157,6 @@ impl CashTransaction {
         let trading = &ctx.services().trading;
         let order = trading
             .order_for(Reader::Owner(UserId(self.user_id)), order_id)
-            .await?;
-        Ok(order.map(Order::from))
-    }
-}
-
-/// A market order.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Order {
-    /// Global id.
-    pub id: ID,
-    /// The order's row number, for support and reconciliation.
-    pub database_id: i64,
-    /// Where the order is in its life.
-    pub status: OrderStatus,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Whole shares, at least 1.
-    pub quantity: i64,
-    /// Execution price per share; null until executed.
-    pub price: Option<Decimal>,
-    /// `price × quantity`; null until executed.
-    pub total: Option<Decimal>,
-    /// The idempotency key the client sent with `placeOrder`, if any.
-    pub client_order_id: Option<String>,
-    /// When the order was placed.
-    pub created_at: DateTime,
-    /// When it was filled; null until executed.
-    pub executed_at: Option<DateTime>,
-    /// Why it was rejected at the open, for people; null unless REJECTED.
-    pub reject_reason: Option<String>,
-    /// Why it was rejected, for programs; null unless REJECTED (or for a reason this server
-    /// version does not name).
-    pub reject_code: Option<OrderRejectCode>,
-    #[graphql(skip)]
-    pub stock_id: i64,
-    #[graphql(skip)]
-    pub user_id: i64,
-}
-
-impl From<orders::Order> for Order {
-    fn from(o: orders::Order) -> Self {
-        Order {
-            id: global_id(Kind::Order, o.id),
-            database_id: o.id,
-            status: o.status.into(),
-            side: o.side.into(),
-            quantity: o.quantity,
-            price: o.price_cents.map(money),
-            total: o.total_cents.map(money),
-            client_order_id: o.client_order_id,
-            created_at: o.created_at.into(),
-            executed_at: o.executed_at.map(Into::into),
-            reject_code: o
-                .reject_reason
-                .as_deref()
-                .and_then(RejectCode::of)
-                .map(Into::into),
-            reject_reason: o.reject_reason,
-            stock_id: o.stock_id,
-            user_id: o.user_id,
-        }
-    }
-}
-
-#[ComplexObject]
-impl Order {
-    /// The stock traded.
-    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
-        load_stock(ctx, self.stock_id).await
-    }
-
-    /// The fills of this order, oldest first: one once executed, none before.
-    async fn trades(&self, ctx: &Context<'_>) -> ApiResult<Vec<Trade>> {
-        Ok(order_trades(ctx, self).await?)
-    }
-}
-
-pub(super) async fn order_trades(ctx: &Context<'_>, order: &Order) -> ApiResult<Vec<Trade>> {
-    if order.status != OrderStatus::Executed {
-        return Ok(Vec::new());
-    }
-    let trading = &ctx.services().trading;
-    let trades = trading.trades_of_order(order.database_id).await?;
-    Ok(trades.into_iter().map(Trade::from).collect())
-}
-
-/// A fill: shares and cash that changed hands for an order.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct Trade {
-    /// Global id.
-    pub id: ID,
-    /// The trade's row number.
-    pub database_id: i64,
-    /// The global id of the order filled; see `order` for the object.
-    pub order_id: ID,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Whole shares.
-    pub quantity: i64,
-    /// Price per share.
-    pub price: Decimal,
-    /// `price × quantity`.
-    pub total: Decimal,
-    /// P&L a sell realized against the average cost (0 for buys).
-    pub realized_pnl: Decimal,
-    /// When it was filled.
-    pub executed_at: DateTime,
-    #[graphql(skip)]
-    pub stock_id: i64,
-    #[graphql(skip)]
-    pub order_row: i64,
-    #[graphql(skip)]
-    pub user_id: i64,
-}
-
-impl From<orders::Trade> for Trade {
-    fn from(t: orders::Trade) -> Self {
-        Trade {
-            id: global_id(Kind::Trade, t.id),
-            database_id: t.id,
-            order_id: global_id(Kind::Order, t.order_id),
-            side: t.side.into(),
-            quantity: t.quantity,
-            price: money(t.price_cents),
-            total: money(t.total_cents),
-            realized_pnl: money(t.realized_pnl_cents),
-            executed_at: t.executed_at.into(),
-            stock_id: t.stock_id,
-            order_row: t.order_id,
-            user_id: t.user_id,
-        }
-    }
-}
-
-#[ComplexObject]
-impl Trade {
-    /// The stock traded.
-    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
-        load_stock(ctx, self.stock_id).await
-    }
-
-    /// The order this trade filled.
-    async fn order(&self, ctx: &Context<'_>) -> ApiResult<Option<Order>> {
-        let trading = &ctx.services().trading;
-        let order = trading
-            .order_for(Reader::Owner(UserId(self.user_id)), self.order_row)
             .await?;
         Ok(order.map(Order::from))
     }
@@ -693,24 +464,39 @@ impl TradingMutation {
         cash_payload(user_id, result)
     }
 
-    /// Places a market order: executed at once while the market is open, queued while it is
-    /// closed (its estimated cost or its shares are reserved until the open). Rate limited
-    /// per user; a retried `clientOrderId` is answered without counting.
+    /// Places an order. MARKET: executed at once while the market is open, queued while it
+    /// is closed (its estimated cost or its shares reserved until the open). LIMIT, STOP,
+    /// STOP_LIMIT and TRAILING_STOP: OPEN (working) until a tick round reaches its price, its
+    /// time in force ends or it is canceled, reserving its worst cost or its shares; one placed
+    /// while the market is open is first evaluated at the next round. IOC and FOK: filled at
+    /// once at the current price or CANCELED. Rate limited per user; a retried
+    /// `clientOrderId` is answered without counting.
     #[graphql(guard = "RoleGuard::user()")]
     async fn place_order(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The stock, side, quantity and an optional `clientOrderId`.")]
+        #[graphql(
+            desc = "The stock, side, quantity, type and its prices, time in force and an optional `clientOrderId`."
+        )]
         input: PlaceOrderInput,
     ) -> ApiResult<PlaceOrderPayload> {
         let user_id = ctx.viewer()?.user_id;
         let result = async {
             let stock_id = input.stock.resolve(ctx, "stock").await?;
+            let terms = Terms::parse(TermsInput {
+                order_type: input.order_type.into(),
+                time_in_force: input.time_in_force.into(),
+                limit_price: input.limit_price.map(|d| d.0),
+                stop_price: input.stop_price.map(|d| d.0),
+                trail_percent: input.trail_percent.map(|d| d.0),
+                trail_amount: input.trail_amount.map(|d| d.0),
+            })?;
             let cmd = PlaceOrder {
                 stock_id: stock_id.0,
                 side: input.side.into(),
                 quantity: Shares(input.quantity.into()),
                 client_order_id: input.client_order_id,
+                terms,
             };
             let trading = &ctx.services().trading;
             // Refused input and retries spend no budget: a client over the limit must still
@@ -731,7 +517,49 @@ impl TradingMutation {
         })
     }
 
-    /// Cancels one of the caller's QUEUED orders and releases its reservation.
+    /// Replaces one of the caller's OPEN (working) orders atomically: the order is CANCELED
+    /// (`replacedBy` set) and a new one placed with the changes, its terms checked as a new
+    /// order's; the new one keeps the `clientOrderId` and goes to the back of the time
+    /// priority. CONFLICT when the order filled, ended or was replaced first; when refused
+    /// nothing changes. Rate limited as `placeOrder`.
+    #[graphql(guard = "RoleGuard::user()")]
+    async fn replace_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order and what to change.")] input: ReplaceOrderInput,
+    ) -> ApiResult<ReplaceOrderPayload> {
+        let user_id = ctx.viewer()?.user_id;
+        let result = async {
+            let id = row_id(&input.id, Kind::Order, "id")?;
+            let changes = ReplaceOrder {
+                quantity: input.quantity.map(|q| Shares(q.into())),
+                limit_price: input.limit_price.map(|d| d.0),
+                stop_price: input.stop_price.map(|d| d.0),
+                trail_percent: input.trail_percent.map(|d| d.0),
+                trail_amount: input.trail_amount.map(|d| d.0),
+                time_in_force: input.time_in_force.map(Into::into),
+            };
+            ctx.rate_limit(Limited::Order, &[&format!("order:user:{user_id}")])
+                .await?;
+            let trading = &ctx.services().trading;
+            trading
+                .replace_order(UserId(user_id), OrderId(id), changes)
+                .await
+        }
+        .await;
+        let (replaced, user_errors) = split(result)?;
+        let (order, replaced_order) = match replaced {
+            Some(r) => (Some(r.order.into()), Some(r.replaced.into())),
+            None => (None, None),
+        };
+        Ok(ReplaceOrderPayload {
+            order,
+            replaced_order,
+            user_errors,
+        })
+    }
+
+    /// Cancels one of the caller's QUEUED or OPEN orders and releases its reservation.
     #[graphql(guard = "RoleGuard::user()")]
     async fn cancel_order(
         &self,

@@ -169,11 +169,11 @@ fn describe() {
     describe_histogram!("zebrat_tick_round_stocks", "Stocks moved in one tick round");
     describe_counter!(
         "zebrat_orders_placed_total",
-        "New orders accepted (executed at once or queued), by side"
+        "New orders accepted (executed at once, queued, working, or canceled by IOC/FOK), by side"
     );
     describe_counter!(
         "zebrat_orders_executed_total",
-        "Orders executed, at placement or from the queue at the open"
+        "Orders executed, by when (at_placement, at_open from the queue, working at a tick round)"
     );
     describe_counter!(
         "zebrat_orders_queued_total",
@@ -181,7 +181,20 @@ fn describe() {
     );
     describe_counter!(
         "zebrat_orders_rejected_total",
-        "Queued orders rejected, by stage (at_open: no longer covered; halt: stock halted)"
+        "Orders rejected, by stage (at_open: no longer covered; halt: stock halted; triggered: a \
+         stop's fill no longer covered)"
+    );
+    describe_counter!(
+        "zebrat_orders_expired_total",
+        "DAY orders still working at the close, expired"
+    );
+    describe_counter!(
+        "zebrat_orders_replaced_total",
+        "Working orders replaced by replaceOrder"
+    );
+    describe_histogram!(
+        "zebrat_working_orders_duration_seconds",
+        "Time to evaluate the working orders after one tick round (trailing stops, fills)"
     );
     describe_histogram!(
         "zebrat_order_duration_seconds",

@@ -20,6 +20,7 @@ mod migrations;
 mod nodes;
 mod opening;
 mod operations;
+mod orders;
 mod persisted;
 mod ratelimit;
 mod readme;

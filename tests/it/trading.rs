@@ -40,7 +40,7 @@ const CASH: &str = "{ cash { id balance reserved available } }";
 const QUOTE: &str = "query($i: QuoteInput!) { quote(input: $i) { \
      price estimatedTotal cashAfter sharesAfter marketOpen executesNow problem problemCode } }";
 
-fn dec(v: &Value) -> Decimal {
+pub(crate) fn dec(v: &Value) -> Decimal {
     v.as_str()
         .unwrap_or_else(|| panic!("not a decimal: {v}"))
         .parse()
@@ -48,7 +48,7 @@ fn dec(v: &Value) -> Decimal {
 }
 
 /// A new customer with `cash` deposited.
-async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
+pub(crate) async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
     let s = app
         .register(&format!("{name}@example.com"), "long enough pw", name)
         .await;
@@ -60,7 +60,7 @@ async fn customer(app: &TestApp, name: &str, cash: &str) -> Session {
 }
 
 /// A stock's global id and row id.
-async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
+pub(crate) async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
     let r = app
         .gql(
             "query($s: String!) { stock(by: { symbol: $s }) { id databaseId } }",
@@ -75,7 +75,7 @@ async fn stock(app: &TestApp, symbol: &str) -> (String, i64) {
 }
 
 /// Pins a stock's price (the engine is halted or the market closed while it matters).
-async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
+pub(crate) async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
     let cents = zebrat::domain::money::to_cents(price.parse().unwrap(), "price").unwrap();
     prices_live::ActiveModel {
         stock_id: Set(stock_row),
@@ -87,7 +87,7 @@ async fn set_price(app: &TestApp, stock_row: i64, price: &str) {
     .unwrap();
 }
 
-async fn set_market(app: &TestApp, open: bool) {
+pub(crate) async fn set_market(app: &TestApp, open: bool) {
     app.override_market(Some(open), Some("test")).await;
     app.eventually("market state applied", || async {
         entity::market_state::Entity::find_by_id(1)
@@ -101,7 +101,7 @@ async fn set_market(app: &TestApp, open: bool) {
     .await;
 }
 
-async fn cash(app: &TestApp, s: &Session) -> Value {
+pub(crate) async fn cash(app: &TestApp, s: &Session) -> Value {
     app.gql_as(&s.access, CASH, json!({})).await["data"]["cash"].clone()
 }
 
@@ -149,7 +149,9 @@ fn unknown_id(kind: &str) -> String {
 }
 
 /// Every balance equals its ledger sum and is never negative; every position equals the sum
-/// of its trades and is never negative; every executed order has exactly one trade.
+/// of its trades and is never negative; every executed order has exactly one trade; every
+/// reservation (cash on the user, shares on the position) equals the sum of what their queued
+/// and working orders hold, and ended orders hold nothing.
 pub async fn assert_invariants(app: &TestApp) {
     let db = &app.db;
     let mut ledger: HashMap<i64, i64> = HashMap::new();
@@ -184,14 +186,46 @@ pub async fn assert_invariants(app: &TestApp) {
             "{p:?}"
         );
     }
-    let executed = entity::orders::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.status == "EXECUTED")
-        .count();
+    let all_orders = entity::orders::Entity::find().all(db).await.unwrap();
+    let executed = all_orders.iter().filter(|o| o.status == "EXECUTED").count();
     assert_eq!(executed, all_trades.len(), "one trade per executed order");
+    // Reservations are the sum over queued and working orders; ended orders hold nothing.
+    let mut cash_held: HashMap<i64, i64> = HashMap::new();
+    let mut shares_held: HashMap<(i64, i64), i64> = HashMap::new();
+    for o in &all_orders {
+        assert!(
+            o.reserved_cents >= 0 && o.reserved_shares >= 0,
+            "order reserves a negative amount: {o:?}"
+        );
+        if o.status == "QUEUED" || o.status == "OPEN" {
+            *cash_held.entry(o.user_id).or_default() += o.reserved_cents;
+            *shares_held.entry((o.user_id, o.stock_id)).or_default() += o.reserved_shares;
+        } else {
+            assert_eq!(
+                (o.reserved_cents, o.reserved_shares),
+                (0, 0),
+                "an ended order still holds: {o:?}"
+            );
+        }
+    }
+    for u in users::Entity::find().all(db).await.unwrap() {
+        assert_eq!(
+            u.reserved_cents,
+            cash_held.get(&u.id).copied().unwrap_or(0),
+            "user {} reserved cash vs their live orders",
+            u.id
+        );
+    }
+    for p in positions::Entity::find().all(db).await.unwrap() {
+        assert_eq!(
+            p.reserved_quantity,
+            shares_held
+                .get(&(p.user_id, p.stock_id))
+                .copied()
+                .unwrap_or(0),
+            "position {p:?} reserved shares vs its live orders"
+        );
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! `audit_log` row in the same transaction as the change itself.
 
 pub mod market;
+pub mod orders;
 pub mod stats;
 pub mod stocks;
 pub mod users;

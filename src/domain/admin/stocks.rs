@@ -189,7 +189,8 @@ impl Administration {
         metrics::counter!("zebrat_orders_rejected_total", "stage" => "halt")
             .increment(rejected.len() as u64);
         for order in rejected {
-            self.publish(Event::OrderUpdated(order.clone())).await;
+            self.publish(Event::OrderUpdated(Box::new(order.clone())))
+                .await;
         }
         Ok(quote)
     }

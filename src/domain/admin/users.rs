@@ -15,6 +15,7 @@ use crate::domain::{
     Error, Result,
     auth::{self, Email, Ending, Role, User},
     page::{self, Page, PageRequest},
+    trading::cancel,
 };
 
 /// A user as admins see them.
@@ -102,8 +103,10 @@ impl Administration {
             .and_then(UserRecord::try_from)
     }
 
-    /// Edits a user. Deactivation ends their sessions (tokens and open sockets); a role change
-    /// ends their access tokens and sockets, and a refresh gives tokens with the new role.
+    /// Edits a user. Deactivation ends their sessions (tokens and open sockets) and cancels
+    /// their queued and working orders (releasing what they reserved; the audit row lists
+    /// them); a role change ends their access tokens and sockets, and a refresh gives tokens
+    /// with the new role.
     pub async fn update_user(
         &self,
         admin: &Admin,
@@ -154,8 +157,9 @@ impl Administration {
             .update(&txn)
             .await
             .map_err(|e| Error::conflict_on_unique(e, auth::taken().to_string()))?;
+        let deactivated = before.active && !after.active;
         // A role change too: every access token handed out so far carries the old role.
-        let ending = if before.active && !after.active {
+        let ending = if deactivated {
             Some(Ending::Deactivated)
         } else if after.role != before.role {
             Some(Ending::RoleChanged)
@@ -166,15 +170,28 @@ impl Administration {
             Some(ending) => Some(self.auth.end_sessions(&txn, id, ending).await?),
             None => None,
         };
+        // Their queued and working orders end with the account (the row is locked).
+        let canceled = if deactivated {
+            cancel::cancel_all_of(&txn, &after, now).await?
+        } else {
+            Vec::new()
+        };
+        let mut after_snapshot = snapshot(&after);
+        if deactivated {
+            after_snapshot["canceledOrders"] = canceled.iter().map(|o| o.id).collect();
+        }
         let change = Change {
             action: "user.update",
             target_type: "user",
             target_id: Some(id.to_string()),
             before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            after: Some(after_snapshot),
         };
         audit(&txn, admin, change, now).await?;
         txn.commit().await?;
+        for order in &canceled {
+            self.order_changed(order).await;
+        }
         if let Some(ended) = ended {
             self.auth.announce(ended).await;
         }

@@ -147,6 +147,16 @@ impl MarketConfig {
     }
 }
 
+/// Whether the market is open at `now`, and when that changes, as `conn` sees it.
+pub async fn status(
+    conn: &impl ConnectionTrait,
+    tz: Tz,
+    rules: MarketCalendar,
+    now: DateTime<Utc>,
+) -> Result<MarketStatus> {
+    Ok(load_config(conn, tz, rules).await?.status(now))
+}
+
 /// Reads hours, listed calendar days and the override; `rules` says which holidays and early
 /// closes are computed besides.
 pub async fn load_config(
@@ -246,20 +256,23 @@ pub(in crate::domain) async fn clear_override(
     Ok(())
 }
 
-/// Records the state the scheduler applied.
+/// Records the state the scheduler applied; a close also records when it happened (DAY
+/// orders placed before it have expired).
 pub async fn record_applied(
     conn: &impl ConnectionTrait,
     open: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    market_state::ActiveModel {
+    let mut state = market_state::ActiveModel {
         id: Set(1),
         is_open: Set(open),
         updated_at: Set(now),
         ..Default::default()
+    };
+    if !open {
+        state.last_close_at = Set(Some(now));
     }
-    .update(conn)
-    .await?;
+    state.update(conn).await?;
     Ok(())
 }
 

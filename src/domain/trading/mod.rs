@@ -7,19 +7,27 @@
 //!
 //! An order command follows that contract in this order: lock the owner, one joined read
 //! (`context`), a pure decision (`plan`: the one "can this be covered" rule and the fill),
-//! the writes (`store`), commit, publish. `orders` holds the use cases, `queue` the orders
-//! placed while the market is closed and their run at the open.
+//! the writes (`store`), commit, publish. `orders` holds the reads, `placement` placing,
+//! replacing and canceling, `queue` the market orders placed while the market is closed and
+//! their run at the open, `evaluate` the engine's pass over working orders after each tick
+//! round and at the close (`terms` and `working` hold their pure rules), `cancel` the
+//! administrators' cancels.
 
+pub(crate) mod cancel;
 pub mod cash;
 mod context;
+pub mod evaluate;
 pub mod lookup;
 pub mod order;
 pub mod orders;
+pub mod placement;
 pub mod plan;
 pub mod portfolio;
 pub(crate) mod queue;
 mod store;
+pub mod terms;
 pub mod units;
+pub mod working;
 
 use std::sync::Arc;
 
@@ -41,6 +49,9 @@ pub struct Limits {
     pub max_cash_operation_cents: i64,
     /// Largest order, in shares.
     pub max_order_quantity: i64,
+    /// The largest move of one tick round (`MAX_TICK_PCT`) in basis points: what a stop buy
+    /// reserves above its stop.
+    pub max_round_move_bps: i64,
 }
 
 /// The trading services. Cheap to clone.
@@ -50,15 +61,27 @@ pub struct Trading {
     pub(crate) clock: SharedClock,
     pub(crate) bus: SharedBus,
     pub(crate) limits: Arc<Limits>,
+    /// The market's time zone and calendar: when a DAY order's session closes.
+    pub(crate) tz: chrono_tz::Tz,
+    pub(crate) calendar: super::market::MarketCalendar,
 }
 
 impl Trading {
-    pub fn new(db: DatabaseConnection, clock: SharedClock, bus: SharedBus, limits: Limits) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        bus: SharedBus,
+        limits: Limits,
+        tz: chrono_tz::Tz,
+        calendar: super::market::MarketCalendar,
+    ) -> Self {
         Trading {
             db,
             clock,
             bus,
             limits: Arc::new(limits),
+            tz,
+            calendar,
         }
     }
 

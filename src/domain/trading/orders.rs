@@ -1,19 +1,16 @@
-//! Market orders as the user sees them: quote, place (execute now or queue), cancel, and the
-//! reads. The rules are in `plan`, the writes in `store`, the queue at the open in `queue`.
+//! Orders as the user sees them: the quote, the checks and replay before placement, and the
+//! reads. Placing, replacing and canceling are in `placement`; the rules in `plan`, `terms`
+//! and `working`, the writes in `store`, the queue at the open in `queue`.
 
 use chrono::{DateTime, Utc};
 use entity::{orders, trades, users};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 pub use super::order::{Order, PlaceOrder, Side, Status};
-/// Kept at this path for the admin halt, which rejects a stock's queue.
 use super::{
     Trading,
     context::{funds, holding, order_context},
-    lock_user,
     plan::{self, QuoteProblem},
-    queue,
-    store::{self, NewOrder},
     units::{Cents, OrderId, Shares, StockId, UserId},
 };
 use crate::domain::{
@@ -21,22 +18,6 @@ use crate::domain::{
     events::Event,
     page::{self, Page, PageRequest},
 };
-
-/// Counts a new order once it is committed (a replayed `clientOrderId` is not a new one).
-fn placed_metrics(order: &Order, started: std::time::Instant) {
-    let result = match order.status {
-        Status::Executed => "executed",
-        _ => "queued",
-    };
-    metrics::counter!("zebrat_orders_placed_total", "side" => order.side.as_str()).increment(1);
-    if order.status == Status::Executed {
-        metrics::counter!("zebrat_orders_executed_total", "when" => "at_placement").increment(1);
-    } else {
-        metrics::counter!("zebrat_orders_queued_total").increment(1);
-    }
-    metrics::histogram!("zebrat_order_duration_seconds", "result" => result)
-        .record(started.elapsed().as_secs_f64());
-}
 
 #[derive(Debug, Clone)]
 pub struct Trade {
@@ -101,7 +82,7 @@ impl Trading {
         placed_before(&self.db, user_id, cmd).await
     }
 
-    fn validate(&self, quantity: Shares, client_order_id: Option<&str>) -> Result<()> {
+    pub(super) fn validate(&self, quantity: Shares, client_order_id: Option<&str>) -> Result<()> {
         if quantity.0 < 1 || quantity.0 > self.limits.max_order_quantity {
             return Err(Error::bad_input(
                 "quantity",
@@ -159,70 +140,6 @@ impl Trading {
         })
     }
 
-    /// Places a market order: executed at once while the market is open, queued (with cash or
-    /// shares reserved) while it is closed, or while older market orders in the same stock are
-    /// still queued (the engine runs the queue in id order). A repeated `clientOrderId`
-    /// returns the first order.
-    #[tracing::instrument(skip(self, cmd), fields(stock_id = cmd.stock_id, side = cmd.side.as_str(), quantity = cmd.quantity.0))]
-    pub async fn place_order(&self, user_id: i64, cmd: PlaceOrder) -> Result<Order> {
-        self.validate(cmd.quantity, cmd.client_order_id.as_deref())?;
-        let started = std::time::Instant::now();
-        let txn = self.db.begin().await?;
-        let user = lock_user(&txn, user_id).await?;
-        // Again under the user's lock: a concurrent retry may have placed it meanwhile.
-        if let Some(existing) = placed_before(&txn, user_id, &cmd).await? {
-            return Ok(existing);
-        }
-        let now = self.clock.now();
-        let context = order_context(&txn, UserId(user_id), StockId(cmd.stock_id)).await?;
-        context.takes_orders()?;
-        let order = if context.executes_market_now() {
-            let held = context.position.as_ref();
-            let fill = plan::fill(
-                cmd.side,
-                cmd.quantity,
-                context.price,
-                funds(&user),
-                holding(held),
-            )?;
-            let order =
-                store::insert_order(&txn, user_id, &cmd, NewOrder::Executed(&fill), now).await?;
-            store::apply_fill(&txn, &user, held, &order, &fill, now).await?;
-            order
-        } else {
-            queue::place_queued(&txn, &user, &cmd, &context, now).await?
-        };
-        txn.commit().await?;
-        placed_metrics(&order, started);
-        self.after_change(&order).await;
-        Ok(order)
-    }
-
-    /// Cancels the caller's own queued order and releases what it reserved.
-    #[tracing::instrument(skip(self))]
-    pub async fn cancel_order(&self, user: UserId, order: OrderId) -> Result<Order> {
-        let (user_id, order_id) = (user.0, order.0);
-        let txn = self.db.begin().await?;
-        let user = lock_user(&txn, user_id).await?;
-        let order = orders::Entity::find_by_id(order_id)
-            .one(&txn)
-            .await?
-            .filter(|o| o.user_id == user_id) // others' orders do not exist for this caller
-            .ok_or_else(|| Error::NotFound("order".into()))?;
-        let order = Order::try_from(order)?;
-        if order.status != Status::Queued {
-            return Err(Error::Conflict(format!(
-                "only queued orders can be canceled; this one is {}",
-                order.status.as_str()
-            )));
-        }
-        let now = self.clock.now();
-        let order = store::claim_queued(&txn, &user, order, Status::Canceled, None, now).await?;
-        txn.commit().await?;
-        self.after_change(&order).await;
-        Ok(order)
-    }
-
     pub async fn orders(
         &self,
         user_id: i64,
@@ -253,7 +170,8 @@ impl Trading {
     /// Tells the owner's feeds, after the commit. Every change of an order moves cash or
     /// shares, or what is reserved of them, so the portfolio changes too.
     pub(super) async fn after_change(&self, order: &Order) {
-        self.publish(Event::OrderUpdated(order.clone())).await;
+        self.publish(Event::OrderUpdated(Box::new(order.clone())))
+            .await;
         self.publish(Event::PortfolioChanged {
             user_id: order.user_id,
         })
@@ -261,9 +179,9 @@ impl Trading {
     }
 }
 
-/// The order `user_id` already placed under `cmd`'s `clientOrderId`; CONFLICT when that key
-/// was used for a different order.
-async fn placed_before(
+/// The order `user_id` first placed under `cmd`'s `clientOrderId` (as it is now: replaced,
+/// maybe); CONFLICT when that key was used for a different order.
+pub(super) async fn placed_before(
     conn: &impl ConnectionTrait,
     user_id: i64,
     cmd: &PlaceOrder,
@@ -271,9 +189,11 @@ async fn placed_before(
     let Some(coid) = &cmd.client_order_id else {
         return Ok(None);
     };
+    // The first order placed under the key: a replacement shares its key (the lineage).
     let Some(existing) = orders::Entity::find()
         .filter(orders::Column::UserId.eq(user_id))
         .filter(orders::Column::ClientOrderId.eq(coid.as_str()))
+        .order_by_asc(orders::Column::Id)
         .one(conn)
         .await?
     else {
@@ -283,6 +203,7 @@ async fn placed_before(
     if existing.stock_id != cmd.stock_id
         || existing.side != cmd.side
         || existing.quantity != cmd.quantity.0
+        || existing.terms() != cmd.terms
     {
         return Err(Error::Conflict(
             "clientOrderId was already used for a different order".into(),

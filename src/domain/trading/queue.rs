@@ -15,7 +15,7 @@ use super::{
     order::{Order, PlaceOrder, Status},
     plan::{self, AtOpen},
     store::{self, NewOrder},
-    units::{Shares, StockId, UserId},
+    units::{Cents, Shares, StockId, UserId},
 };
 use crate::{
     domain::{Error, Result, market::stocks},
@@ -109,37 +109,48 @@ impl Trading {
         let lookup = stocks::by_ids(&txn, &[order.stock_id])
             .await
             .map(|mut found| found.remove(&order.stock_id));
-        let price = match plan::at_open(lookup)? {
-            AtOpen::Fill { price } => price,
+        let order = match plan::at_open(lookup)? {
+            AtOpen::Fill { price } => {
+                // Release the reservation, then check the order against what is there now.
+                let order = store::claim(&txn, &user, order, Status::Executed, None, now).await?;
+                execute_claimed(&txn, order, price, store::REJECTED_AT_OPEN, now).await?
+            }
             AtOpen::Reject(reason) => {
                 let reason = Some(reason.to_string());
-                let order =
-                    store::claim_queued(&txn, &user, order, Status::Rejected, reason, now).await?;
-                txn.commit().await?;
-                return Ok(Some(order));
+                store::claim(&txn, &user, order, Status::Rejected, reason, now).await?
             }
-        };
-        // Release the reservation, then check the order against what is really there now.
-        let order = store::claim_queued(&txn, &user, order, Status::Executed, None, now).await?;
-        let user = lock_user(&txn, user.id).await?;
-        let held = position(&txn, UserId(user.id), StockId(order.stock_id)).await?;
-        let planned = plan::fill(
-            order.side,
-            Shares(order.quantity),
-            price,
-            funds(&user),
-            holding(held.as_ref()),
-        );
-        let order = match planned {
-            Ok(fill) => {
-                let order = store::mark_executed(&txn, order, &fill, now).await?;
-                store::apply_fill(&txn, &user, held.as_ref(), &order, &fill, now).await?;
-                order
-            }
-            Err(refusal) => store::mark_rejected(&txn, order, &refusal.to_string(), now).await?,
         };
         txn.commit().await?;
         Ok(Some(order))
+    }
+}
+
+/// Fills an order just claimed for execution (its reservation released) at `price`, checked
+/// against the owner's cash and shares now; rejected with `stage` and the reason when they no
+/// longer cover it. The owner is locked.
+pub(super) async fn execute_claimed(
+    conn: &impl ConnectionTrait,
+    order: Order,
+    price: Cents,
+    stage: &str,
+    now: DateTime<Utc>,
+) -> Result<Order> {
+    let user = lock_user(conn, order.user_id).await?;
+    let held = position(conn, UserId(user.id), StockId(order.stock_id)).await?;
+    let planned = plan::fill(
+        order.side,
+        Shares(order.quantity),
+        price,
+        funds(&user),
+        holding(held.as_ref()),
+    );
+    match planned {
+        Ok(fill) => {
+            let order = store::mark_executed(conn, order, &fill, now).await?;
+            store::apply_fill(conn, &user, held.as_ref(), &order, &fill, now).await?;
+            Ok(order)
+        }
+        Err(refusal) => store::mark_rejected(conn, order, format!("{stage}{refusal}"), now).await,
     }
 }
 
@@ -182,8 +193,7 @@ pub(crate) async fn reject_queued_for_stock(
             _ => continue,
         };
         let reason = Some(reason.to_string());
-        rejected
-            .push(store::claim_queued(conn, &user, order, Status::Rejected, reason, now).await?);
+        rejected.push(store::claim(conn, &user, order, Status::Rejected, reason, now).await?);
     }
     Ok(rejected)
 }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::{orders, positions, trades, users};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait},
 };
 
 use super::{
@@ -13,6 +14,7 @@ use super::{
     move_cash,
     order::{Order, PlaceOrder, Side, Status},
     plan::{Fill, Reservation},
+    terms::Trail,
     units::{Cents, StockId, UserId},
 };
 use crate::domain::{Error, Result};
@@ -21,11 +23,33 @@ use crate::domain::{Error, Result};
 pub(super) enum NewOrder<'a> {
     /// Filled at once: the caller applies the fill in the same transaction.
     Executed(&'a Fill),
-    /// Waiting for the open, holding this reservation.
+    /// A market order waiting for the open, holding this reservation.
     Queued(Reservation),
+    /// A working order, holding this reservation.
+    Working(Working),
+    /// An IOC or FOK order that could not fill at once.
+    Canceled,
 }
 
-/// Stores a new order, final from the start (one statement).
+/// What a new working order starts with.
+pub(super) struct Working {
+    pub reservation: Reservation,
+    /// The stop price: as given, or a trailing stop's first one.
+    pub stop: Option<Cents>,
+    /// A trailing stop's reference: the price at placement.
+    pub reference: Option<Cents>,
+    /// A DAY order's scheduled expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn held(reservation: Reservation) -> (i64, i64) {
+    match reservation {
+        Reservation::Cash(cents) => (cents.0, 0),
+        Reservation::Shares(shares) => (0, shares.0),
+    }
+}
+
+/// Stores a new order (one statement).
 pub(super) async fn insert_order(
     conn: &impl ConnectionTrait,
     user_id: i64,
@@ -33,33 +57,56 @@ pub(super) async fn insert_order(
     how: NewOrder<'_>,
     now: DateTime<Utc>,
 ) -> Result<Order> {
-    let (status, fill, reserved_cents) = match how {
-        NewOrder::Executed(fill) => (Status::Executed, Some(fill), 0),
-        NewOrder::Queued(Reservation::Cash(cents)) => (Status::Queued, None, cents.0),
-        NewOrder::Queued(Reservation::Shares(_)) => (Status::Queued, None, 0),
+    let terms = &cmd.terms;
+    let (status, fill, (reserved_cents, reserved_shares)) = match &how {
+        NewOrder::Executed(fill) => (Status::Executed, Some(*fill), (0, 0)),
+        NewOrder::Queued(reservation) => (Status::Queued, None, held(*reservation)),
+        NewOrder::Working(working) => (Status::Open, None, held(working.reservation)),
+        NewOrder::Canceled => (Status::Canceled, None, (0, 0)),
     };
-    let price_cents = fill.map(|f| f.price.0);
-    let total_cents = fill.map(|f| f.total.0);
-    let id = orders::Entity::insert(orders::ActiveModel {
+    let (stop, reference, expires_at) = match &how {
+        NewOrder::Working(w) => (w.stop, w.reference, w.expires_at),
+        _ => (terms.stop_price, None, None),
+    };
+    let (trail_percent_bps, trail_amount_cents) = match terms.trail {
+        Some(Trail::Percent { bps }) => (Some(bps), None),
+        Some(Trail::Amount(cents)) => (None, Some(cents.0)),
+        None => (None, None),
+    };
+    let canceled_at = (status == Status::Canceled).then_some(now);
+    let model = orders::ActiveModel {
         user_id: Set(user_id),
         stock_id: Set(cmd.stock_id),
         side: Set(cmd.side.as_str().into()),
         quantity: Set(cmd.quantity.0),
         status: Set(status.as_str().into()),
-        price_cents: Set(price_cents),
-        total_cents: Set(total_cents),
+        order_type: Set(terms.order_type.as_str().into()),
+        time_in_force: Set(terms.time_in_force.as_str().into()),
+        limit_price_cents: Set(terms.limit_price.map(|c| c.0)),
+        stop_price_cents: Set(stop.map(|c| c.0)),
+        trail_percent_bps: Set(trail_percent_bps),
+        trail_amount_cents: Set(trail_amount_cents),
+        trail_reference_cents: Set(reference.map(|c| c.0)),
+        triggered_at: Set(None),
+        expires_at: Set(expires_at),
+        canceled_at: Set(canceled_at),
+        price_cents: Set(fill.map(|f| f.price.0)),
+        total_cents: Set(fill.map(|f| f.total.0)),
         reserved_cents: Set(reserved_cents),
+        reserved_shares: Set(reserved_shares),
+        replaced_by: Set(None),
         client_order_id: Set(cmd.client_order_id.clone()),
         reject_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         executed_at: Set(fill.map(|_| now)),
         ..Default::default()
-    })
-    .exec(conn)
-    .await
-    .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
-    .last_insert_id;
+    };
+    let id = orders::Entity::insert(model)
+        .exec(conn)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
+        .last_insert_id;
     Ok(Order {
         id,
         user_id,
@@ -67,12 +114,26 @@ pub(super) async fn insert_order(
         side: cmd.side,
         quantity: cmd.quantity.0,
         status,
-        price_cents,
-        total_cents,
+        price_cents: fill.map(|f| f.price.0),
+        total_cents: fill.map(|f| f.total.0),
         client_order_id: cmd.client_order_id.clone(),
         reject_reason: None,
         created_at: now,
         executed_at: fill.map(|_| now),
+        order_type: terms.order_type,
+        time_in_force: terms.time_in_force,
+        limit_price_cents: terms.limit_price.map(|c| c.0),
+        stop_price_cents: stop.map(|c| c.0),
+        trail_percent_bps,
+        trail_amount_cents,
+        trail_reference_cents: reference.map(|c| c.0),
+        triggered_at: None,
+        expires_at,
+        canceled_at,
+        updated_at: now,
+        reserved_cents,
+        reserved_shares,
+        replaced_by: None,
     })
 }
 
@@ -191,6 +252,7 @@ pub(super) async fn mark_executed(
         .exec(conn)
         .await?;
     order.status = Status::Executed;
+    order.updated_at = now;
     order.price_cents = Some(fill.price.0);
     order.total_cents = Some(fill.total.0);
     order.executed_at = Some(now);
@@ -199,15 +261,16 @@ pub(super) async fn mark_executed(
 
 /// How a reason found at the open is stored: this, then the reason.
 pub(super) const REJECTED_AT_OPEN: &str = "rejected at the open: ";
+/// How a reason found when a stop triggered is stored: this, then the reason.
+pub(super) const REJECTED_AT_TRIGGER: &str = "rejected when its stop triggered: ";
 
-/// Records a claimed queued order as rejected at the open.
+/// Records a claimed order as rejected with `reason` (one of the prefixes above, then why).
 pub(super) async fn mark_rejected(
     conn: &impl ConnectionTrait,
     mut order: Order,
-    reason: &str,
+    reason: String,
     now: DateTime<Utc>,
 ) -> Result<Order> {
-    let reason = format!("{REJECTED_AT_OPEN}{reason}");
     orders::ActiveModel {
         id: Set(order.id),
         status: Set(Status::Rejected.as_str().into()),
@@ -218,11 +281,12 @@ pub(super) async fn mark_rejected(
     .update(conn)
     .await?;
     order.status = Status::Rejected;
+    order.updated_at = now;
     order.reject_reason = Some(reason);
     Ok(order)
 }
 
-/// Holds what a queued order reserved: cash on the locked `user`, or shares on `position`.
+/// Holds what a queued or working order reserved: cash on the locked `user`, or shares on `position`.
 pub(super) async fn hold(
     conn: &impl ConnectionTrait,
     user: &users::Model,
@@ -258,9 +322,11 @@ pub(super) async fn hold(
     Ok(())
 }
 
-/// Takes a QUEUED order out of the queue (exactly once: CONFLICT when something else did),
-/// moves it to `status` and releases its reservation.
-pub(super) async fn claim_queued(
+/// Ends a live (QUEUED or OPEN) order exactly once: moves it from the status it was read
+/// with to `status` (CONFLICT when something else moved it first: a fill, a cancel, another
+/// engine) and releases what it reserved, as stored on its row, from the locked `user` and
+/// their position.
+pub(super) async fn claim(
     conn: &impl ConnectionTrait,
     user: &users::Model,
     mut order: Order,
@@ -268,49 +334,59 @@ pub(super) async fn claim_queued(
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Order> {
-    let no_longer = || Error::Conflict("the order is no longer queued".into());
-    let reserved = orders::Entity::find_by_id(order.id)
+    let no_longer = || {
+        Error::Conflict(format!(
+            "the order is no longer {}",
+            order.status.as_str().to_lowercase()
+        ))
+    };
+    let row = orders::Entity::find_by_id(order.id)
         .one(conn)
         .await?
-        .ok_or_else(no_longer)?
-        .reserved_cents;
+        .ok_or_else(no_longer)?;
+    let canceled_at = (status == Status::Canceled).then_some(now);
     let claimed = orders::Entity::update_many()
         .col_expr(orders::Column::Status, Expr::value(status.as_str()))
         .col_expr(orders::Column::RejectReason, Expr::value(reason.clone()))
         .col_expr(orders::Column::ReservedCents, Expr::value(0i64))
+        .col_expr(orders::Column::ReservedShares, Expr::value(0i64))
+        .col_expr(orders::Column::CanceledAt, Expr::value(canceled_at))
         .col_expr(orders::Column::UpdatedAt, Expr::value(now))
         .filter(orders::Column::Id.eq(order.id))
-        .filter(orders::Column::Status.eq(Status::Queued.as_str()))
+        .filter(orders::Column::Status.eq(order.status.as_str()))
         .exec(conn)
         .await?;
     if claimed.rows_affected != 1 {
         return Err(no_longer());
     }
-    match order.side {
-        Side::Buy => {
-            users::ActiveModel {
-                id: Set(user.id),
-                reserved_cents: Set(user.reserved_cents - reserved),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .update(conn)
+    if row.reserved_cents != 0 {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::ReservedCents,
+                Expr::col(users::Column::ReservedCents).sub(row.reserved_cents),
+            )
+            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .filter(users::Column::Id.eq(user.id))
+            .exec(conn)
             .await?;
+    }
+    if row.reserved_shares != 0
+        && let Some(p) = position(conn, UserId(user.id), StockId(order.stock_id)).await?
+    {
+        positions::ActiveModel {
+            id: Set(p.id),
+            reserved_quantity: Set(std::cmp::max(p.reserved_quantity - row.reserved_shares, 0)),
+            updated_at: Set(now),
+            ..Default::default()
         }
-        Side::Sell => {
-            if let Some(p) = position(conn, UserId(user.id), StockId(order.stock_id)).await? {
-                positions::ActiveModel {
-                    id: Set(p.id),
-                    reserved_quantity: Set((p.reserved_quantity - order.quantity).max(0)),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .update(conn)
-                .await?;
-            }
-        }
+        .update(conn)
+        .await?;
     }
     order.status = status;
     order.reject_reason = reason;
+    order.reserved_cents = 0;
+    order.reserved_shares = 0;
+    order.canceled_at = canceled_at.or(order.canceled_at);
+    order.updated_at = now;
     Ok(order)
 }

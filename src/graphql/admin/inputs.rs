@@ -35,7 +35,8 @@ pub struct UpdateStockInput {
     pub drift: Option<f64>,
     /// New standard deviation of log returns per trading day.
     pub volatility: Option<f64>,
-    /// `false` halts the stock: no ticks, no new orders, its queued orders are rejected.
+    /// `false` halts the stock: no ticks, no new orders, its queued orders are rejected. Its
+    /// working orders stay OPEN but cannot fill until it is active again.
     pub active: Option<bool>,
 }
 
@@ -96,7 +97,8 @@ pub struct UpdateUserInput {
     pub email: Option<String>,
     /// New role. The last active admin cannot be demoted (CONFLICT).
     pub role: Option<Role>,
-    /// `false` deactivates: no login, refresh tokens revoked, open sockets closed.
+    /// `false` deactivates: no login, refresh tokens revoked, open sockets closed, queued and
+    /// working orders canceled (their reservations released).
     pub active: Option<bool>,
 }
 
@@ -107,4 +109,14 @@ pub struct ResetUserPasswordInput {
     pub id: ID,
     /// The new password (at least 8 characters); null generates a temporary one.
     pub new_password: Option<String>,
+}
+
+/// A user's order to cancel.
+#[derive(InputObject)]
+pub struct CancelUserOrderInput {
+    /// The global id of any user's QUEUED or OPEN order.
+    pub id: ID,
+    /// Why, 1–200 characters: kept on the order (its `rejectReason`, for its owner) and in
+    /// the audit log.
+    pub reason: String,
 }

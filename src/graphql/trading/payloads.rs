@@ -27,18 +27,49 @@ pub struct PlaceOrderPayload {
 
 #[ComplexObject]
 impl PlaceOrderPayload {
-    /// The fill, when the order executed at once; null when it queued or was refused.
+    /// The fill, when the order executed at once; null when it queued, works, was canceled
+    /// (IOC, FOK) or was refused.
     async fn trade(&self, ctx: &Context<'_>) -> ApiResult<Option<Trade>> {
         order_trade(ctx, self.order.as_ref()).await
     }
 
-    /// The owner's cash after the order (a queued buy reserves its estimated cost).
+    /// The owner's cash after the order (a queued or working buy reserves its cost).
     async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
         owner_cash(ctx, self.order.as_ref()).await
     }
 
-    /// The owner's position in the stock after the order (a queued sell reserves shares);
+    /// The owner's position in the stock after the order (a queued or working sell reserves
+    /// shares);
     /// null when none is held.
+    async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
+        owner_position(ctx, self.order.as_ref()).await
+    }
+}
+
+/// What `replaceOrder` did: the new order, the replaced one, and the owner's cash and position
+/// after both.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ReplaceOrderPayload {
+    /// The new order (placed with the changes; OPEN, or filled or canceled at once for IOC and
+    /// FOK); null when refused.
+    pub order: Option<Order>,
+    /// The order replaced, now CANCELED with `replacedBy` set; null when refused.
+    pub replaced_order: Option<Order>,
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, STOCK_HALTED, INSUFFICIENT_FUNDS,
+    /// INSUFFICIENT_SHARES, CONFLICT (the order filled, ended or was replaced first). Empty on
+    /// success; when refused, the old order is left as it was.
+    pub user_errors: Vec<UserError>,
+}
+
+#[ComplexObject]
+impl ReplaceOrderPayload {
+    /// The owner's cash after the replacement (reservations moved to the new order).
+    async fn cash(&self, ctx: &Context<'_>) -> ApiResult<Option<Cash>> {
+        owner_cash(ctx, self.order.as_ref()).await
+    }
+
+    /// The owner's position in the stock after the replacement; null when none is held.
     async fn position(&self, ctx: &Context<'_>) -> ApiResult<Option<Position>> {
         owner_position(ctx, self.order.as_ref()).await
     }
@@ -50,8 +81,8 @@ impl PlaceOrderPayload {
 pub struct CancelOrderPayload {
     /// The order, now CANCELED; null when refused.
     pub order: Option<Order>,
-    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (no longer queued). Empty on
-    /// success.
+    /// Expected failures: BAD_USER_INPUT, NOT_FOUND, CONFLICT (no longer queued or working).
+    /// Empty on success.
     pub user_errors: Vec<UserError>,
 }
 

@@ -19,6 +19,8 @@ export type AuditAction =
   | 'MARKET_OVERRIDE_CLEAR'
   /** `setMarketOverride`. */
   | 'MARKET_OVERRIDE_SET'
+  /** `cancelUserOrder`. */
+  | 'ORDER_CANCEL'
   /** `createStock`. */
   | 'STOCK_CREATE'
   /** `updateStock`. */
@@ -47,7 +49,7 @@ export type CalendarDayKind =
 
 /** An order to cancel. */
 export type CancelOrderInput = {
-  /** The global id of one of your QUEUED orders. */
+  /** The global id of one of your QUEUED or OPEN orders. */
   orderId: string | number;
 };
 
@@ -178,29 +180,98 @@ export type OrderSide =
  * open.
  */
 export type OrderStatus =
-  /** Canceled by its owner while queued; its reservation was released. */
+  /**
+   * Canceled, its reservation released: by its owner, by an administrator or a
+   * deactivation (see `rejectReason`), by `replaceOrder` (see `replacedBy`), or because an
+   * IOC or FOK order could not fill at once.
+   */
   | 'CANCELED'
   /** Filled: see `price`, `total` and `trades`. */
   | 'EXECUTED'
-  /** Placed while the market was closed; runs at the open. */
+  /** A DAY order still working at the close; its reservation was released. */
+  | 'EXPIRED'
+  /**
+   * Working: accepted, not yet filled or triggered into a fill (limit, stop, stop-limit and
+   * trailing-stop orders). It holds its reservation (see `reserved`).
+   */
+  | 'OPEN'
+  /** A market order placed while the market was closed; runs at the open. */
   | 'QUEUED'
-  /** Could not be filled at the open (see `rejectReason`). */
+  /**
+   * Could not be filled when its turn came, at the open or when its stop triggered (see
+   * `rejectReason`).
+   */
   | 'REJECTED'
   | '%future added value';
 
-/** A market order to place. */
+/** How an order is priced. New values may be added: clients must treat this enum as open. */
+export type OrderType =
+  /**
+   * At `limitPrice` or better: a buy fills at the first tick round at or below it, a sell
+   * at or above it, at that round's price.
+   */
+  | 'LIMIT'
+  /**
+   * At the current price: at once while the market is open, at the open while it is
+   * closed.
+   */
+  | 'MARKET'
+  /**
+   * Becomes a market order when a tick round reaches `stopPrice` (a buy at or above it, a
+   * sell at or below it) and fills at that round's price.
+   */
+  | 'STOP'
+  /** Becomes a limit order at `limitPrice` when a tick round reaches `stopPrice`. */
+  | 'STOP_LIMIT'
+  /**
+   * A stop that follows the best price since placement by `trailPercent` or
+   * `trailAmount` (a sell's stop rises with the price, a buy's falls) and fills at the
+   * round that retraces to it.
+   */
+  | 'TRAILING_STOP'
+  | '%future added value';
+
+/**
+ * An order to place. Prices have at most two decimals and are positive; each type takes
+ * exactly the prices it uses (others are refused with BAD_USER_INPUT naming the field).
+ */
 export type PlaceOrderInput = {
   /**
    * Your idempotency key (1–64 characters): retrying with the same key returns the first
    * order instead of placing another.
    */
   clientOrderId?: string | null | undefined;
+  /** LIMIT and STOP_LIMIT orders: the worst price to fill at, e.g. `"101.50"`. */
+  limitPrice?: string | null | undefined;
   /** Whole shares, at least 1 (at most `MAX_ORDER_QUANTITY`). */
   quantity: number;
   /** Buy or sell. */
   side: OrderSide;
   /** The stock, by global id or by symbol, e.g. `{symbol: "AAPL"}`. */
   stock: StockRef;
+  /**
+   * STOP and STOP_LIMIT orders: the price that triggers the order. A buy stop must be above
+   * the current price, a sell stop below it.
+   */
+  stopPrice?: string | null | undefined;
+  /**
+   * How long the order works. IOC and FOK need an open market and apply to MARKET and
+   * LIMIT orders.
+   */
+  timeInForce?: TimeInForce;
+  /**
+   * TRAILING_STOP orders: the trail as an amount per share, e.g. `"1.50"`. Give this or
+   * `trailPercent`, not both.
+   */
+  trailAmount?: string | null | undefined;
+  /**
+   * TRAILING_STOP orders: the trail as a percentage of the best price since placement,
+   * above 0 and below 100 with at most two decimals, e.g. `"2.5"`. Give this or
+   * `trailAmount`, not both.
+   */
+  trailPercent?: string | null | undefined;
+  /** How the order is priced. */
+  type?: OrderType;
 };
 
 /** An order to preview. */
@@ -274,9 +345,33 @@ export type StockRef =
   |  { id?: never;   /** The ticker symbol, e.g. `"AAPL"` (any case). */
   symbol: string; };
 
+/** How long an order works. New values may be added: clients must treat this enum as open. */
+export type TimeInForce =
+  /**
+   * Until the close of the session it works in (placed while the market is closed: the
+   * next session), then EXPIRED.
+   */
+  | 'DAY'
+  /**
+   * Fill or kill: the whole order fills at once at the current price or it is CANCELED.
+   * MARKET and LIMIT orders only, while the market is open.
+   */
+  | 'FOK'
+  /** Good till canceled: works across days and restarts until filled or canceled. */
+  | 'GTC'
+  /**
+   * Immediate or cancel: fills at once at the current price or is CANCELED. MARKET and
+   * LIMIT orders only, while the market is open. Orders fill whole here, so it is FOK.
+   */
+  | 'IOC'
+  | '%future added value';
+
 /** Changes to a stock; fields left null stay as they are. */
 export type UpdateStockInput = {
-  /** `false` halts the stock: no ticks, no new orders, its queued orders are rejected. */
+  /**
+   * `false` halts the stock: no ticks, no new orders, its queued orders are rejected. Its
+   * working orders stay OPEN but cannot fill until it is active again.
+   */
   active?: boolean | null | undefined;
   /** New expected log return per trading day. */
   drift?: number | null | undefined;
@@ -290,7 +385,10 @@ export type UpdateStockInput = {
 
 /** Changes to an account; fields left null stay as they are. */
 export type UpdateUserInput = {
-  /** `false` deactivates: no login, refresh tokens revoked, open sockets closed. */
+  /**
+   * `false` deactivates: no login, refresh tokens revoked, open sockets closed, queued and
+   * working orders canceled (their reservations released).
+   */
   active?: boolean | null | undefined;
   /**
    * New login email, as in `register`. CONFLICT when another account has it or one that

@@ -10,7 +10,8 @@
 //! deviation `BENCH_ROUND_MOVE`, 0.1 % a round by default), and the engine's own step for
 //! working orders (`evaluate_working`: trailing stops follow, reached orders fill in fenced
 //! batches, under the engine lease on PostgreSQL) runs and is timed. Prints each round and
-//! the median and p95. No assertions: figures only.
+//! the median and p95. No assertions: figures only. `BENCH_KEEP=1` keeps the database (to
+//! `EXPLAIN` the engine's statements on it).
 
 use std::{
     collections::HashMap,
@@ -126,6 +127,10 @@ async fn main() -> Res<()> {
     app.shutdown_token().cancel();
     drop(app);
     db.close().await?;
+    if std::env::var("BENCH_KEEP").is_ok() {
+        println!("kept the database ({url}) as BENCH_KEEP asks");
+        return Ok(());
+    }
     scratch.remove().await
 }
 

@@ -11,8 +11,9 @@
 //!
 //! A replaced order and its replacement share the client's `clientOrderId` (the lineage), so
 //! the key is unique among orders not replaced rather than among all of them. Partial indexes
-//! (`WHERE …`) read the same on SQLite and PostgreSQL; the engine's reads of working orders
-//! use the two on `status = 'OPEN'`.
+//! (`WHERE …`) read the same on SQLite and PostgreSQL; the engine finds the orders a round
+//! reaches through the two on working orders: limits (and triggered stop-limits) by limit
+//! price, untriggered stops by stop price; and moves trailing stops through a third.
 //!
 //! Columns are added one statement each: SQLite alters one column at a time.
 
@@ -21,16 +22,19 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const INDEXES_UP: [&str; 3] = [
+const INDEXES_UP: [&str; 4] = [
     "CREATE UNIQUE INDEX uq_orders_user_client_order_id_live ON orders (user_id, client_order_id) \
      WHERE replaced_by IS NULL",
     "CREATE INDEX idx_orders_working_limit ON orders (stock_id, side, limit_price_cents) \
-     WHERE status = 'OPEN'",
+     WHERE status = 'OPEN' AND (order_type = 'LIMIT' OR triggered_at IS NOT NULL)",
     "CREATE INDEX idx_orders_working_stop ON orders (stock_id, side, stop_price_cents) \
      WHERE status = 'OPEN' AND triggered_at IS NULL",
+    "CREATE INDEX idx_orders_trailing ON orders (stock_id, side, trail_reference_cents) \
+     WHERE status = 'OPEN' AND order_type = 'TRAILING_STOP'",
 ];
 
-const INDEXES_DOWN: [&str; 3] = [
+const INDEXES_DOWN: [&str; 4] = [
+    "DROP INDEX idx_orders_trailing",
     "DROP INDEX idx_orders_working_stop",
     "DROP INDEX idx_orders_working_limit",
     "DROP INDEX uq_orders_user_client_order_id_live",

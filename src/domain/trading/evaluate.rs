@@ -3,18 +3,19 @@
 //! time priority; at the close, DAY orders expire.
 //!
 //! Set-based where it can be: the trailing stops of all the round's stocks move in one
-//! statement per side, and one read finds the orders the round reaches (two partial indexes on
-//! `status = 'OPEN'` keep it to those orders), so a round costs little however many orders
-//! wait. The orders found are then handled in batches, one fenced transaction each: the
-//! batch's owners are locked first, in id order (as the admin's halt locks them, so the two
-//! never deadlock), the orders are read again under those locks and each is decided again by
-//! [`working::at_round`] before anything is written. An order leaves OPEN by a conditional
-//! update, exactly once: a fill racing a cancel, or two engines, end in one of them.
+//! statement per side, and one read finds the orders the round reaches through the two partial
+//! indexes on working orders, so a round costs little however many orders wait. The orders
+//! found are then handled in batches, one fenced transaction each: the batch's owners are
+//! locked first, in id order (as the admin's halt locks them, so the two never deadlock), the
+//! orders and positions are read under those locks, and each order is decided again by
+//! [`working::at_round`] and [`plan::fill`] before anything is written; the batch keeps its
+//! owners' rows and positions in memory as it writes them. An order leaves OPEN by a
+//! conditional update, exactly once: a fill racing a cancel, or two engines, end in one.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{market_state, orders, users};
+use entity::{market_state, orders, positions, stocks, users};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Statement, TransactionTrait, Value, sea_query::Expr,
@@ -22,10 +23,10 @@ use sea_orm::{
 
 use super::{
     Trading,
+    context::{funds, holding},
     order::{Order, Side, Status, TimeInForce},
-    queue::execute_claimed,
-    store,
-    units::Cents,
+    plan, store,
+    units::{Cents, Shares},
     working::{self, Step},
 };
 use crate::{
@@ -83,20 +84,52 @@ fn trailing_sql(side: Side, round: &str) -> String {
 }
 
 /// The orders a round reaches: those [`working::at_round`] would not leave waiting, placed
-/// before the round, in time priority. A stock halted since the round (or a round of one
-/// halted) fills nothing: its orders keep working.
-fn reached_sql(round: &str, placeholder: &str) -> String {
+/// before the round, in time priority. Four ranges per stock, one per index and side, looked
+/// up in the partial indexes with the round's stocks as the outer loop: on PostgreSQL each
+/// stock's ranges are a `LATERAL` subquery (a plain join is planned as a hash over every
+/// working order), on SQLite a `CROSS JOIN`, which fixes the join order there (left of it,
+/// SQLite walks the status index in id order to save the sort, reading every working order).
+fn reached_sql(backend: DbBackend, round: &str) -> String {
     let limit = "(o.order_type = 'LIMIT' OR o.triggered_at IS NOT NULL)";
-    format!(
-        "SELECT o.id, o.user_id FROM orders o JOIN {round} ON o.stock_id = r.column1 \
-         JOIN stocks s ON s.id = o.stock_id AND s.active \
-         WHERE o.status = 'OPEN' AND o.created_at < {placeholder} AND ( \
-         (o.side = 'BUY' AND o.limit_price_cents >= r.column2 AND {limit}) \
-         OR (o.side = 'SELL' AND o.limit_price_cents <= r.column2 AND {limit}) \
-         OR (o.side = 'BUY' AND o.stop_price_cents <= r.column2 AND o.triggered_at IS NULL) \
-         OR (o.side = 'SELL' AND o.stop_price_cents >= r.column2 AND o.triggered_at IS NULL)) \
-         ORDER BY o.id"
-    )
+    let ranges = [
+        format!("o.side = 'BUY' AND o.limit_price_cents >= r.column2 AND {limit}"),
+        format!("o.side = 'SELL' AND o.limit_price_cents <= r.column2 AND {limit}"),
+        "o.side = 'BUY' AND o.stop_price_cents <= r.column2 AND o.triggered_at IS NULL".into(),
+        "o.side = 'SELL' AND o.stop_price_cents >= r.column2 AND o.triggered_at IS NULL".into(),
+    ];
+    match backend {
+        DbBackend::Postgres => {
+            let per_stock: Vec<String> = ranges
+                .iter()
+                .map(|range| {
+                    format!(
+                        "SELECT o.id, o.user_id FROM orders o WHERE o.stock_id = r.column1 \
+                         AND o.status = 'OPEN' AND o.created_at < $1 AND {range}"
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT c.id, c.user_id FROM {round} CROSS JOIN LATERAL ({}) c ORDER BY c.id",
+                per_stock.join(" UNION ALL ")
+            )
+        }
+        _ => {
+            let each: Vec<String> = ranges
+                .iter()
+                .map(|range| {
+                    format!(
+                        "SELECT o.id, o.user_id FROM {round} CROSS JOIN orders o \
+                         WHERE o.stock_id = r.column1 AND o.status = 'OPEN' \
+                         AND o.created_at < ? AND {range}"
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT id, user_id FROM ({}) ORDER BY id",
+                each.join(" UNION ALL ")
+            )
+        }
+    }
 }
 
 impl Trading {
@@ -111,7 +144,19 @@ impl Trading {
         at: DateTime<Utc>,
         prices: &HashMap<i64, i64>,
     ) -> Result<Evaluated> {
-        let prices: HashMap<i64, Cents> = prices.iter().map(|(s, p)| (*s, Cents(*p))).collect();
+        // A stock halted since the round (or in it) fills nothing: its orders keep working.
+        let active: Vec<i64> = stocks::Entity::find()
+            .select_only()
+            .column(stocks::Column::Id)
+            .filter(stocks::Column::Id.is_in(prices.keys().copied()))
+            .filter(stocks::Column::Active.eq(true))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let prices: HashMap<i64, Cents> = active
+            .into_iter()
+            .filter_map(|id| prices.get(&id).map(|p| (id, Cents(*p))))
+            .collect();
         if prices.is_empty() {
             return Ok(Evaluated::default());
         }
@@ -123,19 +168,24 @@ impl Trading {
             txn.execute_raw(Statement::from_string(backend, trailing_sql(side, &round)))
                 .await?;
         }
-        txn.commit().await?;
-
-        let placeholder = match backend {
-            DbBackend::Postgres => "$1",
-            _ => "?",
-        };
+        if backend == DbBackend::Postgres {
+            // The planner cannot know how narrow the round's ranges are: it costs the read as
+            // if it returned a third of the orders, and JIT-compiles a query that runs in
+            // milliseconds (and takes tens of them to compile).
+            txn.execute_unprepared("SET LOCAL jit = off").await?;
+        }
         let reached = Candidate::find_by_statement(Statement::from_sql_and_values(
             backend,
-            reached_sql(&round, placeholder),
-            [Value::from(at)],
+            reached_sql(backend, &round),
+            std::iter::repeat_n(
+                Value::from(at),
+                if backend == DbBackend::Postgres { 1 } else { 4 },
+            ),
         ))
-        .all(&self.db)
+        .all(&txn)
         .await?;
+        txn.commit().await?;
+
         let mut done = Evaluated {
             reached: reached.len(),
             ..Default::default()
@@ -174,34 +224,59 @@ impl Trading {
     ) -> Result<Vec<(Order, Step)>> {
         let txn = self.db.begin().await?;
         fence.check(&txn).await?;
-        let active = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
+        let mut owners = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
+        let orders = open_orders(&txn, batch.iter().map(|c| c.id)).await?;
+        let mut held = positions_of(&txn, &orders).await?;
         let now = self.clock.now();
         let mut changed = Vec::new();
-        for order in open_orders(&txn, batch.iter().map(|c| c.id)).await? {
+        for order in orders {
             // A deactivated owner's orders were canceled with the account; one left over
             // (placed in the same instant) waits for an admin.
-            let Some(owner) = active.get(&order.user_id) else {
-                continue;
-            };
-            let Some(&price) = prices.get(&order.stock_id) else {
+            let (Some(owner), Some(&price)) =
+                (owners.get(&order.user_id), prices.get(&order.stock_id))
+            else {
                 continue;
             };
             let step = working::at_round(&order, price);
-            let order = match step {
+            let triggered_at = match step {
                 Step::Wait => continue,
-                Step::Trigger => mark_triggered(&txn, order, now).await?,
-                Step::Fill { triggered } => {
-                    let order = if triggered {
-                        mark_triggered(&txn, order, now).await?
-                    } else {
-                        order
-                    };
-                    let claimed =
-                        store::claim(&txn, owner, order, Status::Executed, None, now).await?;
-                    execute_claimed(&txn, claimed, price, store::REJECTED_AT_TRIGGER, now).await?
+                Step::Trigger => {
+                    changed.push((mark_triggered(&txn, order, now).await?, step));
+                    continue;
+                }
+                Step::Fill { triggered: true } => Some(now),
+                Step::Fill { triggered: false } => order.triggered_at,
+            };
+            // The reservation goes back; the fill takes what it really costs.
+            let key = (order.user_id, order.stock_id);
+            let (user, position) = released(owner, held.get(&key), &order);
+            let planned = plan::fill(
+                order.side,
+                Shares(order.quantity),
+                price,
+                funds(&user),
+                holding(position.as_ref()),
+            );
+            let pos = position.as_ref();
+            let ended = match planned {
+                Ok(fill) => {
+                    store::execute_working(&txn, &user, pos, order, &fill, triggered_at, now)
+                        .await?
+                }
+                Err(refusal) => {
+                    let reason = format!("{}{refusal}", store::REJECTED_AT_TRIGGER);
+                    store::reject_working(&txn, &user, pos, order, reason, triggered_at, now)
+                        .await?
                 }
             };
-            changed.push((order, step));
+            // None: something else ended it first (nothing was written).
+            if let Some(ended) = ended {
+                owners.insert(ended.user.id, ended.user);
+                if let Some(position) = ended.position {
+                    held.insert(key, position);
+                }
+                changed.push((ended.order, step));
+            }
         }
         txn.commit().await?;
         Ok(changed)
@@ -302,7 +377,41 @@ async fn open_orders(
         .collect()
 }
 
-/// Records that a working order's stop was crossed.
+/// The positions of the orders' owners in the orders' stocks, by (user, stock).
+async fn positions_of(
+    conn: &impl ConnectionTrait,
+    orders: &[Order],
+) -> Result<HashMap<(i64, i64), positions::Model>> {
+    let users: Vec<i64> = orders.iter().map(|o| o.user_id).collect();
+    let stocks: Vec<i64> = orders.iter().map(|o| o.stock_id).collect();
+    Ok(positions::Entity::find()
+        .filter(positions::Column::UserId.is_in(users))
+        .filter(positions::Column::StockId.is_in(stocks))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| ((p.user_id, p.stock_id), p))
+        .collect())
+}
+
+/// The owner's row and position once `order`'s reservation goes back (in memory).
+fn released(
+    owner: &users::Model,
+    position: Option<&positions::Model>,
+    order: &Order,
+) -> (users::Model, Option<positions::Model>) {
+    let user = users::Model {
+        reserved_cents: owner.reserved_cents - order.reserved_cents,
+        ..owner.clone()
+    };
+    let position = position.map(|p| positions::Model {
+        reserved_quantity: std::cmp::max(p.reserved_quantity - order.reserved_shares, 0),
+        ..p.clone()
+    });
+    (user, position)
+}
+
+/// Records that a stop-limit's stop was crossed: it works on as a limit order.
 async fn mark_triggered(
     conn: &impl ConnectionTrait,
     mut order: Order,

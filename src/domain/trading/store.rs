@@ -137,8 +137,9 @@ pub(super) async fn insert_order(
     })
 }
 
-/// Writes a planned fill of a stored order for a locked `user`: cash and its ledger row, the
-/// position, the trade.
+/// Writes a planned fill of a stored order for a locked `user` (its row as it is to be
+/// written: the caller may have released a reservation from it): cash and its ledger row,
+/// the position (`held`, likewise), the trade. Returns the user and position as written.
 pub(super) async fn apply_fill(
     conn: &impl ConnectionTrait,
     user: &users::Model,
@@ -146,13 +147,13 @@ pub(super) async fn apply_fill(
     order: &Order,
     fill: &Fill,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<(users::Model, positions::Model)> {
     let (kind, cash_delta, signed_qty) = match order.side {
         Side::Buy => (LedgerKind::Buy, -fill.total.0, order.quantity),
         Side::Sell => (LedgerKind::Sell, fill.total.0, -order.quantity),
     };
     let reference = Some(format!("order:{}", order.id));
-    move_cash(
+    let (user, _) = move_cash(
         conn,
         user,
         kind,
@@ -162,7 +163,7 @@ pub(super) async fn apply_fill(
         now,
     )
     .await?;
-    save_position(
+    let position = save_position(
         conn,
         UserId(user.id),
         StockId(order.stock_id),
@@ -185,10 +186,11 @@ pub(super) async fn apply_fill(
     })
     .exec_without_returning(conn)
     .await?;
-    Ok(())
+    Ok((user, position))
 }
 
-/// Writes the position after `fill` (creating it on a first buy).
+/// Writes the position after `fill` (creating it on a first buy), with `existing`'s
+/// reservation; returns it as written.
 async fn save_position(
     conn: &impl ConnectionTrait,
     user: UserId,
@@ -196,7 +198,7 @@ async fn save_position(
     existing: Option<&positions::Model>,
     fill: &Fill,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<positions::Model> {
     match existing {
         Some(p) => {
             let realized = p
@@ -209,6 +211,10 @@ async fn save_position(
                     Expr::value(fill.quantity_after.0),
                 )
                 .col_expr(
+                    positions::Column::ReservedQuantity,
+                    Expr::value(p.reserved_quantity),
+                )
+                .col_expr(
                     positions::Column::CostBasisCents,
                     Expr::value(fill.basis_after.0),
                 )
@@ -217,9 +223,16 @@ async fn save_position(
                 .filter(positions::Column::Id.eq(p.id))
                 .exec(conn)
                 .await?;
+            Ok(positions::Model {
+                quantity: fill.quantity_after.0,
+                cost_basis_cents: fill.basis_after.0,
+                realized_pnl_cents: realized,
+                updated_at: now,
+                ..p.clone()
+            })
         }
         None => {
-            positions::Entity::insert(positions::ActiveModel {
+            let id = positions::Entity::insert(positions::ActiveModel {
                 user_id: Set(user.0),
                 stock_id: Set(stock.0),
                 quantity: Set(fill.quantity_after.0),
@@ -229,11 +242,146 @@ async fn save_position(
                 updated_at: Set(now),
                 ..Default::default()
             })
-            .exec_without_returning(conn)
-            .await?;
+            .exec(conn)
+            .await?
+            .last_insert_id;
+            Ok(positions::Model {
+                id,
+                user_id: user.0,
+                stock_id: stock.0,
+                quantity: fill.quantity_after.0,
+                reserved_quantity: 0,
+                cost_basis_cents: fill.basis_after.0,
+                realized_pnl_cents: fill.realized.0,
+                updated_at: now,
+            })
         }
     }
-    Ok(())
+}
+
+/// Ends a working order as the engine found it at a round, in one conditional statement
+/// (exactly once: None when it is no longer OPEN): EXECUTED at `fill`, or REJECTED with
+/// `reason`, its reservation zeroed and `triggered_at` recorded.
+async fn end_working(
+    conn: &impl ConnectionTrait,
+    order: &Order,
+    outcome: Result<&Fill, &str>,
+    triggered_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut update = orders::Entity::update_many()
+        .col_expr(orders::Column::ReservedCents, Expr::value(0i64))
+        .col_expr(orders::Column::ReservedShares, Expr::value(0i64))
+        .col_expr(orders::Column::TriggeredAt, Expr::value(triggered_at))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now));
+    update = match outcome {
+        Ok(fill) => update
+            .col_expr(
+                orders::Column::Status,
+                Expr::value(Status::Executed.as_str()),
+            )
+            .col_expr(orders::Column::PriceCents, Expr::value(fill.price.0))
+            .col_expr(orders::Column::TotalCents, Expr::value(fill.total.0))
+            .col_expr(orders::Column::ExecutedAt, Expr::value(now)),
+        Err(reason) => update
+            .col_expr(
+                orders::Column::Status,
+                Expr::value(Status::Rejected.as_str()),
+            )
+            .col_expr(orders::Column::RejectReason, Expr::value(reason)),
+    };
+    let ended = update
+        .filter(orders::Column::Id.eq(order.id))
+        .filter(orders::Column::Status.eq(Status::Open.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(ended.rows_affected == 1)
+}
+
+/// What a working order's fill or rejection wrote: the order, and its owner and position as
+/// written (for the next order of the same batch).
+pub(super) struct Ended {
+    pub order: Order,
+    pub user: users::Model,
+    pub position: Option<positions::Model>,
+}
+
+/// Fills a working order at a round. `user` and `held` are the locked owner's rows with the
+/// order's reservation already released (in memory: they are written here). None when the
+/// order is no longer OPEN (nothing written).
+pub(super) async fn execute_working(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    held: Option<&positions::Model>,
+    mut order: Order,
+    fill: &Fill,
+    triggered_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<Ended>> {
+    if !end_working(conn, &order, Ok(fill), triggered_at, now).await? {
+        return Ok(None);
+    }
+    let (user, position) = apply_fill(conn, user, held, &order, fill, now).await?;
+    order.status = Status::Executed;
+    order.price_cents = Some(fill.price.0);
+    order.total_cents = Some(fill.total.0);
+    order.executed_at = Some(now);
+    order.triggered_at = triggered_at;
+    order.reserved_cents = 0;
+    order.reserved_shares = 0;
+    order.updated_at = now;
+    Ok(Some(Ended {
+        order,
+        user,
+        position: Some(position),
+    }))
+}
+
+/// Rejects a working order whose fill the owner can no longer cover, writing the released
+/// reservation (`user` and `held` as in [`execute_working`]). None when it is no longer OPEN.
+pub(super) async fn reject_working(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    held: Option<&positions::Model>,
+    mut order: Order,
+    reason: String,
+    triggered_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<Ended>> {
+    if !end_working(conn, &order, Err(&reason), triggered_at, now).await? {
+        return Ok(None);
+    }
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::ReservedCents,
+            Expr::value(user.reserved_cents),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    if let Some(p) = held {
+        positions::Entity::update_many()
+            .col_expr(
+                positions::Column::ReservedQuantity,
+                Expr::value(p.reserved_quantity),
+            )
+            .col_expr(positions::Column::UpdatedAt, Expr::value(now))
+            .filter(positions::Column::Id.eq(p.id))
+            .exec(conn)
+            .await?;
+    }
+    order.status = Status::Rejected;
+    order.reject_reason = Some(reason);
+    order.triggered_at = triggered_at;
+    order.reserved_cents = 0;
+    order.reserved_shares = 0;
+    order.updated_at = now;
+    Ok(Some(Ended {
+        order,
+        user: user.clone(),
+        position: held.cloned(),
+    }))
 }
 
 /// Records a claimed queued order as executed at its fill's price.

@@ -1055,8 +1055,8 @@ async fn admins_cancel_any_working_or_queued_order_and_deactivation_cancels_them
     assert_invariants(&app).await;
 }
 
-/// The real engine: each tick round evaluates the working orders at its prices, and the
-/// scheduler expires DAY orders when the market closes.
+/// The real engine: each tick round evaluates the working orders at its prices, the scheduler
+/// expires DAY orders when the market closes, and GTC orders outlive a restart.
 #[tokio::test]
 async fn the_engine_fills_working_orders_at_its_rounds_and_expires_day_orders_at_the_close() {
     let app = spawn_app().await;
@@ -1123,5 +1123,26 @@ async fn the_engine_fills_working_orders_at_its_rounds_and_expires_day_orders_at
     .await;
     assert_eq!(order(&app, &leo, &gtc["id"]).await["status"], "OPEN");
     assert_eq!(cash(&app, &leo).await["reserved"], "51.00");
-    assert_invariants(&app).await;
+
+    // A restart: the GTC order works on under the next server's engine.
+    app.stopped().await;
+    let next = app.spawn_peer(&[]).await;
+    set_market(&next, true).await;
+    set_price(&next, aapl_row, "50.50").await;
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        next.tick();
+        done = order(&next, &leo, &gtc["id"]).await;
+        if done["status"] == "EXECUTED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (&done["status"], &done["price"]),
+        (&json!("EXECUTED"), &json!("50.50")),
+        "{done}"
+    );
+    assert_eq!(cash(&next, &leo).await["reserved"], "0.00");
+    assert_invariants(&next).await;
 }

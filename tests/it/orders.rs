@@ -61,6 +61,7 @@ struct Stocks {
     aapl: String,
     aapl_row: i64,
     ko: String,
+    ko_row: i64,
 }
 
 /// An app without an engine, the market applied open, AAPL at 100.00 and KO at 50.00.
@@ -71,7 +72,12 @@ async fn scripted() -> (TestApp, Stocks) {
     let (ko, ko_row) = stock(&app, "KO").await;
     set_price(&app, aapl_row, "100.00").await;
     set_price(&app, ko_row, "50.00").await;
-    let stocks = Stocks { aapl, aapl_row, ko };
+    let stocks = Stocks {
+        aapl,
+        aapl_row,
+        ko,
+        ko_row,
+    };
     (app, stocks)
 }
 
@@ -933,6 +939,124 @@ async fn racing_evaluations_fill_each_order_once() {
     assert_invariants(&app).await;
 }
 
+/// Random mixes of every order type and time in force, cancels and replacements, over a
+/// random price path with closes in between: after every round each balance is its ledger
+/// sum, each position its trades, every reservation the sum over the orders holding it, and
+/// nothing is negative.
+#[tokio::test]
+async fn random_order_mixes_and_price_paths_keep_every_invariant() {
+    use rand::{RngExt, SeedableRng, rngs::StdRng};
+    let (app, st) = scripted().await;
+    let mut rng = StdRng::seed_from_u64(16);
+    let mut people = Vec::new();
+    for i in 0..4 {
+        let s = customer(&app, &format!("mix{i}"), "5000.00").await;
+        placed(&app, &s, market_order(&st.aapl, "BUY", 10)).await;
+        placed(&app, &s, market_order(&st.ko, "BUY", 20)).await;
+        people.push(s);
+    }
+    let mut prices = [(st.aapl_row, 10_000i64), (st.ko_row, 5_000i64)];
+    let ids = [st.aapl.clone(), st.ko.clone()];
+    let mut working: Vec<(usize, Value)> = Vec::new();
+    let dollars = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    for round_no in 1..=30 {
+        for _ in 0..4 {
+            let who = rng.random_range(0..people.len());
+            let s = &people[who];
+            match rng.random_range(0..10) {
+                0..7 => {
+                    let k = rng.random_range(0..2);
+                    let price = prices[k].1;
+                    let side = if rng.random_range(0..2) == 0 {
+                        "BUY"
+                    } else {
+                        "SELL"
+                    };
+                    let off = |rng: &mut StdRng| price * rng.random_range(1..600) / 10_000;
+                    let (toward, away) = {
+                        let o = off(&mut rng);
+                        if side == "BUY" {
+                            (price - o, price + o)
+                        } else {
+                            (price + o, price - o)
+                        }
+                    };
+                    let tif = ["DAY", "GTC", "IOC"][rng.random_range(0..3)];
+                    let input = match rng.random_range(0..5) {
+                        0 => market_order(&ids[k], side, rng.random_range(1..4)),
+                        1 => limit(&ids[k], side, rng.random_range(1..4), &dollars(toward)),
+                        2 => stop(&ids[k], side, rng.random_range(1..4), &dollars(away)),
+                        3 => with(
+                            stop(&ids[k], side, rng.random_range(1..4), &dollars(away)),
+                            json!({ "type": "STOP_LIMIT", "limitPrice": dollars(away) }),
+                        ),
+                        _ => json!({ "stock": { "id": ids[k] }, "side": side,
+                                     "quantity": rng.random_range(1..4), "type": "TRAILING_STOP",
+                                     "trailPercent": format!("{}", rng.random_range(1..8)) }),
+                    };
+                    let input = match input["type"].as_str() {
+                        Some("LIMIT") | None => with(input, json!({ "timeInForce": tif })),
+                        _ if tif == "IOC" => input,
+                        _ => with(input, json!({ "timeInForce": tif })),
+                    };
+                    let p = place(&app, s, input).await;
+                    if p["order"]["status"] == "OPEN" {
+                        working.push((who, p["order"]["id"].clone()));
+                    }
+                }
+                7 | 8 if !working.is_empty() => {
+                    let (owner, id) = working.swap_remove(rng.random_range(0..working.len()));
+                    app.gql_as(
+                        &people[owner].access,
+                        CANCEL,
+                        json!({ "i": { "orderId": id } }),
+                    )
+                    .await;
+                }
+                _ if !working.is_empty() => {
+                    let i = rng.random_range(0..working.len());
+                    let (owner, id) = working[i].clone();
+                    let r = replace(
+                        &app,
+                        &people[owner],
+                        json!({ "id": id,
+                        "quantity": rng.random_range(1..4) }),
+                    )
+                    .await;
+                    if r["order"]["status"] == "OPEN" {
+                        working[i].1 = r["order"]["id"].clone();
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (_, cents) in prices.iter_mut() {
+            *cents = (*cents * rng.random_range(9_800..10_201) / 10_000).max(100);
+        }
+        let path: Vec<(i64, String)> = prices.iter().map(|(row, c)| (*row, dollars(*c))).collect();
+        let path: Vec<(i64, &str)> = path.iter().map(|(row, p)| (*row, p.as_str())).collect();
+        round(&app, &path).await;
+        if round_no % 10 == 0 {
+            app.clock.advance(Duration::seconds(60));
+            set_open(&app, false).await;
+            app.services
+                .trading
+                .expire_day_orders(&Fence::Solo)
+                .await
+                .unwrap();
+            assert_invariants(&app).await;
+            set_open(&app, true).await;
+        }
+        assert_invariants(&app).await;
+    }
+    let ended = orders::Entity::find()
+        .filter(orders::Column::Status.is_in(["EXECUTED", "EXPIRED", "CANCELED"]))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(ended > 20, "the mix exercised fills and ends: {ended}");
+}
+
 /// Two instances on one PostgreSQL database both run the engine's step (as two leaders would
 /// if fencing failed): each order still fills once.
 #[tokio::test]
@@ -1055,8 +1179,8 @@ async fn admins_cancel_any_working_or_queued_order_and_deactivation_cancels_them
     assert_invariants(&app).await;
 }
 
-/// The real engine: each tick round evaluates the working orders at its prices, and the
-/// scheduler expires DAY orders when the market closes.
+/// The real engine: each tick round evaluates the working orders at its prices, the scheduler
+/// expires DAY orders when the market closes, and GTC orders outlive a restart.
 #[tokio::test]
 async fn the_engine_fills_working_orders_at_its_rounds_and_expires_day_orders_at_the_close() {
     let app = spawn_app().await;
@@ -1123,5 +1247,26 @@ async fn the_engine_fills_working_orders_at_its_rounds_and_expires_day_orders_at
     .await;
     assert_eq!(order(&app, &leo, &gtc["id"]).await["status"], "OPEN");
     assert_eq!(cash(&app, &leo).await["reserved"], "51.00");
-    assert_invariants(&app).await;
+
+    // A restart: the GTC order works on under the next server's engine.
+    app.stopped().await;
+    let next = app.spawn_peer(&[]).await;
+    set_market(&next, true).await;
+    set_price(&next, aapl_row, "50.50").await;
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        next.tick();
+        done = order(&next, &leo, &gtc["id"]).await;
+        if done["status"] == "EXECUTED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (&done["status"], &done["price"]),
+        (&json!("EXECUTED"), &json!("50.50")),
+        "{done}"
+    );
+    assert_eq!(cash(&next, &leo).await["reserved"], "0.00");
+    assert_invariants(&next).await;
 }

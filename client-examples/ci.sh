@@ -6,6 +6,7 @@
 # second and the rate limits off (every test registers accounts of its own), then runs
 #   typescript/  npm ci && npm test   (codegen from schema/schema.graphql, tsc, node --test)
 #   python/      pytest                (in a venv: python/.venv, or $VENV)
+#   sse/         npm ci && npm test    (the graphql-sse client)
 # against it with ZEBRAT_URL, and stops it. Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -78,6 +79,11 @@ VENV="${VENV:-$HERE/python/.venv}"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
 "$VENV/bin/pytest" -q -p no:cacheprovider
 
+step "sse: npm ci && npm test (graphql-sse, on the same server as the clients above)"
+cd "$HERE/sse"
+npm ci --no-audit --no-fund --loglevel=error
+npm test
+
 stop_server
 echo
-echo "client examples: typescript and python passed against $ZEBRAT_URL"
+echo "client examples: typescript, python and sse passed against $ZEBRAT_URL"

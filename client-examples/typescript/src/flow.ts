@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 
 import { ApiError, type GraphQLApi, type Session } from './api.js';
 import {
+  CancelOrderDocument,
+  type CancelOrderMutation,
   DepositDocument,
   LoginDocument,
   OrderUpdatesDocument,
@@ -21,6 +23,8 @@ import {
   type QuoteQuery,
   RefreshTokenDocument,
   RegisterDocument,
+  ReplaceOrderDocument,
+  type ReplaceOrderMutation,
   type TicksSubscription,
   TicksDocument,
   ViewerDocument,
@@ -58,10 +62,39 @@ export interface FlowReport {
   pages: string[][];
   pageSize: number;
   totalCount: number;
+  /** A LIMIT buy placed far below the market, replaced, then canceled. */
+  working: WorkingOrderReport;
+}
+
+export interface WorkingOrderReport {
+  /** The price the limit was computed from, and the limits placed and replaced with. */
+  marketPrice: string;
+  limit: string;
+  newLimit: string;
+  placed: NonNullable<PlaceOrderMutation['placeOrder']['order']>;
+  placedCash: NonNullable<PlaceOrderMutation['placeOrder']['cash']>;
+  replaced: ReplaceOrderMutation['replaceOrder'];
+  canceled: CancelOrderMutation['cancelOrder'];
+  /** The code of replacing the canceled order: CONFLICT. */
+  replaceAfterCancelCode: string;
 }
 
 const DEPOSIT = '10000.00';
 const PAGE_SIZE = 2;
+
+/** Exact money: a Decimal string (`"189.5"`) in cents. */
+function cents(amount: string): bigint {
+  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(amount);
+  if (!match) throw new Error(`not a price with at most 2 decimals: ${amount}`);
+  return BigInt(match[1]!) * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
+}
+
+/** `percent` % of a price, rounded down to the cent (at least a cent), as a Decimal string. */
+function share(price: string, percent: bigint): string {
+  const value = (cents(price) * percent) / 100n;
+  const c = value > 0n ? value : 1n;
+  return `${c / 100n}.${(c % 100n).toString().padStart(2, '0')}`;
+}
 
 /** Waits until `done()` holds, checking every 50 ms; fails after `ms` with what it waited for. */
 async function waitUntil(done: () => boolean, ms: number, what: string): Promise<void> {
@@ -227,6 +260,39 @@ export async function runFlow(api: GraphQLApi, session: Session, options: FlowOp
     }
     log(`[${api.name}] ${totalCount} orders in ${pages.length} pages of ${PAGE_SIZE}`);
 
+    // 11. A working order: a LIMIT buy at half the market price cannot fill (one round moves
+    // the price at most MAX_TICK_PCT), so it stays OPEN, holding limit × quantity. Replace it
+    // (a lower limit, one more share), then cancel the replacement; replacing the canceled
+    // one is a CONFLICT, as it would be for an order that filled first.
+    const marketPrice = (await api.query(QuoteDocument, { input: { ...first, quantity: 1 } })).quote.price;
+    const limit = share(marketPrice, 50n);
+    const newLimit = share(marketPrice, 40n);
+    const limitPayload = (
+      await api.mutate(PlaceOrderDocument, {
+        input: { ...first, quantity: 2, type: 'LIMIT', limitPrice: limit, timeInForce: 'GTC', clientOrderId: `limit-${run}` },
+      })
+    ).placeOrder;
+    check('placeOrder (LIMIT)', limitPayload.userErrors);
+    const working = required(limitPayload.order, 'placeOrder.order (LIMIT)');
+    log(`[${api.name}] LIMIT buy 2 AAPL at ${limit} (market ${marketPrice}): ${working.status}, reserving ${working.reserved.cash}`);
+    const replaced = (
+      await api.mutate(ReplaceOrderDocument, { input: { id: working.id, limitPrice: newLimit, quantity: 3 } })
+    ).replaceOrder;
+    check('replaceOrder', replaced.userErrors);
+    const replacement = required(replaced.order, 'replaceOrder.order');
+    log(`[${api.name}] replaced with 3 at ${newLimit}: ${replacement.status}, reserving ${replacement.reserved.cash}`);
+    const canceled = (await api.mutate(CancelOrderDocument, { orderId: replacement.id })).cancelOrder;
+    check('cancelOrder', canceled.userErrors);
+    const again = (await api.mutate(ReplaceOrderDocument, { input: { id: replacement.id, limitPrice: limit } }))
+      .replaceOrder;
+    const replaceAfterCancelCode = again.userErrors[0]?.code ?? 'none';
+    log(`[${api.name}] canceled it; replacing it again answered ${replaceAfterCancelCode}`);
+    await waitUntil(
+      () => feedsFailed() || orderEvents.some((e) => e.order.id === replacement.id && e.order.status === 'CANCELED'),
+      15_000,
+      `orderUpdates for the canceled ${replacement.id}`,
+    );
+
     return {
       client: api.name,
       user: { id: user.id, email: user.email },
@@ -246,6 +312,16 @@ export async function runFlow(api: GraphQLApi, session: Session, options: FlowOp
       pages,
       pageSize: PAGE_SIZE,
       totalCount,
+      working: {
+        marketPrice,
+        limit,
+        newLimit,
+        placed: working,
+        placedCash: required(limitPayload.cash, 'placeOrder.cash (LIMIT)'),
+        replaced,
+        canceled,
+        replaceAfterCancelCode,
+      },
     };
   } finally {
     stopOrders();

@@ -44,7 +44,13 @@ function checkReport(r: FlowReport): void {
   const events = r.orderEvents.filter((e) => e.order.id === r.placed.id);
   assert.ok(events.length >= 1, 'orderUpdates reported the order');
   assert.equal(events[0]!.order.clientOrderId, r.placed.clientOrderId);
-  assert.ok(r.orderEvents.every((e) => r.orders.some((o) => o.id === e.order.id)), 'only this account\'s orders');
+  const working = r.working;
+  const ownIds = new Set([
+    ...r.orders.map((o) => o.id),
+    working.placed.id,
+    working.replaced.order?.id,
+  ]);
+  assert.ok(r.orderEvents.every((e) => ownIds.has(e.order.id)), 'only this account\'s orders');
 
   if (r.quote.marketOpen) {
     // Executed at once: every order has its price and total, cash and positions add up exactly.
@@ -88,16 +94,70 @@ function checkReport(r: FlowReport): void {
   assert.deepEqual(listed, r.orders.map((o) => o.id).reverse(), 'every order once, newest first');
 }
 
+/** The LIMIT order far from the market: OPEN with its reservation, replaced, canceled. */
+function checkWorkingOrder(r: FlowReport): void {
+  const w = r.working;
+  assert.ok(cents(w.limit) * 2n <= cents(w.marketPrice) + 1n, `limit ${w.limit} well below ${w.marketPrice}`);
+  assert.equal(w.placed.status, 'OPEN');
+  assert.equal(w.placed.type, 'LIMIT');
+  assert.equal(w.placed.timeInForce, 'GTC');
+  assert.equal(cents(w.placed.limitPrice ?? ''), cents(w.limit));
+  assert.equal(w.placed.price, null, 'not filled');
+  assert.equal(cents(w.placed.reserved.cash), cents(w.limit) * 2n, 'a limit buy holds limit × quantity');
+  assert.equal(w.placed.expiresAt, null, 'GTC does not expire');
+
+  // Replaced: the old order CANCELED and pointing at the new one, which keeps the key.
+  assert.deepEqual(w.replaced.userErrors, []);
+  const replacement = w.replaced.order!;
+  const old = w.replaced.replacedOrder!;
+  assert.equal(old.id, w.placed.id);
+  assert.equal(old.status, 'CANCELED');
+  assert.equal(old.replacedBy?.id, replacement.id);
+  assert.equal(cents(old.reserved.cash), 0n, 'the replaced order released its reservation');
+  assert.notEqual(replacement.id, w.placed.id);
+  assert.equal(replacement.status, 'OPEN');
+  assert.equal(replacement.quantity, 3);
+  assert.equal(cents(replacement.limitPrice!), cents(w.newLimit));
+  assert.equal(replacement.timeInForce, 'GTC', 'what was not changed is kept');
+  assert.equal(replacement.clientOrderId, w.placed.clientOrderId);
+  assert.equal(cents(replacement.reserved.cash), cents(w.newLimit) * 3n);
+  assert.equal(
+    cents(w.replaced.cash!.reserved) - cents(w.placedCash.reserved),
+    cents(w.newLimit) * 3n - cents(w.limit) * 2n,
+    'the reservation moved to the new order',
+  );
+
+  // Canceled: everything released, and the order cannot be replaced any more.
+  assert.deepEqual(w.canceled.userErrors, []);
+  assert.equal(w.canceled.order?.status, 'CANCELED');
+  assert.ok(w.canceled.order?.canceledAt);
+  assert.equal(cents(w.canceled.order!.reserved.cash), 0n);
+  assert.equal(
+    cents(w.canceled.cash!.reserved),
+    cents(w.placedCash.reserved) - cents(w.limit) * 2n,
+    'back to what the other orders hold',
+  );
+  assert.equal(w.replaceAfterCancelCode, 'CONFLICT');
+
+  // The account feed heard each step: OPEN, the replaced one CANCELED, the new one OPEN, CANCELED.
+  const statuses = (id: string) => r.orderEvents.filter((e) => e.order.id === id).map((e) => e.order.status);
+  assert.ok(statuses(w.placed.id).includes('OPEN'), `placed: ${statuses(w.placed.id)}`);
+  assert.ok(statuses(w.placed.id).includes('CANCELED'), `replaced: ${statuses(w.placed.id)}`);
+  assert.deepEqual(statuses(replacement.id).slice(-1), ['CANCELED']);
+}
+
 async function flow(make: (session: Session) => GraphQLApi): Promise<void> {
   const session = new Session();
   const api = make(session);
   try {
-    checkReport(await runFlow(api, session, { symbols: SYMBOLS, tickRounds: 3 }));
+    const report = await runFlow(api, session, { symbols: SYMBOLS, tickRounds: 3 });
+    checkReport(report);
+    checkWorkingOrder(report);
   } finally {
     await api.close();
   }
 }
 
-test('Apollo Client: login, refresh, deposit, quote, idempotent order, feeds, portfolio, pages', () => flow(apolloApi));
+test('Apollo Client: login, refresh, deposit, quote, idempotent order, feeds, portfolio, pages, a limit order replaced and canceled', () => flow(apolloApi));
 
-test('urql: login, refresh, deposit, quote, idempotent order, feeds, portfolio, pages', () => flow(urqlApi));
+test('urql: login, refresh, deposit, quote, idempotent order, feeds, portfolio, pages, a limit order replaced and canceled', () => flow(urqlApi));

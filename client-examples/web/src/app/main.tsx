@@ -8,6 +8,7 @@ import { session } from './lib/auth';
 import { makeClients } from './lib/client';
 import { match, navigate, path } from './lib/router';
 import { useStore } from './lib/store';
+import { Account } from './pages/Account';
 import { Admin } from './pages/admin/Admin';
 import { Cash } from './pages/Cash';
 import { Login } from './pages/Login';
@@ -25,6 +26,7 @@ function Screen(props: { at: string; admin: boolean }) {
   if (at === '/orders') return <Orders />;
   if (at === '/portfolio') return <Portfolio />;
   if (at === '/cash') return <Cash />;
+  if (at === '/account') return <Account />;
   if (at === '/admin' || at.startsWith('/admin/')) {
     return props.admin ? <Admin at={at} /> : <p role="alert">The admin screens need an administrator account.</p>;
   }

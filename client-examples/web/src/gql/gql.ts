@@ -17,19 +17,22 @@ type Documents = {
     "\n  fragment MarketStateFields on MarketState {\n    id\n    isOpen\n    emergency\n    reason\n    nextOpen\n    nextClose\n    timezone\n  }\n": typeof types.MarketStateFieldsFragmentDoc,
     "\n  query MarketStateNow {\n    marketState { ...MarketStateFields }\n  }\n": typeof types.MarketStateNowDocument,
     "\n  subscription MarketStateFeed {\n    marketState { ...MarketStateFields }\n  }\n": typeof types.MarketStateFeedDocument,
-    "\n  fragment OrderFields on Order {\n    id\n    status\n    side\n    quantity\n    price\n    total\n    rejectReason\n    createdAt\n    executedAt\n    stock { id symbol name }\n  }\n": typeof types.OrderFieldsFragmentDoc,
+    "\n  fragment OrderFields on Order {\n    id\n    clientOrderId\n    status\n    side\n    quantity\n    type\n    timeInForce\n    limitPrice\n    stopPrice\n    trailPercent\n    trailAmount\n    price\n    total\n    rejectReason\n    reserved { cash shares }\n    replacedBy { id }\n    createdAt\n    updatedAt\n    executedAt\n    triggeredAt\n    expiresAt\n    canceledAt\n    stock { id symbol name }\n  }\n": typeof types.OrderFieldsFragmentDoc,
     "\n  fragment PositionFields on Position {\n    id\n    quantity\n    reservedQuantity\n    averageCost\n    currentPrice\n    marketValue\n    unrealizedPnl\n    unrealizedPnlPercent\n    realizedPnl\n    stock { id symbol name }\n  }\n": typeof types.PositionFieldsFragmentDoc,
     "\n  subscription OrderUpdates {\n    orderUpdates {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n    }\n  }\n": typeof types.OrderUpdatesDocument,
     "\n  fragment ViewerFields on User {\n    id\n    email\n    name\n    role\n  }\n": typeof types.ViewerFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation RefreshToken($input: RefreshTokenInput!) {\n    refreshToken(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.RefreshTokenDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation Logout($input: LogoutInput!) {\n    logout(input: $input) { revoked userErrors { code message } }\n  }\n": typeof types.LogoutDocument,
     "\n  query CashPage($first: Int, $after: String, $last: Int, $before: String) {\n    cash { id balance reserved available }\n    cashTransactions(first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id type amount balanceAfter reference createdAt order { id } }\n    }\n  }\n": typeof types.CashPageDocument,
     "\n  mutation Deposit($input: CashInput!) {\n    deposit(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": typeof types.DepositDocument,
     "\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": typeof types.WithdrawDocument,
     "\n  query Market {\n    stocks { id symbol name price change changePercent trend active }\n  }\n": typeof types.MarketDocument,
     "\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n": typeof types.MarketTicksDocument,
+    "\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.ReplaceOrderDocument,
+    "\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n": typeof types.ModifyMarketOpenDocument,
     "\n  query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {\n    orders(status: $status, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { ...OrderFields }\n    }\n  }\n": typeof types.OrdersDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.CancelOrderDocument,
     "\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n": typeof types.OrderEventsForListDocument,
@@ -45,9 +48,10 @@ type Documents = {
     "\n  query AuditLog($action: AuditAction, $actorId: ID, $first: Int, $after: String, $last: Int, $before: String) {\n    auditLog(action: $action, actorId: $actorId, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id action actionName actor { id email } targetType targetId before after clientAddr createdAt }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query AuditActors {\n    users(role: ADMIN, first: 100) { nodes { id email } }\n  }\n": typeof types.AuditActorsDocument,
     "\n  query CandleStats {\n    candleStats { id interval count firstBucket lastBucket gaps stock { id symbol } }\n  }\n": typeof types.CandleStatsDocument,
-    "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name }\n  }\n": typeof types.AdminMarketDocument,
+    "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name kind closeTime }\n  }\n": typeof types.AdminMarketDocument,
+    "\n  query AdminMarketCalendar($from: Date!, $to: Date!) {\n    marketCalendar(from: $from, to: $to) { date kind closeTime name source holiday { id } }\n  }\n": typeof types.AdminMarketCalendarDocument,
     "\n  mutation UpdateMarketHours($input: MarketHoursInput!) {\n    updateMarketHours(input: $input) {\n      marketDay { id day open close closed }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.UpdateMarketHoursDocument,
-    "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.AddHolidayDocument,
+    "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name kind closeTime }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.AddHolidayDocument,
     "\n  mutation DeleteHoliday($input: DeleteHolidayInput!) {\n    deleteHoliday(input: $input) {\n      holiday { id }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.DeleteHolidayDocument,
     "\n  mutation SetMarketOverride($input: MarketOverrideInput!) {\n    setMarketOverride(input: $input) {\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.SetMarketOverrideDocument,
     "\n  mutation ClearMarketOverride {\n    clearMarketOverride {\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.ClearMarketOverrideDocument,
@@ -58,27 +62,31 @@ type Documents = {
     "\n  mutation CreateStock($input: CreateStockInput!) {\n    createStock(input: $input) {\n      stock { id databaseId symbol name price changePercent active updatedAt }\n      userErrors { field message code }\n    }\n  }\n": typeof types.CreateStockDocument,
     "\n  mutation UpdateStock($input: UpdateStockInput!) {\n    updateStock(input: $input) {\n      stock { id symbol name active price updatedAt }\n      userErrors { field message code }\n    }\n  }\n": typeof types.UpdateStockDocument,
     "\n  query AdminUsers($search: String, $role: Role, $active: Boolean, $first: Int, $after: String, $last: Int, $before: String) {\n    users(search: $search, role: $role, active: $active, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id email name role active createdAt lastSeenAt cash { id balance } }\n    }\n  }\n": typeof types.AdminUsersDocument,
-    "\n  query AdminUser($id: ID!) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 10) { totalCount nodes { ...OrderFields } }\n    }\n  }\n": typeof types.AdminUserDocument,
+    "\n  query AdminUser($id: ID!, $orderStatus: OrderStatus) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 20, status: $orderStatus) { totalCount nodes { ...OrderFields } }\n    }\n  }\n": typeof types.AdminUserDocument,
     "\n  mutation UpdateUser($input: UpdateUserInput!) {\n    updateUser(input: $input) {\n      user { id email name role active }\n      userErrors { field message code }\n    }\n  }\n": typeof types.UpdateUserDocument,
     "\n  mutation ResetUserPassword($input: ResetUserPasswordInput!) {\n    resetUserPassword(input: $input) {\n      user { id }\n      temporaryPassword\n      userErrors { field message code }\n    }\n  }\n": typeof types.ResetUserPasswordDocument,
+    "\n  mutation CancelUserOrder($input: CancelUserOrderInput!) {\n    cancelUserOrder(input: $input) {\n      order { ...OrderFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.CancelUserOrderDocument,
 };
 const documents: Documents = {
     "\n  fragment MarketStateFields on MarketState {\n    id\n    isOpen\n    emergency\n    reason\n    nextOpen\n    nextClose\n    timezone\n  }\n": types.MarketStateFieldsFragmentDoc,
     "\n  query MarketStateNow {\n    marketState { ...MarketStateFields }\n  }\n": types.MarketStateNowDocument,
     "\n  subscription MarketStateFeed {\n    marketState { ...MarketStateFields }\n  }\n": types.MarketStateFeedDocument,
-    "\n  fragment OrderFields on Order {\n    id\n    status\n    side\n    quantity\n    price\n    total\n    rejectReason\n    createdAt\n    executedAt\n    stock { id symbol name }\n  }\n": types.OrderFieldsFragmentDoc,
+    "\n  fragment OrderFields on Order {\n    id\n    clientOrderId\n    status\n    side\n    quantity\n    type\n    timeInForce\n    limitPrice\n    stopPrice\n    trailPercent\n    trailAmount\n    price\n    total\n    rejectReason\n    reserved { cash shares }\n    replacedBy { id }\n    createdAt\n    updatedAt\n    executedAt\n    triggeredAt\n    expiresAt\n    canceledAt\n    stock { id symbol name }\n  }\n": types.OrderFieldsFragmentDoc,
     "\n  fragment PositionFields on Position {\n    id\n    quantity\n    reservedQuantity\n    averageCost\n    currentPrice\n    marketValue\n    unrealizedPnl\n    unrealizedPnlPercent\n    realizedPnl\n    stock { id symbol name }\n  }\n": types.PositionFieldsFragmentDoc,
     "\n  subscription OrderUpdates {\n    orderUpdates {\n      order { ...OrderFields }\n      trade { id price quantity total executedAt }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n    }\n  }\n": types.OrderUpdatesDocument,
     "\n  fragment ViewerFields on User {\n    id\n    email\n    name\n    role\n  }\n": types.ViewerFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": types.LoginDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation RefreshToken($input: RefreshTokenInput!) {\n    refreshToken(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": types.RefreshTokenDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n": types.ChangePasswordDocument,
     "\n  mutation Logout($input: LogoutInput!) {\n    logout(input: $input) { revoked userErrors { code message } }\n  }\n": types.LogoutDocument,
     "\n  query CashPage($first: Int, $after: String, $last: Int, $before: String) {\n    cash { id balance reserved available }\n    cashTransactions(first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id type amount balanceAfter reference createdAt order { id } }\n    }\n  }\n": types.CashPageDocument,
     "\n  mutation Deposit($input: CashInput!) {\n    deposit(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": types.DepositDocument,
     "\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": types.WithdrawDocument,
     "\n  query Market {\n    stocks { id symbol name price change changePercent trend active }\n  }\n": types.MarketDocument,
     "\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n": types.MarketTicksDocument,
+    "\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": types.ReplaceOrderDocument,
+    "\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n": types.ModifyMarketOpenDocument,
     "\n  query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {\n    orders(status: $status, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { ...OrderFields }\n    }\n  }\n": types.OrdersDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": types.CancelOrderDocument,
     "\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n": types.OrderEventsForListDocument,
@@ -94,9 +102,10 @@ const documents: Documents = {
     "\n  query AuditLog($action: AuditAction, $actorId: ID, $first: Int, $after: String, $last: Int, $before: String) {\n    auditLog(action: $action, actorId: $actorId, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id action actionName actor { id email } targetType targetId before after clientAddr createdAt }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query AuditActors {\n    users(role: ADMIN, first: 100) { nodes { id email } }\n  }\n": types.AuditActorsDocument,
     "\n  query CandleStats {\n    candleStats { id interval count firstBucket lastBucket gaps stock { id symbol } }\n  }\n": types.CandleStatsDocument,
-    "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name }\n  }\n": types.AdminMarketDocument,
+    "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name kind closeTime }\n  }\n": types.AdminMarketDocument,
+    "\n  query AdminMarketCalendar($from: Date!, $to: Date!) {\n    marketCalendar(from: $from, to: $to) { date kind closeTime name source holiday { id } }\n  }\n": types.AdminMarketCalendarDocument,
     "\n  mutation UpdateMarketHours($input: MarketHoursInput!) {\n    updateMarketHours(input: $input) {\n      marketDay { id day open close closed }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.UpdateMarketHoursDocument,
-    "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.AddHolidayDocument,
+    "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name kind closeTime }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.AddHolidayDocument,
     "\n  mutation DeleteHoliday($input: DeleteHolidayInput!) {\n    deleteHoliday(input: $input) {\n      holiday { id }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.DeleteHolidayDocument,
     "\n  mutation SetMarketOverride($input: MarketOverrideInput!) {\n    setMarketOverride(input: $input) {\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.SetMarketOverrideDocument,
     "\n  mutation ClearMarketOverride {\n    clearMarketOverride {\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n": types.ClearMarketOverrideDocument,
@@ -107,9 +116,10 @@ const documents: Documents = {
     "\n  mutation CreateStock($input: CreateStockInput!) {\n    createStock(input: $input) {\n      stock { id databaseId symbol name price changePercent active updatedAt }\n      userErrors { field message code }\n    }\n  }\n": types.CreateStockDocument,
     "\n  mutation UpdateStock($input: UpdateStockInput!) {\n    updateStock(input: $input) {\n      stock { id symbol name active price updatedAt }\n      userErrors { field message code }\n    }\n  }\n": types.UpdateStockDocument,
     "\n  query AdminUsers($search: String, $role: Role, $active: Boolean, $first: Int, $after: String, $last: Int, $before: String) {\n    users(search: $search, role: $role, active: $active, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id email name role active createdAt lastSeenAt cash { id balance } }\n    }\n  }\n": types.AdminUsersDocument,
-    "\n  query AdminUser($id: ID!) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 10) { totalCount nodes { ...OrderFields } }\n    }\n  }\n": types.AdminUserDocument,
+    "\n  query AdminUser($id: ID!, $orderStatus: OrderStatus) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 20, status: $orderStatus) { totalCount nodes { ...OrderFields } }\n    }\n  }\n": types.AdminUserDocument,
     "\n  mutation UpdateUser($input: UpdateUserInput!) {\n    updateUser(input: $input) {\n      user { id email name role active }\n      userErrors { field message code }\n    }\n  }\n": types.UpdateUserDocument,
     "\n  mutation ResetUserPassword($input: ResetUserPasswordInput!) {\n    resetUserPassword(input: $input) {\n      user { id }\n      temporaryPassword\n      userErrors { field message code }\n    }\n  }\n": types.ResetUserPasswordDocument,
+    "\n  mutation CancelUserOrder($input: CancelUserOrderInput!) {\n    cancelUserOrder(input: $input) {\n      order { ...OrderFields }\n      userErrors { field message code }\n    }\n  }\n": types.CancelUserOrderDocument,
 };
 
 /**
@@ -141,7 +151,7 @@ export function graphql(source: "\n  subscription MarketStateFeed {\n    marketS
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment OrderFields on Order {\n    id\n    status\n    side\n    quantity\n    price\n    total\n    rejectReason\n    createdAt\n    executedAt\n    stock { id symbol name }\n  }\n"): (typeof documents)["\n  fragment OrderFields on Order {\n    id\n    status\n    side\n    quantity\n    price\n    total\n    rejectReason\n    createdAt\n    executedAt\n    stock { id symbol name }\n  }\n"];
+export function graphql(source: "\n  fragment OrderFields on Order {\n    id\n    clientOrderId\n    status\n    side\n    quantity\n    type\n    timeInForce\n    limitPrice\n    stopPrice\n    trailPercent\n    trailAmount\n    price\n    total\n    rejectReason\n    reserved { cash shares }\n    replacedBy { id }\n    createdAt\n    updatedAt\n    executedAt\n    triggeredAt\n    expiresAt\n    canceledAt\n    stock { id symbol name }\n  }\n"): (typeof documents)["\n  fragment OrderFields on Order {\n    id\n    clientOrderId\n    status\n    side\n    quantity\n    type\n    timeInForce\n    limitPrice\n    stopPrice\n    trailPercent\n    trailAmount\n    price\n    total\n    rejectReason\n    reserved { cash shares }\n    replacedBy { id }\n    createdAt\n    updatedAt\n    executedAt\n    triggeredAt\n    expiresAt\n    canceledAt\n    stock { id symbol name }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -169,6 +179,10 @@ export function graphql(source: "\n  mutation RefreshToken($input: RefreshTokenI
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      accessToken\n      refreshToken\n      user { ...ViewerFields }\n      userErrors { field message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation Logout($input: LogoutInput!) {\n    logout(input: $input) { revoked userErrors { code message } }\n  }\n"): (typeof documents)["\n  mutation Logout($input: LogoutInput!) {\n    logout(input: $input) { revoked userErrors { code message } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -190,6 +204,14 @@ export function graphql(source: "\n  query Market {\n    stocks { id symbol name
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n"): (typeof documents)["\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n"): (typeof documents)["\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -253,7 +275,11 @@ export function graphql(source: "\n  query CandleStats {\n    candleStats { id i
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name }\n  }\n"): (typeof documents)["\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name }\n  }\n"];
+export function graphql(source: "\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name kind closeTime }\n  }\n"): (typeof documents)["\n  query AdminMarket {\n    marketState { ...MarketStateFields }\n    marketHours { id day open close closed }\n    holidays { id date name kind closeTime }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminMarketCalendar($from: Date!, $to: Date!) {\n    marketCalendar(from: $from, to: $to) { date kind closeTime name source holiday { id } }\n  }\n"): (typeof documents)["\n  query AdminMarketCalendar($from: Date!, $to: Date!) {\n    marketCalendar(from: $from, to: $to) { date kind closeTime name source holiday { id } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -261,7 +287,7 @@ export function graphql(source: "\n  mutation UpdateMarketHours($input: MarketHo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name kind closeTime }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation AddHoliday($input: HolidayInput!) {\n    addHoliday(input: $input) {\n      holiday { id date name kind closeTime }\n      marketState { ...MarketStateFields }\n      userErrors { field message code }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -305,7 +331,7 @@ export function graphql(source: "\n  query AdminUsers($search: String, $role: Ro
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AdminUser($id: ID!) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 10) { totalCount nodes { ...OrderFields } }\n    }\n  }\n"): (typeof documents)["\n  query AdminUser($id: ID!) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 10) { totalCount nodes { ...OrderFields } }\n    }\n  }\n"];
+export function graphql(source: "\n  query AdminUser($id: ID!, $orderStatus: OrderStatus) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 20, status: $orderStatus) { totalCount nodes { ...OrderFields } }\n    }\n  }\n"): (typeof documents)["\n  query AdminUser($id: ID!, $orderStatus: OrderStatus) {\n    user(id: $id) {\n      id databaseId email name role active createdAt lastSeenAt\n      cash { id balance reserved available }\n      portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }\n      orders(first: 20, status: $orderStatus) { totalCount nodes { ...OrderFields } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -314,6 +340,10 @@ export function graphql(source: "\n  mutation UpdateUser($input: UpdateUserInput
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResetUserPassword($input: ResetUserPasswordInput!) {\n    resetUserPassword(input: $input) {\n      user { id }\n      temporaryPassword\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation ResetUserPassword($input: ResetUserPasswordInput!) {\n    resetUserPassword(input: $input) {\n      user { id }\n      temporaryPassword\n      userErrors { field message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelUserOrder($input: CancelUserOrderInput!) {\n    cancelUserOrder(input: $input) {\n      order { ...OrderFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelUserOrder($input: CancelUserOrderInput!) {\n    cancelUserOrder(input: $input) {\n      order { ...OrderFields }\n      userErrors { field message code }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -38,14 +38,27 @@ const MarketStateFeed = graphql(`
 export const OrderFields = graphql(`
   fragment OrderFields on Order {
     id
+    clientOrderId
     status
     side
     quantity
+    type
+    timeInForce
+    limitPrice
+    stopPrice
+    trailPercent
+    trailAmount
     price
     total
     rejectReason
+    reserved { cash shares }
+    replacedBy { id }
     createdAt
+    updatedAt
     executedAt
+    triggeredAt
+    expiresAt
+    canceledAt
     stock { id symbol name }
   }
 `);
@@ -169,7 +182,9 @@ export function Shell(props: { children: ComponentChildren }) {
         </nav>
         <div class="me">
           <SocketStatus />
-          <span class="who" title={s?.user.email}>{s?.user.name}{s?.user.role === 'ADMIN' ? ' (admin)' : ''}</span>
+          <Link to="/account" class={'who' + (active('/account') ? ' active' : '')} title={`${s?.user.email ?? ''}: account and password`} aria-current={active('/account') ? 'page' : undefined}>
+            {s?.user.name}{s?.user.role === 'ADMIN' ? ' (admin)' : ''}
+          </Link>
           <button type="button" class="link" onClick={() => void logout()}>Log out</button>
         </div>
       </header>

@@ -1,5 +1,6 @@
 // Small building blocks shared by the screens.
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import { BASE, navigate } from '../lib/router';
 import type { Problem } from '../lib/errors';
 import { direction } from '../lib/format';
@@ -102,5 +103,31 @@ export function Pager(props: { pageInfo?: PageInfo; total?: number; size: number
         Older →
       </button>
     </nav>
+  );
+}
+
+/** A modal dialog: labelled by its title, Escape or the backdrop closes it, focus starts inside. */
+export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    box.current?.querySelector<HTMLElement>('input, select, textarea, button')?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') props.onClose();
+    };
+    addEventListener('keydown', onKey);
+    return () => {
+      removeEventListener('keydown', onKey);
+      before?.focus();
+    };
+  }, []);
+  const id = 'dialog-' + props.title.replace(/\W+/g, '-').toLowerCase();
+  return (
+    <div class="backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
+      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby={id} ref={box}>
+        <h2 id={id}>{props.title}</h2>
+        {props.children}
+      </div>
+    </div>
   );
 }

@@ -59,6 +59,17 @@ const RefreshMutation = graphql(`
   }
 `);
 
+const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($input: ChangePasswordInput!) {
+    changePassword(input: $input) {
+      accessToken
+      refreshToken
+      user { ...ViewerFields }
+      userErrors { field message code }
+    }
+  }
+`);
+
 const LogoutMutation = graphql(`
   mutation Logout($input: LogoutInput!) {
     logout(input: $input) { revoked userErrors { code message } }
@@ -127,14 +138,56 @@ export async function register(name: string, email: string, password: string): P
   return finish(r.data?.register, r.error);
 }
 
+/** A password change on its way: it revokes every token, then answers with fresh ones. */
+let changing: Promise<unknown> | null = null;
+
+/**
+ * Changes the password. The server ends every session of the account, this one included
+ * (its sockets close with 4401, its tokens are refused), and answers with a fresh pair: the
+ * session switches to it, and the socket reconnects with the new access token.
+ */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<AuthResult> {
+  const current = session.get();
+  if (!current) return { ok: false, problems: [{ code: 'UNAUTHENTICATED', field: null, message: 'Log in first.' }] };
+  const call = authClient
+    .mutation(
+      ChangePasswordMutation,
+      { input: { currentPassword, newPassword } },
+      { fetchOptions: { headers: { authorization: `Bearer ${current.access}` } } },
+    )
+    .toPromise();
+  changing = call;
+  try {
+    const r = await call;
+    return finish(r.data?.changePassword, r.error);
+  } finally {
+    if (changing === call) changing = null;
+  }
+}
+
 let inFlight: Promise<boolean> | null = null;
 
 /** Trades the refresh token for a new pair; false (and back to login) when it is refused. */
 export function refresh(): Promise<boolean> {
-  inFlight ??= refresh_().finally(() => {
-    inFlight = null;
-  });
+  inFlight ??= afterPasswordChange()
+    .then((fresh) => fresh || refresh_())
+    .finally(() => {
+      inFlight = null;
+    });
   return inFlight;
+}
+
+/**
+ * A socket closed with 4401 or a request refused during a password change is the change
+ * itself revoking the old tokens: wait for its answer, whose fresh tokens cure both (true).
+ * Refreshing at once would present a revoked refresh token and end the session.
+ */
+async function afterPasswordChange(): Promise<boolean> {
+  const before = session.get();
+  if (!changing) return false;
+  await changing.catch(() => undefined);
+  const now = session.get();
+  return now !== null && now.access !== before?.access;
 }
 
 async function refresh_(): Promise<boolean> {

@@ -84,3 +84,21 @@ export function randomKey(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return prefix + '-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** A day as `YYYY-MM-DD` in the market zone: `days` from today. */
+export function marketDate(days = 0): string {
+  return fmt({ year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(new Date(Date.now() + days * 86_400_000))
+    .filter((p) => p.type !== 'literal')
+    .map((p) => p.value)
+    .join('-')
+    .replace(/^(\d{2})-(\d{2})-(\d{4})$/, '$3-$1-$2');
+}
+
+/** `2027-12-31` → "Fri, Dec 31, 2027" (a calendar day, no time zone shift). */
+export function calendarDate(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}

@@ -1,5 +1,6 @@
 // Orders, newest first, filtered by status; statuses change live (the account feed in the
-// shell writes each OrderEvent into the cache), and queued orders can be cancelled.
+// shell writes each OrderEvent into the cache). Queued and open orders can be cancelled, open
+// (working) orders modified.
 import { useEffect, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
 import { graphql } from '../../gql';
@@ -7,6 +8,8 @@ import type { OrderStatus } from '../../gql/graphql';
 import { Link, Loading, Pager, Problems, Success, type Cursor } from '../components/ui';
 import { problems, type Problem } from '../lib/errors';
 import { money, timestamp } from '../lib/format';
+import { terms, tifLabel, typeLabel } from '../lib/orders';
+import { ModifyOrder } from './ModifyOrder';
 
 const OrdersQuery = graphql(`
   query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {
@@ -36,7 +39,14 @@ const OrderEvents = graphql(`
 `);
 
 const PAGE = 20;
-const statuses: (OrderStatus | '')[] = ['', 'QUEUED', 'EXECUTED', 'CANCELED', 'REJECTED'];
+const statuses: (OrderStatus | '')[] = ['', 'OPEN', 'QUEUED', 'EXECUTED', 'CANCELED', 'EXPIRED', 'REJECTED'];
+
+/** What an order holds while it is queued or working. */
+function reservedText(r: { cash: string; shares: number }): string {
+  if (Number(r.cash) > 0) return money(r.cash);
+  if (r.shares > 0) return `${r.shares} sh`;
+  return '—';
+}
 
 export function Orders() {
   const [status, setStatus] = useState<OrderStatus | ''>('');
@@ -54,6 +64,7 @@ export function Orders() {
 
   const [, cancel] = useMutation(CancelOrder);
   const [outcome, setOutcome] = useState<{ ok: string | null; problems: Problem[] }>({ ok: null, problems: [] });
+  const [modifying, setModifying] = useState<string | null>(null);
 
   const onCancel = async (id: string, label: string) => {
     const r = await cancel({ input: { orderId: id } });
@@ -62,6 +73,13 @@ export function Orders() {
   };
 
   const orders = data?.orders;
+  // The dialog keeps the order it opened with even when a refresh of the page drops it (the
+  // order filled and left the "Open" filter): it then says so.
+  const [modified, setModified] = useState<NonNullable<typeof orders>['nodes'][number] | null>(null);
+  const current = orders?.nodes.find((o) => o.id === modifying) ?? modified;
+  useEffect(() => {
+    if (current && current.id === modifying) setModified(current);
+  }, [current]);
   return (
     <section>
       <h1>Orders</h1>
@@ -88,21 +106,45 @@ export function Orders() {
         <div class="table-wrap">
           <table class="orders">
             <thead>
-              <tr><th>Placed</th><th>Stock</th><th>Side</th><th class="num">Qty</th><th>Status</th><th class="num">Price</th><th class="num">Total</th><th><span class="sr-only">Actions</span></th></tr>
+              <tr>
+                <th>Placed</th><th>Stock</th><th>Side</th><th>Type</th><th class="num">Qty</th><th>Terms</th><th>Time in force</th>
+                <th>Status</th><th class="num">Reserved</th><th class="num">Price</th><th class="num">Total</th><th><span class="sr-only">Actions</span></th>
+              </tr>
             </thead>
             <tbody>
               {orders.nodes.map((o) => {
                 const label = `${o.side.toLowerCase()} ${o.quantity} ${o.stock.symbol}`;
                 return (
-                  <tr key={o.id} data-status={o.status} data-symbol={o.stock.symbol}>
+                  <tr key={o.id} data-id={o.id} data-status={o.status} data-type={o.type} data-symbol={o.stock.symbol}>
                     <td>{timestamp(o.createdAt)}</td>
                     <td><Link to={`/stocks/${o.stock.symbol}`}>{o.stock.symbol}</Link></td>
                     <td class={o.side.toLowerCase()}>{o.side}</td>
+                    <td>{typeLabel(o.type)}</td>
                     <td class="num">{o.quantity}</td>
-                    <td><span class={'status ' + o.status.toLowerCase()}>{o.status}</span>{o.rejectReason ? <span class="muted small"> {o.rejectReason}</span> : null}</td>
+                    <td class="terms" data-testid="terms">
+                      {terms(o) || '—'}
+                      {o.triggeredAt ? <span class="muted small"> · triggered {timestamp(o.triggeredAt)}</span> : null}
+                    </td>
+                    <td title={o.expiresAt ? `Expires ${timestamp(o.expiresAt)}` : undefined}>
+                      {tifLabel(o.timeInForce)}
+                      {o.status === 'OPEN' && o.expiresAt ? <span class="muted small"> · until {timestamp(o.expiresAt)}</span> : null}
+                    </td>
+                    <td>
+                      <span class={'status ' + o.status.toLowerCase()} data-testid="status">{o.status}</span>
+                      {o.replacedBy ? <span class="muted small"> replaced</span> : null}
+                      {o.rejectReason ? <span class="muted small"> {o.rejectReason}</span> : null}
+                    </td>
+                    <td class="num" data-testid="reserved">{reservedText(o.reserved)}</td>
                     <td class="num">{money(o.price)}</td>
                     <td class="num">{money(o.total)}</td>
-                    <td>{o.status === 'QUEUED' ? <button type="button" onClick={() => void onCancel(o.id, label)} aria-label={`Cancel ${label}`}>Cancel</button> : null}</td>
+                    <td class="actions">
+                      {o.status === 'OPEN' ? (
+                        <button type="button" onClick={() => { setOutcome({ ok: null, problems: [] }); setModified(null); setModifying(o.id); }} aria-label={`Modify ${label}`}>Modify</button>
+                      ) : null}
+                      {o.status === 'QUEUED' || o.status === 'OPEN' ? (
+                        <button type="button" onClick={() => void onCancel(o.id, label)} aria-label={`Cancel ${label}`}>Cancel</button>
+                      ) : null}
+                    </td>
                   </tr>
                 );
               })}
@@ -111,6 +153,17 @@ export function Orders() {
         </div>
       ) : null}
       <Pager label="Orders pages" pageInfo={orders?.pageInfo} total={orders?.totalCount} size={PAGE} onPage={setCursor} />
+      {modifying && current ? (
+        <ModifyOrder
+          key={modifying}
+          order={current}
+          onClose={() => setModifying(null)}
+          onDone={(message) => {
+            setModifying(null);
+            setOutcome({ ok: message, problems: [] });
+          }}
+        />
+      ) : null}
     </section>
   );
 }

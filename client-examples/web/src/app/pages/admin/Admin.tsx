@@ -12,7 +12,7 @@ const sections: [string, string][] = [
   ['/admin', 'Statistics'],
   ['/admin/stocks', 'Stocks'],
   ['/admin/users', 'Users'],
-  ['/admin/market', 'Hours & holidays'],
+  ['/admin/market', 'Hours & calendar'],
   ['/admin/audit', 'Audit log'],
   ['/admin/candles', 'Candles'],
 ];

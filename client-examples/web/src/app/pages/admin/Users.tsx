@@ -1,12 +1,14 @@
-// Users: search and page through them; one user's cash, portfolio and orders; change role and
-// active; reset the password (the generated one is shown once, here, and never again).
+// Users: search and page through them; one user's cash, portfolio and orders (a queued or
+// working one can be canceled, with a reason the owner sees); change role and active; reset
+// the password (the generated one is shown once, here, and never again).
 import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../../../gql';
-import type { Role } from '../../../gql/graphql';
-import { Change, Link, Loading, Pager, Problems, Success, type Cursor } from '../../components/ui';
-import { problems, type Problem } from '../../lib/errors';
+import type { OrderFieldsFragment, OrderStatus, Role } from '../../../gql/graphql';
+import { Change, Dialog, Field, Link, Loading, Pager, Problems, Success, type Cursor } from '../../components/ui';
+import { forField, general, problems, type Problem } from '../../lib/errors';
 import { money, signedMoney, timestamp } from '../../lib/format';
+import { terms, tifLabel, typeLabel } from '../../lib/orders';
 
 const UsersQuery = graphql(`
   query AdminUsers($search: String, $role: Role, $active: Boolean, $first: Int, $after: String, $last: Int, $before: String) {
@@ -19,12 +21,12 @@ const UsersQuery = graphql(`
 `);
 
 const UserQuery = graphql(`
-  query AdminUser($id: ID!) {
+  query AdminUser($id: ID!, $orderStatus: OrderStatus) {
     user(id: $id) {
       id databaseId email name role active createdAt lastSeenAt
       cash { id balance reserved available }
       portfolio { id totalValue unrealizedPnl realizedPnl positions { ...PositionFields } }
-      orders(first: 10) { totalCount nodes { ...OrderFields } }
+      orders(first: 20, status: $orderStatus) { totalCount nodes { ...OrderFields } }
     }
   }
 `);
@@ -48,7 +50,54 @@ const ResetPassword = graphql(`
   }
 `);
 
+const CancelUserOrder = graphql(`
+  mutation CancelUserOrder($input: CancelUserOrderInput!) {
+    cancelUserOrder(input: $input) {
+      order { ...OrderFields }
+      userErrors { field message code }
+    }
+  }
+`);
+
 const PAGE = 20;
+
+/** Cancel a user's queued or working order: the reason is kept on the order for its owner. */
+function CancelUserOrderDialog(props: { order: OrderFieldsFragment; owner: string; onClose: () => void; onDone: (message: string) => void }) {
+  const o = props.order;
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<Problem[]>([]);
+  const [state, cancel] = useMutation(CancelUserOrder);
+  const label = `${o.side.toLowerCase()} ${o.quantity} ${o.stock.symbol}`;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setErrors([{ code: 'BAD_USER_INPUT', field: 'reason', message: `Say why: ${props.owner} sees it on the order.` }]);
+      return;
+    }
+    const r = await cancel({ input: { id: o.id, reason: reason.trim() } });
+    const list = problems(r.error, r.data?.cancelUserOrder.userErrors);
+    setErrors(list);
+    if (list.length === 0) props.onDone(`Canceled ${props.owner}'s order (${label}): ${reason.trim()}`);
+  };
+  return (
+    <Dialog title={`Cancel ${label}`} onClose={props.onClose}>
+      <p class="muted small">
+        {typeLabel(o.type)} order{terms(o) ? `, ${terms(o)}` : ''}, {o.status.toLowerCase()}. What it reserves is released; the
+        owner's feeds hear of it, and the audit log keeps the reason.
+      </p>
+      <form onSubmit={submit} aria-label="Cancel the order" noValidate>
+        <Field id="cancel-reason" label="Reason (shown to the owner)" problem={forField(errors, 'reason')}>
+          {(a) => <textarea {...a} rows={3} maxLength={200} value={reason} onInput={(e) => { setReason(e.currentTarget.value); setErrors([]); }} />}
+        </Field>
+        <Problems list={general(errors, ['reason'])} />
+        <div class="buttons">
+          <button type="button" onClick={props.onClose}>Keep the order</button>
+          <button type="submit" class="danger" disabled={state.fetching}>Cancel the order</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
 
 export function Users() {
   const [search, setSearch] = useState('');
@@ -119,7 +168,13 @@ export function Users() {
 }
 
 export function UserDetail(props: { id: string }) {
-  const [{ data, error, fetching }] = useQuery({ query: UserQuery, variables: { id: props.id }, requestPolicy: 'cache-and-network' });
+  const [orderStatus, setOrderStatus] = useState<OrderStatus | ''>('');
+  const [{ data, error, fetching }, reload] = useQuery({
+    query: UserQuery,
+    variables: { id: props.id, orderStatus: orderStatus || null },
+    requestPolicy: 'cache-and-network',
+  });
+  const [canceling, setCanceling] = useState<string | null>(null);
   const [, update] = useMutation(UpdateUser);
   const [, resetPassword] = useMutation(ResetPassword);
   const [outcome, setOutcome] = useState<{ ok: string | null; problems: Problem[] }>({ ok: null, problems: [] });
@@ -129,6 +184,8 @@ export function UserDetail(props: { id: string }) {
   if (fetching && !data) return <Loading what="the user" />;
   if (data && !u) return <p role="alert">No such user. <Link to="/admin/users">All users</Link></p>;
   if (!u) return <Problems list={problems(error)} />;
+
+  const cancelingOrder = u.orders.nodes.find((o) => o.id === canceling);
 
   const change = async (input: { role?: Role; active?: boolean }, what: string) => {
     setSecret(null);
@@ -207,19 +264,65 @@ export function UserDetail(props: { id: string }) {
         </>
       ) : <p class="muted">Unavailable.</p>}
 
-      <h2>Latest orders ({u.orders.totalCount} in all)</h2>
+      <h2>Latest orders ({u.orders.totalCount}{orderStatus ? ` ${orderStatus.toLowerCase()}` : ' in all'})</h2>
+      <div class="toolbar">
+        <label for="user-order-status">Status</label>
+        <select id="user-order-status" value={orderStatus} onChange={(e) => setOrderStatus(e.currentTarget.value as OrderStatus | '')}>
+          <option value="">All</option>
+          <option value="OPEN">Open</option>
+          <option value="QUEUED">Queued</option>
+          <option value="EXECUTED">Executed</option>
+          <option value="CANCELED">Canceled</option>
+          <option value="EXPIRED">Expired</option>
+          <option value="REJECTED">Rejected</option>
+        </select>
+      </div>
       {u.orders.nodes.length ? (
         <div class="table-wrap">
-          <table>
-            <thead><tr><th>Placed</th><th>Stock</th><th>Side</th><th class="num">Qty</th><th>Status</th><th class="num">Total</th></tr></thead>
+          <table class="user-orders">
+            <thead>
+              <tr><th>Placed</th><th>Stock</th><th>Side</th><th>Type</th><th class="num">Qty</th><th>Terms</th><th>Time in force</th><th>Status</th><th class="num">Total</th><th><span class="sr-only">Actions</span></th></tr>
+            </thead>
             <tbody>
               {u.orders.nodes.map((o) => (
-                <tr key={o.id}><td>{timestamp(o.createdAt)}</td><td>{o.stock.symbol}</td><td>{o.side}</td><td class="num">{o.quantity}</td><td><span class={'status ' + o.status.toLowerCase()}>{o.status}</span></td><td class="num">{money(o.total)}</td></tr>
+                <tr key={o.id} data-id={o.id} data-status={o.status} data-symbol={o.stock.symbol}>
+                  <td>{timestamp(o.createdAt)}</td>
+                  <td>{o.stock.symbol}</td>
+                  <td>{o.side}</td>
+                  <td>{typeLabel(o.type)}</td>
+                  <td class="num">{o.quantity}</td>
+                  <td class="terms">{terms(o) || '—'}</td>
+                  <td>{tifLabel(o.timeInForce)}</td>
+                  <td>
+                    <span class={'status ' + o.status.toLowerCase()}>{o.status}</span>
+                    {o.rejectReason ? <span class="muted small"> {o.rejectReason}</span> : null}
+                  </td>
+                  <td class="num">{money(o.total)}</td>
+                  <td class="actions">
+                    {o.status === 'QUEUED' || o.status === 'OPEN' ? (
+                      <button type="button" class="danger" onClick={() => { setOutcome({ ok: null, problems: [] }); setCanceling(o.id); }} aria-label={`Cancel ${o.side.toLowerCase()} ${o.quantity} ${o.stock.symbol} for ${u.email}`}>
+                        Cancel…
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
         </div>
-      ) : <p class="muted">No orders.</p>}
+      ) : <p class="muted">No orders{orderStatus ? ` ${orderStatus.toLowerCase()}` : ''}.</p>}
+      {canceling && cancelingOrder ? (
+        <CancelUserOrderDialog
+          order={cancelingOrder}
+          owner={u.name}
+          onClose={() => setCanceling(null)}
+          onDone={(message) => {
+            setCanceling(null);
+            setOutcome({ ok: message, problems: [] });
+            reload({ requestPolicy: 'network-only' });
+          }}
+        />
+      ) : null}
     </>
   );
 }

@@ -1,6 +1,7 @@
 // An admin and a customer side by side: the admin closes the market and the customer's page
 // says so within 2 s; a queued order is placed and cancelled; the admin reopens; a stock the
-// admin creates appears on the customer's market page live. Then the other admin screens.
+// admin creates appears on the customer's market page live. Then the other admin screens, the
+// calendar's days of each kind, and an admin cancelling a customer's working order.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { go, launchBrowser, logIn, openPage, startServer, text } from './harness.mjs';
@@ -37,7 +38,7 @@ test('closing the market reaches the customer within 2 s; a queued order is canc
   await c.getByRole('form', { name: 'Order ticket' }).waitFor();
   await c.locator('[data-testid=market-status][data-open=true]').waitFor();
 
-  await adminSection('Hours & holidays');
+  await adminSection('Hours & calendar');
   await a.getByLabel('Reason (shown to everyone)').fill('trying queued orders');
   await a.getByRole('button', { name: 'Close market now' }).click();
   await a.getByRole('status').filter({ hasText: 'The market is now closed' }).waitFor();
@@ -155,22 +156,22 @@ test('the admin screens: statistics, users, hours, holidays, audit log, candles'
   assert.equal(await adminTab.count(), 0);
 
   // Hours and holidays.
-  await adminSection('Hours & holidays');
+  await adminSection('Hours & calendar');
   const friday = a.getByRole('form', { name: 'Friday hours' });
   await friday.getByLabel('Closes').fill('13:00');
   await friday.getByRole('button', { name: 'Save' }).click();
   await friday.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-  const holiday = a.getByRole('form', { name: 'Add a holiday' });
-  await holiday.getByLabel('Date').fill('2031-11-28');
-  await holiday.getByLabel('Name').fill('Day after Thanksgiving');
-  await holiday.getByRole('button', { name: 'Add holiday' }).click();
-  await a.locator('.holidays li[data-date="2031-11-28"]').waitFor();
+  const day = a.getByRole('form', { name: 'Add a calendar day' });
+  await day.getByLabel('Date').fill('2031-11-28');
+  await day.getByLabel('Name').fill('Day after Thanksgiving');
+  await day.getByRole('button', { name: 'Add day' }).click();
+  await a.locator('.holidays li[data-date="2031-11-28"][data-kind=HOLIDAY]').waitFor();
   // The same date twice is refused, next to the form.
-  await holiday.getByLabel('Date').fill('2031-11-28');
-  await holiday.getByLabel('Name').fill('Again');
-  await holiday.getByRole('button', { name: 'Add holiday' }).click();
+  await day.getByLabel('Date').fill('2031-11-28');
+  await day.getByLabel('Name').fill('Again');
+  await day.getByRole('button', { name: 'Add day' }).click();
   await a.locator('[data-code=CONFLICT], [data-code=BAD_USER_INPUT]').first().waitFor();
-  await a.getByRole('button', { name: 'Delete holiday Day after Thanksgiving on 2031-11-28' }).click();
+  await a.getByRole('button', { name: 'Delete calendar day Day after Thanksgiving on 2031-11-28' }).click();
   await a.locator('.holidays li[data-date="2031-11-28"]').waitFor({ state: 'detached' });
 
   // The audit log has all of it, filterable.
@@ -191,4 +192,107 @@ test('the admin screens: statistics, users, hours, holidays, audit log, candles'
   await a.locator('table.candle-stats tr[data-symbol=AAPL][data-interval=H1]').waitFor();
   await admin.shot('admin-candles.png');
   admin.check();
+});
+
+test('the calendar: holidays, early closes and open days listed, the applied calendar for a range', async () => {
+  const a = admin.page;
+  await adminSection('Hours & calendar');
+  const day = a.getByRole('form', { name: 'Add a calendar day' });
+
+  // An early close needs its closing time: the server's refusal shows next to it.
+  await day.getByLabel('Date').fill('2031-12-31');
+  await day.getByLabel('Name').fill('Year end');
+  await day.getByLabel('Kind').selectOption('EARLY_CLOSE');
+  await day.getByLabel('Closes at').fill('');
+  await day.getByRole('button', { name: 'Add day' }).click();
+  await a.locator('#day-close-error').waitFor();
+  await day.getByLabel('Closes at').fill('14:00');
+  await day.getByRole('button', { name: 'Add day' }).click();
+  await a.getByRole('status').filter({ hasText: 'Listed 2031-12-31: Year end, closes at 14:00' }).waitFor();
+  await a.locator('.holidays li[data-date="2031-12-31"][data-kind=EARLY_CLOSE]', { hasText: 'closes at 14:00' }).waitFor();
+
+  // Open as usual on a day the exchange's rules close (Independence Day, a Friday in 2031).
+  await day.getByLabel('Date').fill('2031-07-04');
+  await day.getByLabel('Name').fill('Trading on the Fourth');
+  await day.getByLabel('Kind').selectOption('OPEN');
+  assert.equal(await day.getByLabel('Closes at').count(), 0, 'no closing time for an open day');
+  await day.getByRole('button', { name: 'Add day' }).click();
+  await a.locator('.holidays li[data-date="2031-07-04"][data-kind=OPEN]').waitFor();
+
+  // A closed day.
+  await day.getByLabel('Date').fill('2031-03-14');
+  await day.getByLabel('Name').fill('Storm');
+  await day.getByLabel('Kind').selectOption('HOLIDAY');
+  await day.getByRole('button', { name: 'Add day' }).click();
+  await a.locator('.holidays li[data-date="2031-03-14"][data-kind=HOLIDAY]').waitFor();
+
+  // The calendar as the schedule applies it: a backwards range is refused next to "To".
+  const range = a.getByRole('form', { name: 'Calendar range' });
+  await range.getByLabel('From').fill('2031-12-31');
+  await range.getByLabel('To').fill('2031-01-01');
+  await range.getByRole('button', { name: 'Show' }).click();
+  await a.locator('#calendar-to-error[data-code=BAD_USER_INPUT]').waitFor();
+  await range.getByLabel('From').fill('2031-01-01');
+  await range.getByLabel('To').fill('2031-12-31');
+  await range.getByRole('button', { name: 'Show' }).click();
+  const row = (date) => a.locator(`table.calendar tr[data-date="${date}"]`);
+  await row('2031-12-31').waitFor();
+  assert.equal(await row('2031-12-31').getAttribute('data-kind'), 'EARLY_CLOSE');
+  assert.match(await row('2031-12-31').textContent(), /closes at 14:00.*Year end.*listed by an admin/);
+  assert.equal(await row('2031-07-04').getAttribute('data-kind'), 'OPEN');
+  assert.equal(await row('2031-07-04').getAttribute('data-source'), 'ADMIN');
+  assert.equal(await row('2031-03-14').getAttribute('data-kind'), 'HOLIDAY');
+  // The exchange's own days are there too: Thanksgiving closed, the day after closing early.
+  assert.equal(await row('2031-11-27').getAttribute('data-kind'), 'HOLIDAY');
+  assert.equal(await row('2031-11-27').getAttribute('data-source'), 'EXCHANGE_RULE');
+  assert.equal(await row('2031-11-28').getAttribute('data-kind'), 'EARLY_CLOSE');
+  await admin.shot('admin-calendar.png');
+
+  // Deleting a listed day from the calendar gives the date back to the rules.
+  await a.getByRole('button', { name: 'Delete Trading on the Fourth on 2031-07-04 from the calendar' }).click();
+  await a.locator('table.calendar tr[data-date="2031-07-04"][data-source=EXCHANGE_RULE][data-kind=HOLIDAY]').waitFor();
+  await a.locator('.holidays li[data-date="2031-07-04"]').waitFor({ state: 'detached' });
+  admin.check();
+});
+
+test("an admin cancels a customer's working order with a reason; the customer sees it live", async () => {
+  const a = admin.page;
+  const c = customer.page;
+  // The customer places a limit order far below the price: it works (OPEN).
+  await go(c, 'Market');
+  await c.locator('.stock-card[data-symbol=NVDA] a').click();
+  const ticket = c.getByRole('form', { name: 'Order ticket' });
+  await ticket.getByLabel('Order type').selectOption('LIMIT');
+  await ticket.getByLabel('Limit price (USD)').fill('1.00');
+  await ticket.getByLabel('Quantity (shares)').fill('5');
+  await ticket.getByRole('button', { name: 'Buy 5 NVDA' }).click();
+  await ticket.getByRole('status').filter({ hasText: 'Order open: buy 5 NVDA' }).waitFor();
+  await go(c, 'Orders');
+  await c.locator('table.orders tr[data-symbol=NVDA][data-status=OPEN]').waitFor();
+
+  await adminSection('Users');
+  await a.getByLabel('Search').fill('demo');
+  await a.getByRole('button', { name: 'Search' }).click();
+  await a.getByRole('link', { name: 'demo@example.com' }).click();
+  await a.getByLabel('Status').selectOption('OPEN');
+  const row = a.locator('table.user-orders tr[data-symbol=NVDA][data-status=OPEN]');
+  await row.waitFor();
+  await row.getByRole('button', { name: 'Cancel buy 5 NVDA for demo@example.com' }).click();
+  const dialog = a.getByRole('dialog', { name: 'Cancel buy 5 NVDA' });
+  // A reason is required.
+  await dialog.getByRole('button', { name: 'Cancel the order' }).click();
+  assert.match(await text(a, '#cancel-reason-error'), /Say why/);
+  await dialog.getByLabel('Reason (shown to the owner)').fill('Risk check: price far from the market');
+  await admin.shot('admin-cancel-order.png');
+  await dialog.getByRole('button', { name: 'Cancel the order' }).click();
+  await a.getByRole('status').filter({ hasText: "Canceled Dana Demo's order (buy 5 NVDA)" }).waitFor();
+  await dialog.waitFor({ state: 'detached' });
+
+  // The customer's list turns it CANCELED, with the reason, without a reload.
+  const mine = c.locator('table.orders tr[data-symbol=NVDA][data-status=CANCELED]');
+  await mine.waitFor({ timeout: 10_000 });
+  assert.match(await mine.textContent(), /Risk check: price far from the market/);
+  await customer.shot('orders-canceled-by-admin.png');
+  admin.check();
+  customer.check();
 });

@@ -223,8 +223,13 @@ export function MarketAdmin() {
   const add = async (e: Event) => {
     e.preventDefault();
     setDayOk(null);
+    if (!date) {
+      setDayErrors([{ code: 'BAD_USER_INPUT', field: 'date', message: 'Pick the day.' }]);
+      return;
+    }
+    // An empty closing time is sent as none: the server says an early close needs one.
     const r = await addHoliday({
-      input: { date, name: dayName.trim(), kind, closeTime: kind === 'EARLY_CLOSE' ? closeTime : null },
+      input: { date, name: dayName.trim(), kind, closeTime: kind === 'EARLY_CLOSE' ? closeTime || null : null },
     });
     const payload = r.data?.addHoliday;
     const list = problems(r.error, payload?.userErrors);
@@ -281,7 +286,7 @@ export function MarketAdmin() {
       <p class="muted small">
         A listed day replaces what the exchange's rules say of its date: close it, close it early, or keep it open on a day the rules would close or shorten.
       </p>
-      <form class="card inline-form" onSubmit={add} aria-label="Add a calendar day">
+      <form class="card inline-form" onSubmit={add} aria-label="Add a calendar day" noValidate>
         <Field id="day-date" label="Date" problem={forField(dayErrors, 'date')}>
           {(a) => <input {...a} type="date" required value={date} onInput={(e) => setDate(e.currentTarget.value)} />}
         </Field>

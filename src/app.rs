@@ -13,6 +13,7 @@ use crate::{
     domain::{
         admin::{Admin, Administration},
         auth::{self, AuthService},
+        equity::Equity,
         market::Market,
         money, seed,
         trading::{Limits, Trading},
@@ -311,16 +312,25 @@ async fn wire_services(
         max_round_move_bps: (config.max_tick_pct * 10_000.0).ceil() as i64,
     };
     let market = Market::new(db.clone(), clock.clone(), config.as_ref().into());
+    let trading = Trading::new(
+        db.clone(),
+        clock.clone(),
+        bus.clone(),
+        limits,
+        config.market_timezone,
+        config.market_calendar,
+    );
     Ok(Services {
         limiter: RateLimiter::new(redis, &config.redis_prefix),
-        trading: Trading::new(
+        equity: Equity::new(
             db.clone(),
             clock.clone(),
             bus.clone(),
-            limits,
+            trading.clone(),
             config.market_timezone,
             config.market_calendar,
         ),
+        trading,
         admin: Administration::new(
             db,
             clock.clone(),

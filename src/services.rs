@@ -8,7 +8,9 @@ use crate::{
     bus::{SharedBus, accounts::AccountEvents},
     clock::SharedClock,
     config::Config,
-    domain::{admin::Administration, auth::AuthService, market::Market, trading::Trading},
+    domain::{
+        admin::Administration, auth::AuthService, equity::Equity, market::Market, trading::Trading,
+    },
     infra::ratelimit::RateLimiter,
 };
 
@@ -22,6 +24,8 @@ pub struct Services {
     pub auth: AuthService,
     pub market: Market,
     pub trading: Trading,
+    /// Equity history and the leaderboard.
+    pub equity: Equity,
     pub admin: Administration,
     pub limiter: RateLimiter,
 }

@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod candle_data;
 pub mod cash_ledger;
 pub mod cash_requests;
+pub mod equity_snapshots;
 pub mod market_calendar;
 pub mod market_hours;
 pub mod market_state;

@@ -26,6 +26,12 @@ pub struct Model {
     pub last_seen_at: Option<DateTimeUtc>,
     /// Access tokens carry the epoch they were issued in; bumping it ends every session.
     pub session_epoch: i64,
+    /// The name shown on the leaderboard; null when the user is not on it.
+    pub leaderboard_name: Option<String>,
+    /// The leaderboard name's confusable skeleton (unique): two players cannot show
+    /// look-alike names.
+    #[sea_orm(unique)]
+    pub leaderboard_skeleton: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

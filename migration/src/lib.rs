@@ -16,6 +16,7 @@ mod m20261201_000001_cash_request_ledger;
 mod m20261202_000001_calendar_day_kinds;
 mod m20261202_000001_working_orders;
 mod m20261203_000001_email_skeleton;
+mod m20261204_000001_equity_history;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_calendar_day_kinds::Migration),
             Box::new(m20261202_000001_working_orders::Migration),
             Box::new(m20261203_000001_email_skeleton::Migration),
+            Box::new(m20261204_000001_equity_history::Migration),
         ]
     }
 }

@@ -111,7 +111,10 @@ impl AccountEvents {
             Event::PortfolioChanged { user_id }
             | Event::UserDisabled { user_id }
             | Event::SessionsRevoked { user_id } => *user_id,
-            Event::MarketState(_) | Event::MarketConfigChanged | Event::StocksChanged => return,
+            Event::MarketState(_)
+            | Event::MarketConfigChanged
+            | Event::StocksChanged
+            | Event::EquitySnapshot { .. } => return,
         };
         let mut users = self.lock();
         if let Some(tx) = users.channels.get(&owner)

@@ -79,6 +79,8 @@ pub struct User {
     pub role: Role,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The name shown on the leaderboard; None when not on it.
+    pub leaderboard_name: Option<String>,
 }
 
 impl TryFrom<users::Model> for User {
@@ -91,6 +93,7 @@ impl TryFrom<users::Model> for User {
             name: m.name,
             active: m.active,
             created_at: m.created_at,
+            leaderboard_name: m.leaderboard_name,
         })
     }
 }

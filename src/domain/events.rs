@@ -31,6 +31,12 @@ pub enum Event {
     /// A stock was created, renamed, halted or resumed: every instance reloads its quote
     /// board. Older releases skip it as unknown.
     StocksChanged,
+    /// Every account's value was recorded at `at` (equity history, the leaderboard). Older
+    /// releases skip it as unknown.
+    EquitySnapshot {
+        at: DateTime<Utc>,
+        grain: super::equity::Grain,
+    },
 }
 
 impl Event {
@@ -45,6 +51,7 @@ impl Event {
             Event::OrderUpdated(_) => "OrderUpdated",
             Event::PortfolioChanged { .. } => "PortfolioChanged",
             Event::StocksChanged => "StocksChanged",
+            Event::EquitySnapshot { .. } => "EquitySnapshot",
         }
     }
 }

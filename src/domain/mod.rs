@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod equity;
 pub mod error;
 pub mod events;
 pub mod market;

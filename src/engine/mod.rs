@@ -1,4 +1,5 @@
-//! Background work: the market scheduler, the price ticker and the candle aggregator.
+//! Background work: the market scheduler, the price ticker, the candle aggregator and the
+//! equity snapshots.
 //! Each is a thin loop making one domain-service call per step; errors are logged and
 //! retried, and every task stops when the shutdown token is cancelled.
 //!
@@ -133,6 +134,12 @@ fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> Joi
         prices.clone(),
         shutdown.clone(),
     ));
+    tasks.spawn(snapshots::run(
+        services.clone(),
+        fence.clone(),
+        open_rx.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(ticker::run(
         services.clone(),
         fence.clone(),
@@ -187,4 +194,5 @@ macro_rules! retry {
 
 mod aggregator;
 mod scheduler;
+mod snapshots;
 mod ticker;

@@ -73,8 +73,10 @@ async fn evaluate(
     }
     // DAY orders end with their session: at the close, before anyone hears it closed.
     *expiry_due |= applied.changed && !status.is_open;
+    // And every account's value at the close, for equity history and the leaderboard.
     if *expiry_due && !status.is_open {
         services.trading.expire_day_orders(fence).await?;
+        services.equity.record_last_close(fence).await?;
         *expiry_due = false;
     }
     // The queue runs before the ticker is let go: at the open, and also when this leadership

@@ -67,6 +67,9 @@ pub struct User {
     pub active: bool,
     /// When the account was created.
     pub created_at: DateTime,
+    /// The name the account shows on the leaderboard; null when it is not on it (see
+    /// `updateMe`).
+    pub leaderboard_name: Option<String>,
     #[graphql(skip)]
     pub user_id: i64,
     /// Known when read through the admin API; otherwise read on demand.
@@ -84,6 +87,7 @@ impl From<auth::User> for User {
             role: u.role.into(),
             active: u.active,
             created_at: u.created_at.into(),
+            leaderboard_name: u.leaderboard_name,
             user_id: u.id,
             last_seen: None,
         }

@@ -41,6 +41,8 @@ pub const SUBSCRIPTION_FIELDS: &[&str] = &[
     "orderUpdates",
     "portfolio",
     "adminStats",
+    "portfolioHistory",
+    "leaderboard",
 ];
 
 /// Most stocks one `liveCandle` subscription follows.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod connection;
 pub mod context;
 pub mod cost;
+pub mod equity;
 pub mod error;
 pub mod feeds;
 pub mod guards;
@@ -40,6 +41,7 @@ pub struct Query(
     accounts::AccountQuery,
     market::MarketQuery,
     trading::TradingQuery,
+    equity::EquityQuery,
     admin::AdminQuery,
     rate_limits::RateLimitQuery,
 );
@@ -50,16 +52,19 @@ pub struct Query(
 pub struct Mutation(
     accounts::AccountMutation,
     trading::TradingMutation,
+    equity::EquityMutation,
     admin::AdminMutation,
     admin::AdminOrderMutation,
 );
 
 /// Live feeds over WebSocket (`/graphql/ws`, graphql-transport-ws). Public: `ticks`,
-/// `marketState`, `liveCandle`. Logged in: `orderUpdates`, `portfolio`. ADMIN: `adminStats`.
+/// `marketState`, `liveCandle`, `leaderboard`. Logged in: `orderUpdates`, `portfolio`,
+/// `portfolioHistory`. ADMIN: `adminStats`.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     feeds::FeedSubscription,
     account_feeds::AccountFeedSubscription,
+    equity::EquitySubscription,
     admin::AdminSubscription,
 );
 

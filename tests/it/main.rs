@@ -8,6 +8,7 @@ mod calendar;
 mod client_caches;
 mod client_examples;
 mod cost;
+mod equity;
 mod faults;
 mod feeds;
 mod helpers;

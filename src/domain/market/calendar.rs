@@ -180,6 +180,16 @@ impl Calendar {
             .find(|close| *close > t)
     }
 
+    /// The last scheduled closing at or before `t` (within the horizon).
+    pub fn last_close(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let today = self.local_date(t);
+        (0..HORIZON_DAYS)
+            .filter_map(|back| today.checked_sub_signed(chrono::Duration::days(back)))
+            .filter_map(|date| self.session(date))
+            .map(|(_, close)| close)
+            .find(|close| *close <= t)
+    }
+
     /// The next instant the scheduled state changes after `t`, and whether it opens.
     pub fn next_transition(&self, t: DateTime<Utc>) -> Option<(DateTime<Utc>, bool)> {
         if self.is_open_at(t) {
@@ -483,6 +493,29 @@ pub(crate) mod tests {
         assert_eq!(
             cal.special_day(date("2026-11-27")).map(|d| d.kind),
             Some(early)
+        );
+    }
+
+    #[test]
+    fn the_last_close_is_the_latest_session_end_at_or_before_an_instant() {
+        let cal = nyse();
+        // Friday 2026-11-27 closes early (13:00 New York, 18:00 UTC): on the Saturday and
+        // the Monday before the bell it is the last close; at the close itself too.
+        for at in [
+            "2026-11-28T12:00:00Z",
+            "2026-11-30T14:00:00Z",
+            "2026-11-27T18:00:00Z",
+        ] {
+            assert_eq!(
+                cal.last_close(utc(at)),
+                Some(utc("2026-11-27T18:00:00Z")),
+                "{at}"
+            );
+        }
+        // Thursday 2026-11-26 is Thanksgiving: Friday morning's last close is Wednesday's.
+        assert_eq!(
+            cal.last_close(utc("2026-11-27T15:00:00Z")),
+            Some(utc("2026-11-25T21:00:00Z"))
         );
     }
 

@@ -25,7 +25,8 @@ use crate::{
     },
 };
 
-/// A window of history, ending now.
+/// A window of history, ending now. New values may be added: clients must treat this enum
+/// as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum HistoryPeriod {
     /// The last 24 hours.
@@ -54,6 +55,7 @@ impl From<HistoryPeriod> for equity::Period {
 
 /// How far apart history points are. Five-minute points are kept 8 days and hourly ones 95
 /// days (so M5 serves DAY and WEEK, H1 up to MONTH); a point at each close is kept for good.
+/// New values may be added: clients must treat this enum as open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum HistoryInterval {
     /// Every five minutes while the market is open, and each close.

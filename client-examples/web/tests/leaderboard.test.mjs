@@ -195,7 +195,7 @@ test('the portfolio: the equity chart with the live point, the period switch as 
     const api = (await gql(HISTORY, { p: period }, tokens[kim.email])).data.portfolioHistory;
     const recorded = api.points.filter((p) => !p.live).length;
     assert.equal(Number(await count.getAttribute('data-recorded')), recorded, `${period}: recorded points`);
-    assert.match(await count.textContent(), new RegExp(`${recorded} recorded ${api.interval} points, then the live value`));
+    assert.match(await count.textContent(), new RegExp(`${recorded} recorded ${api.interval} points?, then the live value`));
     // The chart has every point: the recorded ones and the live one.
     await region.locator(`.equity[data-points="${recorded + 1}"]`).waitFor();
     const live = api.points[api.points.length - 1];

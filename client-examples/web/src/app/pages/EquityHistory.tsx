@@ -87,6 +87,7 @@ function History(props: { period: HistoryPeriod; onPeriod: (p: HistoryPeriod) =>
     [points],
   );
   const latest = points.length ? points[points.length - 1] : null;
+  const recorded = points.filter((p) => !p.live).length;
 
   return (
     <div class="card equity-history" aria-label="Equity history" role="region">
@@ -112,11 +113,14 @@ function History(props: { period: HistoryPeriod; onPeriod: (p: HistoryPeriod) =>
               <dt>Return</dt>
               <dd data-testid="history-return"><Change value={latest.profitLossPercent}>{percent(latest.profitLossPercent)}</Change></dd>
             </div>
-            <div><dt>Since</dt><dd data-testid="history-base">{money(h.baseValue)} on {dateTime(h.baseAt)}</dd></div>
+            <div>
+              <dt>Since</dt>
+              <dd data-testid="history-base">{money(h.baseValue)} <span class="muted small">{dateTime(h.baseAt)}</span></dd>
+            </div>
           </dl>
           <EquityChart points={chart} up={Number(latest.profitLoss) >= 0} label={`Equity over the ${props.period.toLowerCase()} period`} />
-          <p class="muted small" data-testid="history-count" data-period={h.period} data-recorded={points.filter((p) => !p.live).length}>
-            {points.filter((p) => !p.live).length} recorded {h.interval} points
+          <p class="muted small" data-testid="history-count" data-period={h.period} data-recorded={recorded}>
+            {recorded} recorded {h.interval} {recorded === 1 ? 'point' : 'points'}
             {latest.live ? ', then the live value' : ''}.
           </p>
         </>

@@ -11,6 +11,7 @@ import { useStore } from './lib/store';
 import { Account } from './pages/Account';
 import { Admin } from './pages/admin/Admin';
 import { Cash } from './pages/Cash';
+import { Leaderboard } from './pages/Leaderboard';
 import { Login } from './pages/Login';
 import { Market } from './pages/Market';
 import { Orders } from './pages/Orders';
@@ -26,6 +27,7 @@ function Screen(props: { at: string; admin: boolean }) {
   if (at === '/orders') return <Orders />;
   if (at === '/portfolio') return <Portfolio />;
   if (at === '/cash') return <Cash />;
+  if (at === '/leaderboard') return <Leaderboard />;
   if (at === '/account') return <Account />;
   if (at === '/admin' || at.startsWith('/admin/')) {
     return props.admin ? <Admin at={at} /> : <p role="alert">The admin screens need an administrator account.</p>;

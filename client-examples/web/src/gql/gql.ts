@@ -29,6 +29,14 @@ type Documents = {
     "\n  query CashPage($first: Int, $after: String, $last: Int, $before: String) {\n    cash { id balance reserved available }\n    cashTransactions(first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id type amount balanceAfter reference createdAt order { id } }\n    }\n  }\n": typeof types.CashPageDocument,
     "\n  mutation Deposit($input: CashInput!) {\n    deposit(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": typeof types.DepositDocument,
     "\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": typeof types.WithdrawDocument,
+    "\n  fragment PortfolioHistoryPointFields on PortfolioHistoryPoint {\n    at\n    equity\n    cash\n    positionsValue\n    profitLoss\n    profitLossPercent\n    live\n  }\n": typeof types.PortfolioHistoryPointFieldsFragmentDoc,
+    "\n  query PortfolioHistory($period: HistoryPeriod!) {\n    portfolioHistory(period: $period) {\n      period\n      interval\n      baseValue\n      baseAt\n      points { ...PortfolioHistoryPointFields }\n    }\n  }\n": typeof types.PortfolioHistoryDocument,
+    "\n  subscription PortfolioHistoryFeed($period: HistoryPeriod!, $interval: HistoryInterval!) {\n    portfolioHistory(period: $period, interval: $interval) { ...PortfolioHistoryPointFields }\n  }\n": typeof types.PortfolioHistoryFeedDocument,
+    "\n  fragment LeaderboardFields on Leaderboard {\n    period\n    asOf\n    totalCount\n    nodes { rank name returnPercent equity isViewer }\n    pageInfo { hasNextPage endCursor }\n  }\n": typeof types.LeaderboardFieldsFragmentDoc,
+    "\n  query LeaderboardPage($period: HistoryPeriod!, $first: Int, $after: String) {\n    leaderboard(period: $period, first: $first, after: $after) { ...LeaderboardFields }\n  }\n": typeof types.LeaderboardPageDocument,
+    "\n  subscription LeaderboardFeed($period: HistoryPeriod!) {\n    leaderboard(period: $period) { ...LeaderboardFields }\n  }\n": typeof types.LeaderboardFeedDocument,
+    "\n  query LeaderboardName {\n    me { id leaderboardName }\n  }\n": typeof types.LeaderboardNameDocument,
+    "\n  mutation UpdateLeaderboardName($input: UpdateMeInput!) {\n    updateMe(input: $input) {\n      user { id leaderboardName }\n      userErrors { code field message }\n    }\n  }\n": typeof types.UpdateLeaderboardNameDocument,
     "\n  query Market {\n    stocks { id symbol name price change changePercent trend active }\n  }\n": typeof types.MarketDocument,
     "\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n": typeof types.MarketTicksDocument,
     "\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.ReplaceOrderDocument,
@@ -83,6 +91,14 @@ const documents: Documents = {
     "\n  query CashPage($first: Int, $after: String, $last: Int, $before: String) {\n    cash { id balance reserved available }\n    cashTransactions(first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { id type amount balanceAfter reference createdAt order { id } }\n    }\n  }\n": types.CashPageDocument,
     "\n  mutation Deposit($input: CashInput!) {\n    deposit(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": types.DepositDocument,
     "\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n": types.WithdrawDocument,
+    "\n  fragment PortfolioHistoryPointFields on PortfolioHistoryPoint {\n    at\n    equity\n    cash\n    positionsValue\n    profitLoss\n    profitLossPercent\n    live\n  }\n": types.PortfolioHistoryPointFieldsFragmentDoc,
+    "\n  query PortfolioHistory($period: HistoryPeriod!) {\n    portfolioHistory(period: $period) {\n      period\n      interval\n      baseValue\n      baseAt\n      points { ...PortfolioHistoryPointFields }\n    }\n  }\n": types.PortfolioHistoryDocument,
+    "\n  subscription PortfolioHistoryFeed($period: HistoryPeriod!, $interval: HistoryInterval!) {\n    portfolioHistory(period: $period, interval: $interval) { ...PortfolioHistoryPointFields }\n  }\n": types.PortfolioHistoryFeedDocument,
+    "\n  fragment LeaderboardFields on Leaderboard {\n    period\n    asOf\n    totalCount\n    nodes { rank name returnPercent equity isViewer }\n    pageInfo { hasNextPage endCursor }\n  }\n": types.LeaderboardFieldsFragmentDoc,
+    "\n  query LeaderboardPage($period: HistoryPeriod!, $first: Int, $after: String) {\n    leaderboard(period: $period, first: $first, after: $after) { ...LeaderboardFields }\n  }\n": types.LeaderboardPageDocument,
+    "\n  subscription LeaderboardFeed($period: HistoryPeriod!) {\n    leaderboard(period: $period) { ...LeaderboardFields }\n  }\n": types.LeaderboardFeedDocument,
+    "\n  query LeaderboardName {\n    me { id leaderboardName }\n  }\n": types.LeaderboardNameDocument,
+    "\n  mutation UpdateLeaderboardName($input: UpdateMeInput!) {\n    updateMe(input: $input) {\n      user { id leaderboardName }\n      userErrors { code field message }\n    }\n  }\n": types.UpdateLeaderboardNameDocument,
     "\n  query Market {\n    stocks { id symbol name price change changePercent trend active }\n  }\n": types.MarketDocument,
     "\n  subscription MarketTicks {\n    ticks {\n      seq\n      at\n      stocks { id price change changePercent high low updatedAt }\n    }\n  }\n": types.MarketTicksDocument,
     "\n  mutation ReplaceOrder($input: ReplaceOrderInput!) {\n    replaceOrder(input: $input) {\n      order { ...OrderFields }\n      replacedOrder { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": types.ReplaceOrderDocument,
@@ -196,6 +212,38 @@ export function graphql(source: "\n  mutation Deposit($input: CashInput!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation Withdraw($input: CashInput!) {\n    withdraw(input: $input) {\n      cash { id balance reserved available }\n      userErrors { field message code }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PortfolioHistoryPointFields on PortfolioHistoryPoint {\n    at\n    equity\n    cash\n    positionsValue\n    profitLoss\n    profitLossPercent\n    live\n  }\n"): (typeof documents)["\n  fragment PortfolioHistoryPointFields on PortfolioHistoryPoint {\n    at\n    equity\n    cash\n    positionsValue\n    profitLoss\n    profitLossPercent\n    live\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PortfolioHistory($period: HistoryPeriod!) {\n    portfolioHistory(period: $period) {\n      period\n      interval\n      baseValue\n      baseAt\n      points { ...PortfolioHistoryPointFields }\n    }\n  }\n"): (typeof documents)["\n  query PortfolioHistory($period: HistoryPeriod!) {\n    portfolioHistory(period: $period) {\n      period\n      interval\n      baseValue\n      baseAt\n      points { ...PortfolioHistoryPointFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PortfolioHistoryFeed($period: HistoryPeriod!, $interval: HistoryInterval!) {\n    portfolioHistory(period: $period, interval: $interval) { ...PortfolioHistoryPointFields }\n  }\n"): (typeof documents)["\n  subscription PortfolioHistoryFeed($period: HistoryPeriod!, $interval: HistoryInterval!) {\n    portfolioHistory(period: $period, interval: $interval) { ...PortfolioHistoryPointFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment LeaderboardFields on Leaderboard {\n    period\n    asOf\n    totalCount\n    nodes { rank name returnPercent equity isViewer }\n    pageInfo { hasNextPage endCursor }\n  }\n"): (typeof documents)["\n  fragment LeaderboardFields on Leaderboard {\n    period\n    asOf\n    totalCount\n    nodes { rank name returnPercent equity isViewer }\n    pageInfo { hasNextPage endCursor }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LeaderboardPage($period: HistoryPeriod!, $first: Int, $after: String) {\n    leaderboard(period: $period, first: $first, after: $after) { ...LeaderboardFields }\n  }\n"): (typeof documents)["\n  query LeaderboardPage($period: HistoryPeriod!, $first: Int, $after: String) {\n    leaderboard(period: $period, first: $first, after: $after) { ...LeaderboardFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription LeaderboardFeed($period: HistoryPeriod!) {\n    leaderboard(period: $period) { ...LeaderboardFields }\n  }\n"): (typeof documents)["\n  subscription LeaderboardFeed($period: HistoryPeriod!) {\n    leaderboard(period: $period) { ...LeaderboardFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LeaderboardName {\n    me { id leaderboardName }\n  }\n"): (typeof documents)["\n  query LeaderboardName {\n    me { id leaderboardName }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateLeaderboardName($input: UpdateMeInput!) {\n    updateMe(input: $input) {\n      user { id leaderboardName }\n      userErrors { code field message }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateLeaderboardName($input: UpdateMeInput!) {\n    updateMe(input: $input) {\n      user { id leaderboardName }\n      userErrors { code field message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

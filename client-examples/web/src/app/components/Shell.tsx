@@ -165,6 +165,7 @@ export function Shell(props: { children: ComponentChildren }) {
     ['/orders', 'Orders'],
     ['/portfolio', 'Portfolio'],
     ['/cash', 'Cash'],
+    ['/leaderboard', 'Leaderboard'],
   ];
   if (s?.user.role === 'ADMIN') links.push(['/admin', 'Admin']);
   const active = (to: string) => (to === '/' ? at === '/' || at.startsWith('/stocks') : at.startsWith(to));

@@ -1,4 +1,5 @@
-// Charts with lightweight-charts: a sparkline per stock card, and the stock page's candles.
+// Charts with lightweight-charts: a sparkline per stock card, the stock page's candles, and
+// the portfolio's equity over time.
 // Times are UTC seconds; labels are formatted in the market's time zone.
 import { useEffect, useRef } from 'preact/hooks';
 import {
@@ -111,6 +112,57 @@ export function CandleChart(props: { bars: Bar[]; live: Bar | null; daily: boole
   return (
     <>
       <div class="candles" ref={el} role="img" aria-label={props.label} />
+      <p class="muted small attribution">
+        Charts: <a href="https://www.tradingview.com/" rel="noreferrer">TradingView Lightweight Charts™</a>
+      </p>
+    </>
+  );
+}
+
+export type EquityPoint = { time: UTCTimestamp; value: number };
+
+/** Equity over time; `points` (ascending, at most one a second) replaces the data. */
+export function EquityChart(props: { points: EquityPoint[]; up: boolean; label: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  const api = useRef<{ chart: IChartApi; series: ISeriesApi<'Area'> } | null>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const c = createChart(el.current, {
+      autoSize: true,
+      layout: { background: { type: ColorType.Solid, color: '#ffffff' }, textColor: '#374151', attributionLogo: false },
+      grid: { vertLines: { color: '#f3f4f6' }, horzLines: { color: '#f3f4f6' } },
+      localization: { timeFormatter: (t: number) => chartTime(t) },
+      timeScale: {
+        timeVisible: true,
+        secondsVisible: false,
+        tickMarkFormatter: (t: number, type: number) => axisTime(t, type < 3),
+      },
+    });
+    const series = c.addSeries(AreaSeries, { lineWidth: 2, priceLineVisible: false });
+    api.current = { chart: c, series };
+    return () => {
+      c.remove();
+      api.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const a = api.current;
+    if (!a) return;
+    const color = props.up ? '#059669' : '#dc2626';
+    a.series.applyOptions({ lineColor: color, topColor: color + '40', bottomColor: color + '05' });
+  }, [props.up]);
+
+  useEffect(() => {
+    const a = api.current;
+    if (!a) return;
+    a.series.setData(props.points);
+    a.chart.timeScale().fitContent();
+  }, [props.points]);
+
+  return (
+    <>
+      <div class="equity" ref={el} role="img" aria-label={props.label} data-points={props.points.length} />
       <p class="muted small attribution">
         Charts: <a href="https://www.tradingview.com/" rel="noreferrer">TradingView Lightweight Charts™</a>
       </p>

@@ -1,10 +1,11 @@
-// The account: who is logged in, and the password change. A change ends every session of the
+// The account: who is logged in, the leaderboard name, and the password change. A change ends every session of the
 // account on every device; this tab goes on with the fresh session the server answers with.
 import { useState } from 'preact/hooks';
 import { Field, Problems, Success } from '../components/ui';
 import { changePassword, session } from '../lib/auth';
 import { forField, general, type Problem } from '../lib/errors';
 import { useStore } from '../lib/store';
+import { LeaderboardName } from './LeaderboardName';
 
 const FIELDS = ['currentPassword', 'newPassword', 'repeatPassword'];
 
@@ -54,6 +55,7 @@ export function Account() {
         <div><dt>Email</dt><dd data-testid="account-email">{s?.user.email}</dd></div>
         <div><dt>Role</dt><dd>{s?.user.role === 'ADMIN' ? 'Administrator' : 'Customer'}</dd></div>
       </dl>
+      <LeaderboardName />
       <form class="card" onSubmit={submit} aria-label="Change password" noValidate>
         <h2>Change password</h2>
         <p class="muted small">

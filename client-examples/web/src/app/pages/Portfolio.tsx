@@ -1,9 +1,11 @@
 // Positions, P&L and total value, moving live: the `portfolio` feed sends the valuation after
-// each trade, deposit, withdrawal, reservation and each tick round that moves a position.
+// each trade, deposit, withdrawal, reservation and each tick round that moves a position; the
+// equity history below it.
 import { useQuery, useSubscription } from '@urql/preact';
 import { graphql } from '../../gql';
 import { Change, Link, Loading, Problems } from '../components/ui';
 import { problems } from '../lib/errors';
+import { EquityHistory } from './EquityHistory';
 import { money, percent, signedMoney, timestamp } from '../lib/format';
 
 const PortfolioFields = graphql(`
@@ -53,6 +55,7 @@ export function Portfolio() {
             <div><dt>Realized P&amp;L</dt><dd><Change value={p.realizedPnl}>{signedMoney(p.realizedPnl)}</Change></dd></div>
           </dl>
           <p class="muted small">Valued {timestamp(p.updatedAt)}</p>
+          <EquityHistory />
           {p.positions.length === 0 ? (
             <p class="muted">No positions yet. <Link to="/">Pick a stock</Link> to buy.</p>
           ) : (

@@ -151,6 +151,7 @@ export type DeleteHolidayInput = {
 /**
  * How far apart history points are. Five-minute points are kept 8 days and hourly ones 95
  * days (so M5 serves DAY and WEEK, H1 up to MONTH); a point at each close is kept for good.
+ * New values may be added: clients must treat this enum as open.
  */
 export type HistoryInterval =
   /** Each close. */
@@ -161,7 +162,10 @@ export type HistoryInterval =
   | 'M5'
   | '%future added value';
 
-/** A window of history, ending now. */
+/**
+ * A window of history, ending now. New values may be added: clients must treat this enum
+ * as open.
+ */
 export type HistoryPeriod =
   /** Since the account was created. */
   | 'ALL'

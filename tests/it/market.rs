@@ -731,15 +731,24 @@ async fn public_stock_reads_come_from_memory_and_agree_with_the_database() {
     }
 
     // Served from memory: ten reads cost fewer statements than one read did from the database
-    // (two; a reload after the board's maximum age would cost those two once).
-    let before = app.statements.count();
-    for _ in 0..10 {
-        let r = app.gql(&public, json!({})).await;
-        assert!(r["data"]["stocks"].is_array(), "{r}");
+    // (two; a reload after the board's maximum age would cost those two once). The engine's
+    // scheduler also looks at the market every 5 s and its statements count too: on a slow
+    // machine one window of ten reads may meet it, three in a row do not.
+    let mut costs = Vec::new();
+    for _ in 0..3 {
+        let before = app.statements.count();
+        for _ in 0..10 {
+            let r = app.gql(&public, json!({})).await;
+            assert!(r["data"]["stocks"].is_array(), "{r}");
+        }
+        costs.push(app.statements.count() - before);
+        if costs.last().is_some_and(|c| *c <= 2) {
+            break;
+        }
     }
     assert!(
-        app.statements.count() - before <= 2,
-        "reads went to the database"
+        costs.last().is_some_and(|c| *c <= 2),
+        "reads went to the database: {costs:?} statements per ten reads"
     );
 
     // An admin's change shows at once, with no round in between.

@@ -145,6 +145,22 @@ impl<T> Page<T> {
     }
 }
 
+/// One page (forward only) of a list already in memory in reading order, such as a ranking:
+/// an item's cursor is its 1-based position, so a page starts after the position the
+/// request's cursor names.
+pub fn by_position<T>(items: Vec<T>, request: PageRequest) -> Page<T> {
+    let total_count = items.len() as u64;
+    let skip = request.cursor.unwrap_or(0).max(0);
+    let rows = items
+        .into_iter()
+        .zip(1..)
+        .skip(skip as usize)
+        .take(request.size as usize + 1)
+        .map(|(item, position)| (position, item))
+        .collect();
+    Page::from_rows(rows, request, total_count)
+}
+
 /// Fetches one page of `select` (already filtered) in `id` order, newest first, from the
 /// request's cursor, mapping each row with `map`; and counts the whole list. The cursor is the
 /// row's `id`, so it stays valid however `map` shapes the item.
@@ -190,6 +206,18 @@ mod tests {
 
     fn cursor(id: i64) -> String {
         encode_cursor(id)
+    }
+
+    #[test]
+    fn lists_in_memory_page_by_position() {
+        let first = by_position(vec!['a', 'b', 'c'], PageRequest::first(2));
+        assert_eq!(first.items, vec![(cursor(1), 'a'), (cursor(2), 'b')]);
+        assert!(first.has_next_page && !first.has_previous_page);
+        assert_eq!(first.total_count, 3);
+        let after = PageRequest::parse(Some(2), first.end_cursor().as_deref(), None, None).unwrap();
+        let next = by_position(vec!['a', 'b', 'c'], after);
+        assert_eq!(next.items, vec![(cursor(3), 'c')]);
+        assert!(!next.has_next_page && next.has_previous_page);
     }
 
     #[test]

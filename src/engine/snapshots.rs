@@ -19,7 +19,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let equity = &services.equity;
-    let mut pruned_at = None;
+    let mut pruned = false;
     loop {
         let at = next_boundary(services.clock.now());
         tokio::select! {
@@ -37,7 +37,7 @@ pub async fn run(
             equity.record(&fence, at, grain).instrument(span.clone())
         );
         tracing::debug!(parent: &span, accounts = written, "recorded equity");
-        if grain == Grain::H1 || pruned_at.is_none() {
+        if grain == Grain::H1 || !pruned {
             let span = tracing::info_span!("equity_prune");
             let deleted = retry!(
                 "equity prune",
@@ -47,7 +47,7 @@ pub async fn run(
             if deleted > 0 {
                 tracing::info!(parent: &span, rows = deleted, "pruned equity history");
             }
-            pruned_at = Some(at);
+            pruned = true;
         }
     }
 }

@@ -4,7 +4,6 @@
 use async_graphql::{
     Context, Enum, InputObject, Object, SimpleObject, Subscription, connection::PageInfo,
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures_util::{Stream, StreamExt, stream};
 
 use super::{
@@ -21,7 +20,7 @@ use crate::{
     domain::{
         Error,
         equity::{self, Grain, leaderboard},
-        page::MAX_PAGE,
+        page::{self as pages, PageRequest},
     },
 };
 
@@ -187,24 +186,7 @@ pub struct UpdateMePayload {
     pub user_errors: Vec<UserError>,
 }
 
-const LEADERBOARD_PAGE: u64 = 20;
-
-fn cursor(rank: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("leaderboard:{rank}"))
-}
-
-fn rank_after(after: Option<&str>) -> Result<u64, Error> {
-    let Some(after) = after else {
-        return Ok(0);
-    };
-    URL_SAFE_NO_PAD
-        .decode(after)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("leaderboard:")?.parse().ok())
-        .ok_or_else(|| Error::bad_input("after", "not a cursor of this leaderboard"))
-}
-
+/// One page of `board`, the caller's entry marked; `first`/`after` as every list takes them.
 fn page(
     board: leaderboard::Board,
     period: HistoryPeriod,
@@ -212,43 +194,30 @@ fn page(
     first: Option<i32>,
     after: Option<&str>,
 ) -> Result<Leaderboard, Error> {
-    let size = match first {
-        None => LEADERBOARD_PAGE,
-        Some(n) if n >= 1 && n as u64 <= MAX_PAGE => n as u64,
-        Some(_) => {
-            return Err(Error::bad_input(
-                "first",
-                format!("first takes 1 to {MAX_PAGE}"),
-            ));
-        }
+    let request = PageRequest::parse(first, after, None, None)?;
+    let page = pages::by_position(board.entries, request);
+    let page_info = PageInfo {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        start_cursor: page.items.first().map(|(c, _)| c.clone()),
+        end_cursor: page.end_cursor(),
     };
-    let skip = rank_after(after)?;
-    let total_count = board.entries.len() as u64;
-    let nodes: Vec<LeaderboardEntry> = board
-        .entries
-        .into_iter()
-        .skip(skip as usize)
-        .take(size as usize)
-        .map(|e| LeaderboardEntry {
-            rank: e.rank,
-            name: e.name,
-            return_percent: Decimal(e.return_percent),
-            equity: money(e.equity_cents),
-            is_viewer: viewer == Some(e.user_id),
-        })
-        .collect();
-    let last = nodes.last().map(|n| n.rank);
     Ok(Leaderboard {
         period,
         as_of: board.as_of.map(Into::into),
-        page_info: PageInfo {
-            has_previous_page: skip > 0,
-            has_next_page: last.is_some_and(|r| r < total_count),
-            start_cursor: nodes.first().map(|n| cursor(n.rank)),
-            end_cursor: last.map(cursor),
-        },
-        nodes,
-        total_count,
+        total_count: page.total_count,
+        page_info,
+        nodes: page
+            .items
+            .into_iter()
+            .map(|(_, e)| LeaderboardEntry {
+                rank: e.rank,
+                name: e.name,
+                return_percent: Decimal(e.return_percent),
+                equity: money(e.equity_cents),
+                is_viewer: viewer == Some(e.user_id),
+            })
+            .collect(),
     })
 }
 

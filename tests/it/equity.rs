@@ -462,7 +462,7 @@ async fn the_engine_records_while_open_and_at_the_close_and_the_feeds_push() {
     // The next five-minute instant (10:05, or 10:10 when the engine's tasks started after
     // the clock passed 10:05 on a slow lease).
     let (mut point, mut board) = (None, None);
-    for _ in 0..3 {
+    'instants: for _ in 0..3 {
         app.clock.advance(Duration::minutes(5));
         while let Some(msg) = ws.next_within(std::time::Duration::from_secs(2)).await {
             match msg["id"].as_str() {
@@ -471,11 +471,8 @@ async fn the_engine_records_while_open_and_at_the_close_and_the_feeds_push() {
                 _ => {}
             }
             if point.is_some() && board.is_some() {
-                break;
+                break 'instants;
             }
-        }
-        if point.is_some() && board.is_some() {
-            break;
         }
     }
     let (point, board) = (

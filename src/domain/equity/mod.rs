@@ -108,16 +108,11 @@ impl Period {
 
     /// Refuses an interval finer than what is kept for the whole period.
     pub fn check(self, grain: Grain) -> Result<()> {
-        let (Some(kept), Some(length)) = (grain.kept_for(), self.length()) else {
-            return match grain.kept_for() {
-                None => Ok(()),
-                Some(_) => Err(too_fine(self, grain)),
-            };
-        };
-        if length > kept {
-            return Err(too_fine(self, grain));
+        match (grain.kept_for(), self.length()) {
+            (None, _) => Ok(()),
+            (Some(kept), Some(length)) if length <= kept => Ok(()),
+            _ => Err(too_fine(self, grain)),
         }
-        Ok(())
     }
 }
 

@@ -43,7 +43,6 @@ type Documents = {
     "\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n": typeof types.ModifyMarketOpenDocument,
     "\n  query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {\n    orders(status: $status, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { ...OrderFields }\n    }\n  }\n": typeof types.OrdersDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": typeof types.CancelOrderDocument,
-    "\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n": typeof types.OrderEventsForListDocument,
     "\n  fragment PortfolioFields on Portfolio {\n    id\n    totalValue\n    positionsValue\n    dayChange\n    unrealizedPnl\n    realizedPnl\n    updatedAt\n    cash { id balance reserved available }\n    positions { ...PositionFields }\n  }\n": typeof types.PortfolioFieldsFragmentDoc,
     "\n  query PortfolioPage {\n    portfolio { ...PortfolioFields }\n  }\n": typeof types.PortfolioPageDocument,
     "\n  subscription PortfolioFeed {\n    portfolio { ...PortfolioFields }\n  }\n": typeof types.PortfolioFeedDocument,
@@ -105,7 +104,6 @@ const documents: Documents = {
     "\n  query ModifyMarketOpen {\n    marketState { id isOpen }\n  }\n": types.ModifyMarketOpenDocument,
     "\n  query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {\n    orders(status: $status, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      nodes { ...OrderFields }\n    }\n  }\n": types.OrdersDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n": types.CancelOrderDocument,
-    "\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n": types.OrderEventsForListDocument,
     "\n  fragment PortfolioFields on Portfolio {\n    id\n    totalValue\n    positionsValue\n    dayChange\n    unrealizedPnl\n    realizedPnl\n    updatedAt\n    cash { id balance reserved available }\n    positions { ...PositionFields }\n  }\n": types.PortfolioFieldsFragmentDoc,
     "\n  query PortfolioPage {\n    portfolio { ...PortfolioFields }\n  }\n": types.PortfolioPageDocument,
     "\n  subscription PortfolioFeed {\n    portfolio { ...PortfolioFields }\n  }\n": types.PortfolioFeedDocument,
@@ -268,10 +266,6 @@ export function graphql(source: "\n  query Orders($status: OrderStatus, $first: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"): (typeof documents)["\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) {\n      order { ...OrderFields }\n      cash { id balance reserved available }\n      position { ...PositionFields }\n      userErrors { field message code }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n"): (typeof documents)["\n  subscription OrderEventsForList {\n    orderUpdates { order { id status } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -78,7 +78,9 @@ export const PositionFields = graphql(`
   }
 `);
 
-const OrderUpdates = graphql(`
+/** The account feed: every order event with the whole order, so any screen subscribing shares
+ * one stream and never renders a status without the fields that came with it. */
+export const OrderUpdates = graphql(`
   subscription OrderUpdates {
     orderUpdates {
       order { ...OrderFields }

@@ -1,5 +1,5 @@
 // Orders, newest first, filtered by status; statuses change live (the account feed in the
-// shell writes each OrderEvent into the cache). Queued and open orders can be cancelled, open
+// shell writes each OrderEvent, the whole order, into the cache; this page shares that stream). Queued and open orders can be cancelled, open
 // (working) orders modified.
 import { useEffect, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
@@ -10,6 +10,7 @@ import { problems, type Problem } from '../lib/errors';
 import { money, timestamp } from '../lib/format';
 import { terms, tifLabel, typeLabel } from '../lib/orders';
 import { ModifyOrder } from './ModifyOrder';
+import { OrderUpdates } from '../components/Shell';
 
 const OrdersQuery = graphql(`
   query Orders($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {
@@ -32,12 +33,6 @@ const CancelOrder = graphql(`
   }
 `);
 
-const OrderEvents = graphql(`
-  subscription OrderEventsForList {
-    orderUpdates { order { id status } }
-  }
-`);
-
 const PAGE = 20;
 const statuses: (OrderStatus | '')[] = ['', 'OPEN', 'QUEUED', 'EXECUTED', 'CANCELED', 'EXPIRED', 'REJECTED'];
 
@@ -56,7 +51,7 @@ export function Orders() {
     variables: { status: status || null, ...cursor },
     requestPolicy: 'cache-and-network',
   });
-  const [{ data: event }] = useSubscription({ query: OrderEvents });
+  const [{ data: event }] = useSubscription({ query: OrderUpdates });
   // A new order, or one that left the filtered status: read the page again.
   useEffect(() => {
     if (event) reload({ requestPolicy: 'network-only' });

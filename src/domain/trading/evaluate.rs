@@ -18,11 +18,12 @@ use chrono::{DateTime, Utc};
 use entity::{market_state, orders, positions, stocks, users};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait, Value, sea_query::Expr,
+    QuerySelect, Statement, TransactionTrait, Value,
 };
 
 use super::{
     Trading,
+    batch::Writes,
     context::{funds, holding},
     order::{Order, Side, Status, TimeInForce},
     plan, store,
@@ -227,7 +228,7 @@ impl Trading {
         let mut owners = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
         let orders = open_orders(&txn, batch.iter().map(|c| c.id)).await?;
         let mut held = positions_of(&txn, &orders).await?;
-        let now = self.clock.now();
+        let mut writes = Writes::new(self.clock.now());
         let mut changed = Vec::new();
         for order in orders {
             // A deactivated owner's orders were canceled with the account; one left over
@@ -241,10 +242,10 @@ impl Trading {
             let triggered_at = match step {
                 Step::Wait => continue,
                 Step::Trigger => {
-                    changed.push((mark_triggered(&txn, order, now).await?, step));
+                    changed.push((writes.trigger(order), step));
                     continue;
                 }
-                Step::Fill { triggered: true } => Some(now),
+                Step::Fill { triggered: true } => Some(writes.now()),
                 Step::Fill { triggered: false } => order.triggered_at,
             };
             // The reservation goes back; the fill takes what it really costs.
@@ -257,27 +258,26 @@ impl Trading {
                 funds(&user),
                 holding(position.as_ref()),
             );
-            let pos = position.as_ref();
             let ended = match planned {
                 Ok(fill) => {
-                    store::execute_working(&txn, &user, pos, order, &fill, triggered_at, now)
-                        .await?
+                    let (ended, user, position) =
+                        writes.fill(user, position.as_ref(), order, &fill, triggered_at)?;
+                    owners.insert(user.id, user);
+                    held.insert(key, position);
+                    ended
                 }
                 Err(refusal) => {
                     let reason = format!("{}{refusal}", store::REJECTED_AT_TRIGGER);
-                    store::reject_working(&txn, &user, pos, order, reason, triggered_at, now)
-                        .await?
+                    if let Some(position) = &position {
+                        held.insert(key, position.clone());
+                    }
+                    owners.insert(user.id, user.clone());
+                    writes.reject(user, position, order, reason, triggered_at)
                 }
             };
-            // None: something else ended it first (nothing was written).
-            if let Some(ended) = ended {
-                owners.insert(ended.user.id, ended.user);
-                if let Some(position) = ended.position {
-                    held.insert(key, position);
-                }
-                changed.push((ended.order, step));
-            }
+            changed.push((ended, step));
         }
+        writes.write(&txn).await?;
         txn.commit().await?;
         Ok(changed)
     }
@@ -409,22 +409,4 @@ fn released(
         ..p.clone()
     });
     (user, position)
-}
-
-/// Records that a stop-limit's stop was crossed: it works on as a limit order.
-async fn mark_triggered(
-    conn: &impl ConnectionTrait,
-    mut order: Order,
-    now: DateTime<Utc>,
-) -> Result<Order> {
-    orders::Entity::update_many()
-        .col_expr(orders::Column::TriggeredAt, Expr::value(now))
-        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
-        .filter(orders::Column::Id.eq(order.id))
-        .filter(orders::Column::Status.eq(Status::Open.as_str()))
-        .exec(conn)
-        .await?;
-    order.triggered_at = Some(now);
-    order.updated_at = now;
-    Ok(order)
 }

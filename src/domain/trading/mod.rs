@@ -13,6 +13,7 @@
 //! round and at the close (`terms` and `working` hold their pure rules), `cancel` the
 //! administrators' cancels.
 
+mod batch;
 pub(crate) mod cancel;
 pub mod cash;
 mod context;
@@ -132,6 +133,14 @@ impl LedgerKind {
     }
 }
 
+/// The user's cash balance after moving it by `amount` (signed); never below zero.
+pub(crate) fn balance_after(user: &users::Model, amount: Cents) -> Result<i64> {
+    user.cash_cents
+        .checked_add(amount.0)
+        .filter(|b| *b >= 0)
+        .ok_or_else(|| Error::InsufficientFunds("not enough cash".into()))
+}
+
 /// Moves a locked user's cash by `amount` (signed) and writes the ledger row for it. Returns
 /// the user's row as written and the ledger entry.
 pub(crate) async fn move_cash(
@@ -144,11 +153,7 @@ pub(crate) async fn move_cash(
     now: DateTime<Utc>,
 ) -> Result<(users::Model, cash::LedgerEntry)> {
     let (amount_cents, reserved_cents) = (amount.0, reserved.0);
-    let balance = user
-        .cash_cents
-        .checked_add(amount_cents)
-        .filter(|b| *b >= 0)
-        .ok_or_else(|| Error::InsufficientFunds("not enough cash".into()))?;
+    let balance = balance_after(user, amount)?;
     users::Entity::update_many()
         .col_expr(users::Column::CashCents, Expr::value(balance))
         .col_expr(users::Column::ReservedCents, Expr::value(reserved_cents))

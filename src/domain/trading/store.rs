@@ -148,18 +148,14 @@ pub(super) async fn apply_fill(
     fill: &Fill,
     now: DateTime<Utc>,
 ) -> Result<(users::Model, positions::Model)> {
-    let (kind, cash_delta, signed_qty) = match order.side {
-        Side::Buy => (LedgerKind::Buy, -fill.total.0, order.quantity),
-        Side::Sell => (LedgerKind::Sell, fill.total.0, -order.quantity),
-    };
-    let reference = Some(format!("order:{}", order.id));
+    let (kind, amount) = cash_of(order.side, fill);
     let (user, _) = move_cash(
         conn,
         user,
         kind,
-        Cents(cash_delta),
+        amount,
         Cents(user.reserved_cents),
-        reference,
+        Some(reference(order)),
         now,
     )
     .await?;
@@ -172,21 +168,74 @@ pub(super) async fn apply_fill(
         now,
     )
     .await?;
-    trades::Entity::insert(trades::ActiveModel {
+    trades::Entity::insert(trade_row(order, fill, now))
+        .exec_without_returning(conn)
+        .await?;
+    Ok((user, position))
+}
+
+/// How a fill moves its owner's cash: the ledger kind and the signed amount.
+pub(super) fn cash_of(side: Side, fill: &Fill) -> (LedgerKind, Cents) {
+    match side {
+        Side::Buy => (LedgerKind::Buy, Cents(-fill.total.0)),
+        Side::Sell => (LedgerKind::Sell, fill.total),
+    }
+}
+
+/// What a fill's ledger row refers to.
+pub(super) fn reference(order: &Order) -> String {
+    format!("order:{}", order.id)
+}
+
+/// The trade row of `order`'s fill (quantity signed: positive for buys).
+pub(super) fn trade_row(order: &Order, fill: &Fill, now: DateTime<Utc>) -> trades::ActiveModel {
+    let quantity = match order.side {
+        Side::Buy => order.quantity,
+        Side::Sell => -order.quantity,
+    };
+    trades::ActiveModel {
         order_id: Set(order.id),
-        user_id: Set(user.id),
+        user_id: Set(order.user_id),
         stock_id: Set(order.stock_id),
         side: Set(order.side.as_str().into()),
-        quantity: Set(signed_qty),
+        quantity: Set(quantity),
         price_cents: Set(fill.price.0),
         total_cents: Set(fill.total.0),
         realized_pnl_cents: Set(fill.realized.0),
         executed_at: Set(now),
         ..Default::default()
+    }
+}
+
+/// The position after `fill` of `user`'s order in `stock`, with `existing`'s reservation (a
+/// first buy starts one, its id 0 until it is stored).
+pub(super) fn position_after(
+    user: UserId,
+    stock: StockId,
+    existing: Option<&positions::Model>,
+    fill: &Fill,
+    now: DateTime<Utc>,
+) -> Result<positions::Model> {
+    let (id, reserved, realized) = match existing {
+        Some(p) => (
+            p.id,
+            p.reserved_quantity,
+            p.realized_pnl_cents
+                .checked_add(fill.realized.0)
+                .ok_or_else(|| Error::internal("realized P&L out of range"))?,
+        ),
+        None => (0, 0, fill.realized.0),
+    };
+    Ok(positions::Model {
+        id,
+        user_id: user.0,
+        stock_id: stock.0,
+        quantity: fill.quantity_after.0,
+        reserved_quantity: reserved,
+        cost_basis_cents: fill.basis_after.0,
+        realized_pnl_cents: realized,
+        updated_at: now,
     })
-    .exec_without_returning(conn)
-    .await?;
-    Ok((user, position))
 }
 
 /// Writes the position after `fill` (creating it on a first buy), with `existing`'s
@@ -199,189 +248,42 @@ async fn save_position(
     fill: &Fill,
     now: DateTime<Utc>,
 ) -> Result<positions::Model> {
-    match existing {
-        Some(p) => {
-            let realized = p
-                .realized_pnl_cents
-                .checked_add(fill.realized.0)
-                .ok_or_else(|| Error::internal("realized P&L out of range"))?;
-            positions::Entity::update_many()
-                .col_expr(
-                    positions::Column::Quantity,
-                    Expr::value(fill.quantity_after.0),
-                )
-                .col_expr(
-                    positions::Column::ReservedQuantity,
-                    Expr::value(p.reserved_quantity),
-                )
-                .col_expr(
-                    positions::Column::CostBasisCents,
-                    Expr::value(fill.basis_after.0),
-                )
-                .col_expr(positions::Column::RealizedPnlCents, Expr::value(realized))
-                .col_expr(positions::Column::UpdatedAt, Expr::value(now))
-                .filter(positions::Column::Id.eq(p.id))
-                .exec(conn)
-                .await?;
-            Ok(positions::Model {
-                quantity: fill.quantity_after.0,
-                cost_basis_cents: fill.basis_after.0,
-                realized_pnl_cents: realized,
-                updated_at: now,
-                ..p.clone()
-            })
-        }
-        None => {
-            let id = positions::Entity::insert(positions::ActiveModel {
-                user_id: Set(user.0),
-                stock_id: Set(stock.0),
-                quantity: Set(fill.quantity_after.0),
-                reserved_quantity: Set(0),
-                cost_basis_cents: Set(fill.basis_after.0),
-                realized_pnl_cents: Set(fill.realized.0),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .exec(conn)
-            .await?
-            .last_insert_id;
-            Ok(positions::Model {
-                id,
-                user_id: user.0,
-                stock_id: stock.0,
-                quantity: fill.quantity_after.0,
-                reserved_quantity: 0,
-                cost_basis_cents: fill.basis_after.0,
-                realized_pnl_cents: fill.realized.0,
-                updated_at: now,
-            })
-        }
-    }
-}
-
-/// Ends a working order as the engine found it at a round, in one conditional statement
-/// (exactly once: None when it is no longer OPEN): EXECUTED at `fill`, or REJECTED with
-/// `reason`, its reservation zeroed and `triggered_at` recorded.
-async fn end_working(
-    conn: &impl ConnectionTrait,
-    order: &Order,
-    outcome: Result<&Fill, &str>,
-    triggered_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let mut update = orders::Entity::update_many()
-        .col_expr(orders::Column::ReservedCents, Expr::value(0i64))
-        .col_expr(orders::Column::ReservedShares, Expr::value(0i64))
-        .col_expr(orders::Column::TriggeredAt, Expr::value(triggered_at))
-        .col_expr(orders::Column::UpdatedAt, Expr::value(now));
-    update = match outcome {
-        Ok(fill) => update
-            .col_expr(
-                orders::Column::Status,
-                Expr::value(Status::Executed.as_str()),
-            )
-            .col_expr(orders::Column::PriceCents, Expr::value(fill.price.0))
-            .col_expr(orders::Column::TotalCents, Expr::value(fill.total.0))
-            .col_expr(orders::Column::ExecutedAt, Expr::value(now)),
-        Err(reason) => update
-            .col_expr(
-                orders::Column::Status,
-                Expr::value(Status::Rejected.as_str()),
-            )
-            .col_expr(orders::Column::RejectReason, Expr::value(reason)),
-    };
-    let ended = update
-        .filter(orders::Column::Id.eq(order.id))
-        .filter(orders::Column::Status.eq(Status::Open.as_str()))
-        .exec(conn)
-        .await?;
-    Ok(ended.rows_affected == 1)
-}
-
-/// What a working order's fill or rejection wrote: the order, and its owner and position as
-/// written (for the next order of the same batch).
-pub(super) struct Ended {
-    pub order: Order,
-    pub user: users::Model,
-    pub position: Option<positions::Model>,
-}
-
-/// Fills a working order at a round. `user` and `held` are the locked owner's rows with the
-/// order's reservation already released (in memory: they are written here). None when the
-/// order is no longer OPEN (nothing written).
-pub(super) async fn execute_working(
-    conn: &impl ConnectionTrait,
-    user: &users::Model,
-    held: Option<&positions::Model>,
-    mut order: Order,
-    fill: &Fill,
-    triggered_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<Option<Ended>> {
-    if !end_working(conn, &order, Ok(fill), triggered_at, now).await? {
-        return Ok(None);
-    }
-    let (user, position) = apply_fill(conn, user, held, &order, fill, now).await?;
-    order.status = Status::Executed;
-    order.price_cents = Some(fill.price.0);
-    order.total_cents = Some(fill.total.0);
-    order.executed_at = Some(now);
-    order.triggered_at = triggered_at;
-    order.reserved_cents = 0;
-    order.reserved_shares = 0;
-    order.updated_at = now;
-    Ok(Some(Ended {
-        order,
-        user,
-        position: Some(position),
-    }))
-}
-
-/// Rejects a working order whose fill the owner can no longer cover, writing the released
-/// reservation (`user` and `held` as in [`execute_working`]). None when it is no longer OPEN.
-pub(super) async fn reject_working(
-    conn: &impl ConnectionTrait,
-    user: &users::Model,
-    held: Option<&positions::Model>,
-    mut order: Order,
-    reason: String,
-    triggered_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<Option<Ended>> {
-    if !end_working(conn, &order, Err(&reason), triggered_at, now).await? {
-        return Ok(None);
-    }
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::ReservedCents,
-            Expr::value(user.reserved_cents),
-        )
-        .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(user.id))
-        .exec(conn)
-        .await?;
-    if let Some(p) = held {
+    let mut after = position_after(user, stock, existing, fill, now)?;
+    if existing.is_some() {
         positions::Entity::update_many()
+            .col_expr(positions::Column::Quantity, Expr::value(after.quantity))
             .col_expr(
                 positions::Column::ReservedQuantity,
-                Expr::value(p.reserved_quantity),
+                Expr::value(after.reserved_quantity),
+            )
+            .col_expr(
+                positions::Column::CostBasisCents,
+                Expr::value(after.cost_basis_cents),
+            )
+            .col_expr(
+                positions::Column::RealizedPnlCents,
+                Expr::value(after.realized_pnl_cents),
             )
             .col_expr(positions::Column::UpdatedAt, Expr::value(now))
-            .filter(positions::Column::Id.eq(p.id))
+            .filter(positions::Column::Id.eq(after.id))
             .exec(conn)
             .await?;
+    } else {
+        after.id = positions::Entity::insert(positions::ActiveModel {
+            user_id: Set(after.user_id),
+            stock_id: Set(after.stock_id),
+            quantity: Set(after.quantity),
+            reserved_quantity: Set(after.reserved_quantity),
+            cost_basis_cents: Set(after.cost_basis_cents),
+            realized_pnl_cents: Set(after.realized_pnl_cents),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(conn)
+        .await?
+        .last_insert_id;
     }
-    order.status = Status::Rejected;
-    order.reject_reason = Some(reason);
-    order.triggered_at = triggered_at;
-    order.reserved_cents = 0;
-    order.reserved_shares = 0;
-    order.updated_at = now;
-    Ok(Some(Ended {
-        order,
-        user: user.clone(),
-        position: held.cloned(),
-    }))
+    Ok(after)
 }
 
 /// Records a claimed queued order as executed at its fill's price.

@@ -8,9 +8,10 @@
 //! found are then handled in batches, one fenced transaction each: the batch's owners are
 //! locked first, in id order (as the admin's halt locks them, so the two never deadlock), the
 //! orders and positions are read under those locks, and each order is decided again by
-//! [`working::at_round`] and [`plan::fill`] before anything is written; the batch keeps its
-//! owners' rows and positions in memory as it writes them. An order leaves OPEN by a
-//! conditional update, exactly once: a fill racing a cancel, or two engines, end in one.
+//! [`working::at_round`] and [`plan::fill`], in order, against its owners' rows and positions
+//! as the batch's earlier orders left them (in memory); the batch's writes then go out in a
+//! few multi-row statements ([`super::batch`]). An order leaves OPEN by a conditional update,
+//! exactly once: a fill racing a cancel, or two engines, end in one.
 
 use std::collections::HashMap;
 

@@ -18,7 +18,8 @@ pub struct Model {
     pub time_in_force: String,
     /// Limit price (LIMIT, STOP_LIMIT).
     pub limit_price_cents: Option<i64>,
-    /// Stop price (STOP, STOP_LIMIT); for a TRAILING_STOP, its current trigger price.
+    /// Stop price (STOP, STOP_LIMIT); for a TRAILING_STOP, its stop at placement (the current
+    /// one is derived from `trail_reference_cents` and the trail: the engine moves only that).
     pub stop_price_cents: Option<i64>,
     /// A trailing stop's trail in basis points (hundredths of a percent) of its reference.
     pub trail_percent_bps: Option<i64>,

@@ -17,6 +17,7 @@ mod m20261202_000001_calendar_day_kinds;
 mod m20261202_000001_working_orders;
 mod m20261203_000001_email_skeleton;
 mod m20261204_000001_equity_history;
+mod m20261205_000001_trailing_in_place;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_working_orders::Migration),
             Box::new(m20261203_000001_email_skeleton::Migration),
             Box::new(m20261204_000001_equity_history::Migration),
+            Box::new(m20261205_000001_trailing_in_place::Migration),
         ]
     }
 }

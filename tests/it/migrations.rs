@@ -82,9 +82,9 @@ async fn the_calendar_migration_drops_the_seeded_holidays_and_keeps_the_listed_o
 
     let app = spawn_app_with(&[("SEED_DEMO_DATA", "false")]).await;
     let conn = &app.db;
-    // Back to before the calendar migration (the working orders', the email skeletons' and
-    // the equity history's came after it).
-    db::migrate_down(conn, Some(4)).await.unwrap();
+    // Back to before the calendar migration (the working orders', the email skeletons', the
+    // equity history's and the trailing stops' came after it).
+    db::migrate_down(conn, Some(5)).await.unwrap();
     let backend = conn.get_database_backend();
     for (date, name) in [
         ("2026-01-01", "New Year's Day"),

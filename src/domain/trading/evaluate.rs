@@ -67,17 +67,30 @@ fn round_table(prices: &HashMap<i64, Cents>) -> String {
     format!("(VALUES {}) AS r", rows.join(", "))
 }
 
-/// Moves the trailing stops of one side to the round's prices where they beat the reference:
-/// the same arithmetic as [`working::trail_stop`] (a percentage's offset rounded down).
-fn trailing_sql(side: Side, round: &str) -> String {
-    let (beats, sign) = match side {
-        Side::Sell => (">", "-"),
-        Side::Buy => ("<", "+"),
+/// A trailing stop's stop from its reference, in SQL: the same arithmetic as
+/// [`super::terms::Trail::stop`] (a percentage's offset rounded down).
+fn trailing_stop_sql(side: Side) -> String {
+    let sign = match side {
+        Side::Sell => "-",
+        Side::Buy => "+",
     };
     format!(
-        "UPDATE orders SET trail_reference_cents = r.column2, stop_price_cents = CASE \
-         WHEN orders.trail_amount_cents IS NOT NULL THEN r.column2 {sign} orders.trail_amount_cents \
-         ELSE r.column2 {sign} (r.column2 * orders.trail_percent_bps) / 10000 END \
+        "CASE WHEN o.trail_amount_cents IS NOT NULL \
+         THEN o.trail_reference_cents {sign} o.trail_amount_cents \
+         ELSE o.trail_reference_cents {sign} (o.trail_reference_cents * o.trail_percent_bps) / 10000 END"
+    )
+}
+
+/// Moves the trailing stops' references of one side to the round's prices where they beat
+/// them. Only the reference changes (the stop is derived from it): no index holds that
+/// column, so on PostgreSQL the rows are rewritten in place.
+fn trailing_sql(side: Side, round: &str) -> String {
+    let beats = match side {
+        Side::Sell => ">",
+        Side::Buy => "<",
+    };
+    format!(
+        "UPDATE orders SET trail_reference_cents = r.column2 \
          FROM {round} WHERE orders.stock_id = r.column1 AND orders.status = 'OPEN' \
          AND orders.order_type = 'TRAILING_STOP' AND orders.side = '{side}' \
          AND r.column2 {beats} orders.trail_reference_cents",
@@ -86,18 +99,30 @@ fn trailing_sql(side: Side, round: &str) -> String {
 }
 
 /// The orders a round reaches: those [`working::at_round`] would not leave waiting, placed
-/// before the round, in time priority. Four ranges per stock, one per index and side, looked
-/// up in the partial indexes with the round's stocks as the outer loop: on PostgreSQL each
-/// stock's ranges are a `LATERAL` subquery (a plain join is planned as a hash over every
-/// working order), on SQLite a `CROSS JOIN`, which fixes the join order there (left of it,
-/// SQLite walks the status index in id order to save the sort, reading every working order).
+/// before the round, in time priority. Six ranges per stock: limits and stops by side, looked
+/// up in the partial indexes, and the trailing stops by side (their stops are derived from
+/// their references, so every trailing stop of the stock is looked at: a short list), with
+/// the round's stocks as the outer loop: on PostgreSQL each stock's ranges are a `LATERAL`
+/// subquery (a plain join is planned as a hash over every working order), on SQLite a `CROSS
+/// JOIN`, which fixes the join order there (left of it, SQLite walks the status index in id
+/// order to save the sort, reading every working order).
 fn reached_sql(backend: DbBackend, round: &str) -> String {
     let limit = "(o.order_type = 'LIMIT' OR o.triggered_at IS NOT NULL)";
+    let stop = "o.triggered_at IS NULL AND o.order_type <> 'TRAILING_STOP'";
+    let trailing = "o.order_type = 'TRAILING_STOP'";
     let ranges = [
         format!("o.side = 'BUY' AND o.limit_price_cents >= r.column2 AND {limit}"),
         format!("o.side = 'SELL' AND o.limit_price_cents <= r.column2 AND {limit}"),
-        "o.side = 'BUY' AND o.stop_price_cents <= r.column2 AND o.triggered_at IS NULL".into(),
-        "o.side = 'SELL' AND o.stop_price_cents >= r.column2 AND o.triggered_at IS NULL".into(),
+        format!("o.side = 'BUY' AND o.stop_price_cents <= r.column2 AND {stop}"),
+        format!("o.side = 'SELL' AND o.stop_price_cents >= r.column2 AND {stop}"),
+        format!(
+            "o.side = 'BUY' AND {trailing} AND {} <= r.column2",
+            trailing_stop_sql(Side::Buy)
+        ),
+        format!(
+            "o.side = 'SELL' AND {trailing} AND {} >= r.column2",
+            trailing_stop_sql(Side::Sell)
+        ),
     ];
     match backend {
         DbBackend::Postgres => {
@@ -181,7 +206,7 @@ impl Trading {
             reached_sql(backend, &round),
             std::iter::repeat_n(
                 Value::from(at),
-                if backend == DbBackend::Postgres { 1 } else { 4 },
+                if backend == DbBackend::Postgres { 1 } else { 6 },
             ),
         ))
         .all(&txn)

@@ -324,7 +324,7 @@ impl From<OrderWire> for Order {
 impl TryFrom<orders::Model> for Order {
     type Error = Error;
     fn try_from(m: orders::Model) -> Result<Self> {
-        Ok(Order {
+        let order = Order {
             id: m.id,
             user_id: m.user_id,
             stock_id: m.stock_id,
@@ -351,11 +351,25 @@ impl TryFrom<orders::Model> for Order {
             reserved_cents: m.reserved_cents,
             reserved_shares: m.reserved_shares,
             replaced_by: m.replaced_by,
-        })
+        };
+        Ok(order.with_trailing_stop())
     }
 }
 
 impl Order {
+    /// A trailing stop's stop as it stands: derived from the best price since placement. The
+    /// stored `stop_price_cents` is the stop at placement; each round the engine moves only
+    /// the reference, a column no index holds, so that PostgreSQL can rewrite those rows in
+    /// place (a heap-only update) instead of adding an entry to every index of `orders`.
+    fn with_trailing_stop(mut self) -> Self {
+        if self.order_type == OrderType::TrailingStop
+            && let (Some(reference), Some(trail)) = (self.trail_reference_cents, self.terms().trail)
+        {
+            self.stop_price_cents = Some(trail.stop(self.side, Cents(reference)).0);
+        }
+        self
+    }
+
     /// The terms it was placed with.
     pub fn terms(&self) -> Terms {
         Terms {

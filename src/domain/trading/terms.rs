@@ -34,6 +34,16 @@ impl Trail {
         }
     }
 
+    /// A trailing stop's stop price when the best price since placement is `reference`: below
+    /// it by the trail for a sell, above it for a buy.
+    pub fn stop(self, side: Side, reference: Cents) -> Cents {
+        let offset = self.offset(reference);
+        match side {
+            Side::Sell => Cents(reference.0 - offset.0),
+            Side::Buy => Cents(reference.0.saturating_add(offset.0)),
+        }
+    }
+
     /// The percentage as people write it (`2.5` for 250 basis points).
     pub fn percent(bps: i64) -> Decimal {
         Decimal::new(bps, 2)

@@ -6,7 +6,7 @@
 use super::{
     order::{Order, OrderType, Side},
     plan::{Refusal, Reservation, total},
-    terms::{Terms, Trail},
+    terms::Terms,
     units::{Cents, Shares},
 };
 
@@ -25,16 +25,6 @@ pub fn stop_reached(side: Side, stop: Cents, price: Cents) -> bool {
     match side {
         Side::Buy => price >= stop,
         Side::Sell => price <= stop,
-    }
-}
-
-/// A trailing stop's stop price when the best price since placement is `reference`: below it
-/// by the trail for a sell, above it for a buy.
-pub fn trail_stop(side: Side, reference: Cents, trail: Trail) -> Cents {
-    let offset = trail.offset(reference);
-    match side {
-        Side::Sell => Cents(reference.0 - offset.0),
-        Side::Buy => Cents(reference.0.saturating_add(offset.0)),
     }
 }
 
@@ -117,7 +107,10 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::domain::trading::order::{Status, TimeInForce};
+    use crate::domain::trading::{
+        order::{Status, TimeInForce},
+        terms::Trail,
+    };
 
     fn order(order_type: OrderType, side: Side) -> Order {
         let now = Utc::now();
@@ -237,12 +230,12 @@ mod tests {
     #[test]
     fn a_trailing_stop_follows_the_best_price() {
         let pct = Trail::Percent { bps: 500 };
-        assert_eq!(trail_stop(Side::Sell, Cents(10_000), pct), Cents(9_500));
-        assert_eq!(trail_stop(Side::Buy, Cents(10_000), pct), Cents(10_500));
+        assert_eq!(pct.stop(Side::Sell, Cents(10_000)), Cents(9_500));
+        assert_eq!(pct.stop(Side::Buy, Cents(10_000)), Cents(10_500));
         // 5 % of 100.19 is 5.0095: the offset is rounded down.
-        assert_eq!(trail_stop(Side::Sell, Cents(10_019), pct), Cents(9_519));
+        assert_eq!(pct.stop(Side::Sell, Cents(10_019)), Cents(9_519));
         let amount = Trail::Amount(Cents(300));
-        assert_eq!(trail_stop(Side::Sell, Cents(10_000), amount), Cents(9_700));
+        assert_eq!(amount.stop(Side::Sell, Cents(10_000)), Cents(9_700));
         assert_eq!(
             track(Side::Sell, Cents(10_000), Cents(10_100)),
             Some(Cents(10_100))

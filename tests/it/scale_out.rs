@@ -613,7 +613,10 @@ async fn every_instance_keeps_its_charts_current_over_the_bus() {
     require_multi_instance_backends();
     let a = spawn_app().await;
     becomes_leader(&a).await;
-    let b = a.spawn_peer(&[]).await;
+    // The peer keeps the cost budgets: a 30-day chart costs as much as 2,000 candles would.
+    let b = a
+        .spawn_peer(&[("GRAPHQL_COST_BUDGET_ANONYMOUS", "off")])
+        .await;
     let id = aapl(&a).await;
     let from = a.clock.now() - chrono::Duration::days(30);
     let vars = json!({ "from": from.to_rfc3339() });

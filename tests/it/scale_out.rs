@@ -664,7 +664,7 @@ async fn every_instance_keeps_its_charts_current_over_the_bus() {
     .await;
     let cost = ten_reads_cost(&b, CHART, &vars).await;
     assert!(
-        cost < 2,
+        cost <= 2,
         "B's chart reads went to the database: {cost} statements"
     );
 }

@@ -247,6 +247,12 @@ impl Application {
             services.market.timezone(),
             self.shutdown.clone(),
         ));
+        tasks.spawn(
+            services
+                .market
+                .charts()
+                .follow(services.bus.clone(), self.shutdown.clone()),
+        );
         tasks.spawn(metrics_upkeep(self.shutdown.clone()));
         if let Some(listener) = self.metrics_listener {
             let router = http::metrics::router(self.state.clone());

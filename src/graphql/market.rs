@@ -1,6 +1,9 @@
 //! Market data: state, hours, holidays, stocks with live prices, candles.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, Object, OneofObject, SimpleObject,
@@ -272,41 +275,36 @@ impl CalendarDay {
 }
 
 /// One OHLC candle. Buckets are in the market time zone; `D1` is the trading day.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Candle {
-    /// Global id (one per stock, interval and bucket): the live candle and the same bucket
-    /// in a history are one cache record.
-    pub id: ID,
-    /// The stock's global id; see `stock` for the object.
-    pub stock_id: ID,
-    /// The candle's length.
-    pub interval: CandleInterval,
-    /// Start of the bucket (UTC).
-    pub bucket_start: DateTime,
-    /// First price in the bucket.
-    pub open: Decimal,
-    /// Highest price in the bucket.
-    pub high: Decimal,
-    /// Lowest price in the bucket.
-    pub low: Decimal,
-    /// Last price in the bucket so far.
-    pub close: Decimal,
-    /// Ticks that made it.
-    pub tick_count: i64,
-    /// True once the bucket has ended: the candle no longer changes. In a history every
-    /// candle is final but the live bucket's; `liveCandle` sends the closing candle once
-    /// with true.
-    pub is_final: bool,
-    #[graphql(skip)]
-    pub stock_row: i64,
+    candle: candles::Candle,
+    is_final: bool,
+    /// The global id, made on first use (the node interface borrows it).
+    id: OnceLock<ID>,
 }
 
 impl Candle {
     /// `c`, final when `is_final`.
-    pub fn new(c: candles::Candle, is_final: bool) -> Self {
+    pub fn new(candle: candles::Candle, is_final: bool) -> Self {
         Candle {
-            id: global_id(
+            candle,
+            is_final,
+            id: OnceLock::new(),
+        }
+    }
+}
+
+// Each field is computed when asked, not before: a chart of hundreds of candles usually asks
+// for a few of them, and the two ids alone cost four allocations a candle.
+/// One OHLC candle. Buckets are in the market time zone; `D1` is the trading day.
+#[Object]
+impl Candle {
+    /// Global id (one per stock, interval and bucket): the live candle and the same bucket
+    /// in a history are one cache record.
+    pub async fn id(&self) -> &ID {
+        self.id.get_or_init(|| {
+            let c = &self.candle;
+            global_id(
                 Kind::Candle,
                 format!(
                     "{}:{}:{}",
@@ -314,26 +312,60 @@ impl Candle {
                     c.interval.as_str(),
                     c.bucket_start.timestamp()
                 ),
-            ),
-            stock_id: global_id(Kind::Stock, c.stock_id),
-            interval: c.interval.into(),
-            bucket_start: c.bucket_start.into(),
-            open: money(c.open),
-            high: money(c.high),
-            low: money(c.low),
-            close: money(c.close),
-            tick_count: c.tick_count,
-            is_final,
-            stock_row: c.stock_id,
-        }
+            )
+        })
     }
-}
 
-#[ComplexObject]
-impl Candle {
+    /// The stock's global id; see `stock` for the object.
+    async fn stock_id(&self) -> ID {
+        global_id(Kind::Stock, self.candle.stock_id)
+    }
+
+    /// The candle's length.
+    async fn interval(&self) -> CandleInterval {
+        self.candle.interval.into()
+    }
+
+    /// Start of the bucket (UTC).
+    async fn bucket_start(&self) -> DateTime {
+        self.candle.bucket_start.into()
+    }
+
+    /// First price in the bucket.
+    async fn open(&self) -> Decimal {
+        money(self.candle.open)
+    }
+
+    /// Highest price in the bucket.
+    async fn high(&self) -> Decimal {
+        money(self.candle.high)
+    }
+
+    /// Lowest price in the bucket.
+    async fn low(&self) -> Decimal {
+        money(self.candle.low)
+    }
+
+    /// Last price in the bucket so far.
+    async fn close(&self) -> Decimal {
+        money(self.candle.close)
+    }
+
+    /// Ticks that made it.
+    async fn tick_count(&self) -> i64 {
+        self.candle.tick_count
+    }
+
+    /// True once the bucket has ended: the candle no longer changes. In a history every
+    /// candle is final but the live bucket's; `liveCandle` sends the closing candle once
+    /// with true.
+    async fn is_final(&self) -> bool {
+        self.is_final
+    }
+
     /// The stock.
     async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Stock> {
-        load_stock(ctx, self.stock_row).await
+        load_stock(ctx, self.candle.stock_id).await
     }
 }
 

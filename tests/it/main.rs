@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod backup;
 mod calendar;
+mod charts;
 mod client_caches;
 mod client_examples;
 mod cost;

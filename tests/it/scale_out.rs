@@ -602,3 +602,69 @@ async fn every_instance_keeps_its_quote_board_current_over_the_bus() {
     })
     .await;
 }
+
+/// Each instance serves charts from its own memory: the leader's rounds reach it over the bus,
+/// and both instances agree with each other and with the database.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: run with TEST_DATABASE_URL, TEST_REDIS_URL and -- --ignored"]
+async fn every_instance_keeps_its_charts_current_over_the_bus() {
+    use crate::charts::{CHART, aapl, stored, ten_reads_cost};
+    use zebrat::clock::Clock;
+    require_multi_instance_backends();
+    let a = spawn_app().await;
+    becomes_leader(&a).await;
+    // The peer keeps the cost budgets: a 30-day chart costs as much as 2,000 candles would.
+    let b = a
+        .spawn_peer(&[("GRAPHQL_COST_BUDGET_ANONYMOUS", "off")])
+        .await;
+    let id = aapl(&a).await;
+    let from = a.clock.now() - chrono::Duration::days(30);
+    let vars = json!({ "from": from.to_rfc3339() });
+    a.eventually("the history", || async {
+        !stored(&a, id, from).await.is_empty()
+    })
+    .await;
+    let chart = async |app: &TestApp| app.gql(CHART, vars.clone()).await["data"]["candles"].clone();
+    let first = chart(&b).await; // B's series is loaded now
+    assert!(first["candles"].is_array(), "{first}");
+    let mut ws = b.ws_session(None).await;
+    ws.subscribe("t", TICKS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        a.tick_until_message(&mut ws, "t").await;
+    }
+    // As stored: bucket start, close and tick count of each candle.
+    let in_db = async || -> Value {
+        stored(&a, id, from)
+            .await
+            .iter()
+            .map(|c| json!([c.bucket_start, c.close, c.tick_count]))
+            .collect()
+    };
+    let served = |chart: &Value| -> Value {
+        chart["candles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let close = c["close"].as_str().unwrap_or_default().replace('.', "");
+                let bucket: chrono::DateTime<chrono::Utc> = c["bucketStart"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .parse()
+                    .unwrap();
+                json!([bucket, close.parse::<i64>().unwrap_or(-1), c["tickCount"]])
+            })
+            .collect()
+    };
+    b.eventually("B's chart at the leader's rounds", || async {
+        let on_b = chart(&b).await;
+        on_b != first && on_b == chart(&a).await && served(&on_b) == in_db().await
+    })
+    .await;
+    let cost = ten_reads_cost(&b, CHART, &vars).await;
+    assert!(
+        cost <= 2,
+        "B's chart reads went to the database: {cost} statements"
+    );
+}

@@ -106,6 +106,8 @@ pub struct Administration {
     pub(crate) defaults: (f64, f64),
     /// Dropped after a stock changes, so that the next public read sees the change.
     pub(crate) board: super::market::board::QuoteBoard,
+    /// Dropped with the board: a new stock's history is written with it.
+    pub(crate) charts: super::market::charts::ChartCache,
 }
 
 impl Administration {
@@ -132,6 +134,7 @@ impl Administration {
             calendar: config.market_calendar,
             defaults: (config.default_drift, config.default_volatility),
             board: market.board(),
+            charts: market.charts(),
         }
     }
 
@@ -143,9 +146,11 @@ impl Administration {
         super::market::load_config(conn, self.tz, self.calendar).await
     }
 
-    /// After a stock changed: this instance's quote board at once, every other one by event.
+    /// After a stock changed: this instance's quote board and charts at once, every other
+    /// one's by event.
     async fn stocks_changed(&self) {
         self.board.invalidate();
+        self.charts.invalidate();
         self.publish(crate::bus::Event::StocksChanged).await;
     }
 

@@ -316,24 +316,6 @@ pub async fn prune_ticks(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> 
     Ok(deleted.rows_affected)
 }
 
-/// The newest `n` hourly closes of each stock, oldest first: the mini-chart trend.
-pub async fn trends(
-    conn: &impl ConnectionTrait,
-    stock_ids: &[i64],
-    n: u64,
-) -> Result<HashMap<i64, Vec<i64>>> {
-    let mut out = HashMap::new();
-    for &id in stock_ids {
-        let closes = query(conn, id, Interval::H1, None, None, Some(n))
-            .await?
-            .into_iter()
-            .map(|c| c.close)
-            .collect();
-        out.insert(id, closes);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

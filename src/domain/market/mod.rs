@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod board;
 pub mod calendar;
 pub mod candles;
+pub mod charts;
 pub mod gbm;
 pub mod interval;
 pub mod nyse;

@@ -12,7 +12,8 @@ use sea_orm::DatabaseConnection;
 use super::{
     Holiday, MarketCalendar, MarketConfig, MarketStatus, SpecialDay, backfill,
     board::QuoteBoard,
-    candles::{self, Candle, Interval},
+    candles::{Candle, Interval},
+    charts::ChartCache,
     stocks::{self, Listing, Quote},
     tick,
 };
@@ -102,6 +103,8 @@ pub struct Market {
     pub(super) settings: Settings,
     /// Every stock's live quote, for the public reads.
     board: QuoteBoard,
+    /// The recent candles of the charted stocks, for the chart reads.
+    charts: ChartCache,
 }
 
 impl Market {
@@ -112,6 +115,7 @@ impl Market {
             tz: settings.tz,
             settings,
             board: QuoteBoard::default(),
+            charts: ChartCache::default(),
         }
     }
 
@@ -119,6 +123,12 @@ impl Market {
     /// the writers that must drop it).
     pub fn board(&self) -> QuoteBoard {
         self.board.clone()
+    }
+
+    /// The chart cache this service reads candles from (for the task that keeps it current
+    /// and for the writers that must drop it).
+    pub fn charts(&self) -> ChartCache {
+        self.charts.clone()
     }
 
     /// The market's time zone.
@@ -258,7 +268,8 @@ impl Market {
     }
 
     /// Candles of a stock in `window`, oldest first: the newest `last` (at most
-    /// `MAX_CANDLES`), and whether the window held more.
+    /// `MAX_CANDLES`), and whether the window held more. From the chart cache when its window
+    /// holds them.
     pub async fn candles(
         &self,
         stock_id: i64,
@@ -267,15 +278,18 @@ impl Market {
     ) -> Result<CandleSeries> {
         let last = window.checked_last()?;
         // One more than asked tells whether older candles were left out.
-        let mut candles = candles::query(
-            &self.db,
-            stock_id,
-            interval,
-            window.from,
-            window.to,
-            Some(last + 1),
-        )
-        .await?;
+        let mut candles = self
+            .charts
+            .query(
+                &self.db,
+                stock_id,
+                interval,
+                window.from,
+                window.to,
+                last + 1,
+                self.clock.now(),
+            )
+            .await?;
         let truncated = candles.len() as u64 > last;
         if truncated {
             candles.remove(0);
@@ -300,9 +314,19 @@ impl Market {
         }
     }
 
-    /// The newest `points` hourly closes (cents) of each stock, oldest first.
+    /// The newest `points` hourly closes (cents) of each stock, oldest first (from the chart
+    /// cache, as charts are).
     pub async fn trends(&self, stock_ids: &[i64], points: u64) -> Result<HashMap<i64, Vec<i64>>> {
-        candles::trends(&self.db, stock_ids, points).await
+        let now = self.clock.now();
+        let mut out = HashMap::with_capacity(stock_ids.len());
+        for &id in stock_ids {
+            let hours = self
+                .charts
+                .query(&self.db, id, Interval::H1, None, None, points, now)
+                .await?;
+            out.insert(id, hours.into_iter().map(|c| c.close).collect());
+        }
+        Ok(out)
     }
 }
 

@@ -124,6 +124,7 @@ test('open orders: terms, reservation, modify, a CONFLICT when the order ended f
   await page.getByLabel('Status').selectOption('');
 
   // Modify: one more share at a lower limit. The old order is replaced, the new one open.
+  const original = await limitRow.getAttribute('data-id');
   await limitRow.getByRole('button', { name: 'Modify buy 2 AAPL' }).click();
   const dialog = page.getByRole('dialog', { name: 'Modify buy 2 AAPL' });
   await dialog.getByLabel('Quantity (shares)').fill('3');
@@ -132,7 +133,9 @@ test('open orders: terms, reservation, modify, a CONFLICT when the order ended f
   await tab.shot('orders-modify.png');
   await dialog.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('status').filter({ hasText: `Changed: buy 3 AAPL, limit $${lower.toFixed(2)} (open)` }).waitFor();
+  // The new order joins the list when the page is read again (the account feed's event).
   const replacement = page.locator('table.orders tr[data-type=LIMIT][data-status=OPEN]');
+  await page.locator(`table.orders tr[data-type=LIMIT][data-status=OPEN]:not([data-id="${original}"])`).waitFor();
   assert.equal(await replacement.count(), 1);
   assert.equal(dollars(await replacement.locator('[data-testid=reserved]').textContent()), Math.round(lower * 300) / 100);
   await page.locator('table.orders tr[data-type=LIMIT][data-status=CANCELED]', { hasText: 'replaced' }).waitFor();

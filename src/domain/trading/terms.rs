@@ -244,11 +244,12 @@ impl Terms {
                 "trailAmount",
                 format!("a sell's trailAmount must be below the current price ({price})"),
             )),
-            Side::Sell => Ok(Some(Cents(price.0 - offset.0))),
-            Side::Buy => price
-                .checked_add(offset)
-                .map(Some)
-                .ok_or_else(|| Error::bad_input("trailAmount", "trailAmount is out of range")),
+            Side::Buy if price.checked_add(offset).is_none() => Err(Error::bad_input(
+                "trailAmount",
+                "trailAmount is out of range",
+            )),
+            // The first stop is the one a round would derive from the price at placement.
+            Side::Buy | Side::Sell => Ok(Some(trail.stop(side, price))),
         }
     }
 }

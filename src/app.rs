@@ -242,15 +242,10 @@ impl Application {
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(services.auth.clone().follow(self.shutdown.clone()));
-        tasks.spawn(services.market.board().follow(
-            services.bus.clone(),
-            services.market.timezone(),
-            self.shutdown.clone(),
-        ));
         tasks.spawn(
             services
                 .market
-                .charts()
+                .clone()
                 .follow(services.bus.clone(), self.shutdown.clone()),
         );
         tasks.spawn(metrics_upkeep(self.shutdown.clone()));

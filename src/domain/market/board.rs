@@ -167,18 +167,4 @@ impl QuoteBoard {
             loaded_at: board.loaded_at,
         }));
     }
-
-    /// Follows the bus until `shutdown`: the task that keeps this instance's board current.
-    pub async fn follow(
-        self,
-        bus: crate::bus::SharedBus,
-        tz: Tz,
-        shutdown: tokio_util::sync::CancellationToken,
-    ) {
-        crate::bus::follow(bus.as_ref(), &shutdown, |delivery| match delivery {
-            crate::bus::Delivery::Event(event) => self.apply(Some(&event), tz),
-            crate::bus::Delivery::Missed(_) => self.apply(None, tz),
-        })
-        .await;
-    }
 }

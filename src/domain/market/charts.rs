@@ -295,19 +295,6 @@ impl ChartCache {
             }
         }
     }
-
-    /// Follows the bus until `shutdown`: the task that keeps this instance's series current.
-    pub async fn follow(
-        self,
-        bus: crate::bus::SharedBus,
-        shutdown: tokio_util::sync::CancellationToken,
-    ) {
-        crate::bus::follow(bus.as_ref(), &shutdown, |delivery| match delivery {
-            crate::bus::Delivery::Event(event) => self.apply(Some(&event)),
-            crate::bus::Delivery::Missed(_) => self.apply(None),
-        })
-        .await;
-    }
 }
 
 impl State {

@@ -119,16 +119,32 @@ impl Market {
         }
     }
 
-    /// The quote board this service reads from (for the task that keeps it current and for
-    /// the writers that must drop it).
+    /// The quote board this service reads from (for the writers that must drop it).
     pub fn board(&self) -> QuoteBoard {
         self.board.clone()
     }
 
-    /// The chart cache this service reads candles from (for the task that keeps it current
-    /// and for the writers that must drop it).
+    /// The chart cache this service reads candles from (for the writers that must drop it).
     pub fn charts(&self) -> ChartCache {
         self.charts.clone()
+    }
+
+    /// Follows the bus until `shutdown`: the task that keeps this instance's quote board and
+    /// chart cache current, both from the same deliveries (`None`: events were missed).
+    pub async fn follow(
+        self,
+        bus: crate::bus::SharedBus,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        crate::bus::follow(bus.as_ref(), &shutdown, |delivery| {
+            let event = match &delivery {
+                crate::bus::Delivery::Event(event) => Some(event.as_ref()),
+                crate::bus::Delivery::Missed(_) => None,
+            };
+            self.board.apply(event, self.tz);
+            self.charts.apply(event);
+        })
+        .await;
     }
 
     /// The market's time zone.

@@ -11,7 +11,7 @@
 //! the batch fails the batch (rolled back whole, evaluated again at the next round): an order
 //! leaves OPEN exactly once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{cash_ledger, positions, trades, users};
@@ -44,27 +44,58 @@ struct OrderChange {
     triggers: bool,
 }
 
-/// The writes of one batch, in memory until [`Writes::write`].
+/// The writes of one batch, in memory until [`Writes::write`]; also the batch's view of its
+/// owners and their positions, as its earlier orders left them.
 pub(super) struct Writes {
     now: DateTime<Utc>,
     orders: Vec<OrderChange>,
-    /// The owners' rows as they are to be written, by id.
+    /// The locked owners' rows as they stand in the batch, by id.
     users: HashMap<i64, users::Model>,
-    /// The positions as they are to be written, by (user, stock); id 0: opened by the batch.
+    /// Their positions as they stand in the batch, by (user, stock); id 0: opened by it.
     positions: HashMap<(i64, i64), positions::Model>,
+    /// The rows the batch changed: only these are written.
+    changed_users: HashSet<i64>,
+    changed_positions: HashSet<(i64, i64)>,
     ledger: Vec<cash_ledger::ActiveModel>,
     trades: Vec<trades::ActiveModel>,
 }
 
 impl Writes {
-    pub fn new(now: DateTime<Utc>) -> Self {
+    /// A batch at `now` over the `owners` it locked and their positions (`held`).
+    pub fn new(
+        now: DateTime<Utc>,
+        owners: HashMap<i64, users::Model>,
+        held: HashMap<(i64, i64), positions::Model>,
+    ) -> Self {
         Writes {
             now,
             orders: Vec::new(),
-            users: HashMap::new(),
-            positions: HashMap::new(),
+            users: owners,
+            positions: held,
+            changed_users: HashSet::new(),
+            changed_positions: HashSet::new(),
             ledger: Vec::new(),
             trades: Vec::new(),
+        }
+    }
+
+    /// An owner's row as the batch's earlier orders left it; None when not locked (inactive).
+    pub fn owner(&self, user_id: i64) -> Option<&users::Model> {
+        self.users.get(&user_id)
+    }
+
+    /// A position as the batch's earlier orders left it.
+    pub fn position(&self, user_id: i64, stock_id: i64) -> Option<&positions::Model> {
+        self.positions.get(&(user_id, stock_id))
+    }
+
+    fn keep(&mut self, user: users::Model, position: Option<positions::Model>) {
+        self.changed_users.insert(user.id);
+        self.users.insert(user.id, user);
+        if let Some(p) = position {
+            let key = (p.user_id, p.stock_id);
+            self.changed_positions.insert(key);
+            self.positions.insert(key, p);
         }
     }
 
@@ -74,7 +105,7 @@ impl Writes {
     }
 
     /// Fills `order` at `fill` for its owner `user` and position `held` (both with the order's
-    /// reservation already released). Returns the order, owner and position as they will be.
+    /// reservation already released). Returns the order as it will be.
     pub fn fill(
         &mut self,
         user: users::Model,
@@ -82,7 +113,7 @@ impl Writes {
         mut order: Order,
         fill: &Fill,
         triggered_at: Option<DateTime<Utc>>,
-    ) -> Result<(Order, users::Model, positions::Model)> {
+    ) -> Result<Order> {
         let now = self.now;
         let (kind, amount) = store::cash_of(order.side, fill);
         let balance = balance_after(&user, amount)?;
@@ -111,9 +142,7 @@ impl Writes {
             },
             triggers: triggered_at != order.triggered_at,
         });
-        self.users.insert(user.id, user.clone());
-        self.positions
-            .insert((position.user_id, position.stock_id), position.clone());
+        self.keep(user, Some(position));
         order.status = Status::Executed;
         order.price_cents = Some(fill.price.0);
         order.total_cents = Some(fill.total.0);
@@ -122,7 +151,7 @@ impl Writes {
         order.reserved_cents = 0;
         order.reserved_shares = 0;
         order.updated_at = now;
-        Ok((order, user, position))
+        Ok(order)
     }
 
     /// Rejects `order` (a triggered stop its owner can no longer cover) with `reason`; `user`
@@ -141,22 +170,16 @@ impl Writes {
             end: End::Rejected(reason.clone()),
             triggers: triggered_at != order.triggered_at,
         });
-        self.users.insert(
-            user.id,
+        self.keep(
             users::Model {
                 updated_at: now,
                 ..user
             },
+            held.map(|p| positions::Model {
+                updated_at: now,
+                ..p
+            }),
         );
-        if let Some(p) = held {
-            self.positions.insert(
-                (p.user_id, p.stock_id),
-                positions::Model {
-                    updated_at: now,
-                    ..p
-                },
-            );
-        }
         order.status = Status::Rejected;
         order.reject_reason = Some(reason);
         order.triggered_at = triggered_at;
@@ -196,10 +219,11 @@ impl Writes {
                 "{changed} of the batch's {expected} working orders were still open under their owners' locks"
             )));
         }
-        if !self.users.is_empty() {
+        if !self.changed_users.is_empty() {
             let rows = self
-                .users
-                .values()
+                .changed_users
+                .iter()
+                .filter_map(|id| self.users.get(id))
                 .map(|u| [u.id, u.cash_cents, u.reserved_cents]);
             conn.execute_raw(update_from(
                 backend,
@@ -210,8 +234,12 @@ impl Writes {
             ))
             .await?;
         }
-        let (stored, opened): (Vec<_>, Vec<_>) =
-            self.positions.into_values().partition(|p| p.id != 0);
+        let mut positions = self.positions;
+        let (stored, opened): (Vec<_>, Vec<_>) = self
+            .changed_positions
+            .iter()
+            .filter_map(|key| positions.remove(key))
+            .partition(|p| p.id != 0);
         if !stored.is_empty() {
             let rows = stored.iter().map(|p| {
                 [

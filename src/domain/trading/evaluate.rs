@@ -251,16 +251,16 @@ impl Trading {
     ) -> Result<Vec<(Order, Step)>> {
         let txn = self.db.begin().await?;
         fence.check(&txn).await?;
-        let mut owners = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
+        let owners = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
         let orders = open_orders(&txn, batch.iter().map(|c| c.id)).await?;
-        let mut held = positions_of(&txn, &orders).await?;
-        let mut writes = Writes::new(self.clock.now());
+        let held = positions_of(&txn, &orders).await?;
+        let mut writes = Writes::new(self.clock.now(), owners, held);
         let mut changed = Vec::new();
         for order in orders {
             // A deactivated owner's orders were canceled with the account; one left over
             // (placed in the same instant) waits for an admin.
             let (Some(owner), Some(&price)) =
-                (owners.get(&order.user_id), prices.get(&order.stock_id))
+                (writes.owner(order.user_id), prices.get(&order.stock_id))
             else {
                 continue;
             };
@@ -275,8 +275,8 @@ impl Trading {
                 Step::Fill { triggered: false } => order.triggered_at,
             };
             // The reservation goes back; the fill takes what it really costs.
-            let key = (order.user_id, order.stock_id);
-            let (user, position) = released(owner, held.get(&key), &order);
+            let held = writes.position(order.user_id, order.stock_id);
+            let (user, position) = released(owner, held, &order);
             let planned = plan::fill(
                 order.side,
                 Shares(order.quantity),
@@ -285,19 +285,9 @@ impl Trading {
                 holding(position.as_ref()),
             );
             let ended = match planned {
-                Ok(fill) => {
-                    let (ended, user, position) =
-                        writes.fill(user, position.as_ref(), order, &fill, triggered_at)?;
-                    owners.insert(user.id, user);
-                    held.insert(key, position);
-                    ended
-                }
+                Ok(fill) => writes.fill(user, position.as_ref(), order, &fill, triggered_at)?,
                 Err(refusal) => {
                     let reason = format!("{}{refusal}", store::REJECTED_AT_TRIGGER);
-                    if let Some(position) = &position {
-                        held.insert(key, position.clone());
-                    }
-                    owners.insert(user.id, user.clone());
                     writes.reject(user, position, order, reason, triggered_at)
                 }
             };

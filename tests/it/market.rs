@@ -488,13 +488,13 @@ async fn rebuilding_candles_from_ticks_heals_and_is_idempotent() {
     let now = app.clock.now();
     app.services
         .market
-        .rebuild_candles(&Fence::Solo, today, now)
+        .rebuild_candles(&Fence::Solo, &Default::default(), today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);
     app.services
         .market
-        .rebuild_candles(&Fence::Solo, today, now)
+        .rebuild_candles(&Fence::Solo, &Default::default(), today, now)
         .await
         .unwrap();
     assert_eq!(snapshot().await, live);
@@ -689,6 +689,38 @@ async fn public_objects_come_back_by_their_global_id() {
     unique.sort_by_key(|v| v.to_string());
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
+}
+
+/// When the board has to be reloaded (an admin changed a stock, or it aged out), readers that
+/// arrive together share one load: a thousand account feeds executing in the same round used
+/// to reload it a thousand times.
+#[tokio::test]
+async fn readers_arriving_together_share_one_board_reload() {
+    let app = spawn_app_at(utc("2026-11-25T15:00:00Z"), &[]).await;
+    app.wait_market(true).await;
+    let public = "{ stocks { symbol price } }";
+    // The engine's scheduler looks at the market every 5 s and its statements count too: one
+    // burst may meet it, three in a row do not.
+    let mut costs = Vec::new();
+    for _ in 0..3 {
+        // What an admin's change or the board's age does: the next read must reload it.
+        app.services.market.board().invalidate();
+        let before = app.statements.count();
+        let burst = (0..20).map(|_| app.gql(public, json!({})));
+        for answer in futures_util::future::join_all(burst).await {
+            assert!(answer["data"]["stocks"].is_array(), "{answer}");
+        }
+        costs.push(app.statements.count() - before);
+        if costs.last().is_some_and(|c| *c < 20) {
+            break;
+        }
+    }
+    // One load is two statements, and a burst of requests costs a few of its own (about
+    // eight in all here); a load per reader would be forty.
+    assert!(
+        costs.last().is_some_and(|c| *c < 20),
+        "twenty readers after an invalidation cost {costs:?} statements: each loaded the board"
+    );
 }
 
 /// The public stock reads come from memory (the quote board), yet agree with the database

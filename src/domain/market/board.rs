@@ -7,7 +7,9 @@
 //! a gap in the events (this instance fell behind) drops it so that the next read reloads it.
 //! Every instance follows the same events, so every instance agrees. As a backstop against
 //! changes no event announced (e.g. a command-line edit on another process), a board older
-//! than `MAX_AGE` is reloaded on its next read.
+//! than `MAX_AGE` is reloaded on its next read. One read reloads it while the others that
+//! need it wait for that load: a thousand account feeds executing in the same round after the
+//! board aged out cost one load, not a thousand.
 //!
 //! Transactions never read the board: the order path reads prices inside its own transaction.
 
@@ -81,14 +83,19 @@ struct Inner {
     /// Rises with every change applied or dropped: a load that saw the database before a change
     /// it did not apply must not be kept.
     generation: AtomicU64,
+    /// Held by the one read that is loading the board.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl QuoteBoard {
     /// The current board, loaded from `db` when there is none or it is too old.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Board>> {
-        if let Some(board) = self.current()
-            && board.loaded_at.elapsed() < MAX_AGE
-        {
+        if let Some(board) = self.fresh() {
+            return Ok(board);
+        }
+        let _loading = self.inner.loading.lock().await;
+        // Loaded by the read this one waited for.
+        if let Some(board) = self.fresh() {
             return Ok(board);
         }
         let generation = self.inner.generation.load(Ordering::Acquire);
@@ -104,8 +111,10 @@ impl QuoteBoard {
         Ok(board)
     }
 
-    fn current(&self) -> Option<Arc<Board>> {
-        self.inner.board.read().ok()?.clone()
+    /// The board, unless there is none or it is too old.
+    fn fresh(&self) -> Option<Arc<Board>> {
+        let board = self.inner.board.read().ok()?.clone()?;
+        (board.loaded_at.elapsed() < MAX_AGE).then_some(board)
     }
 
     /// Forgets the board: the next read reloads it.

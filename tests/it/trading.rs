@@ -636,6 +636,58 @@ async fn fifty_simultaneous_buys_never_overspend() {
     assert_invariants(&app).await;
 }
 
+/// Market orders that arrive together are placed together: one transaction for the batch
+/// instead of about nine statements each, every order still decided on its own (a customer
+/// who cannot pay is refused, the others execute), and the books agree to the cent.
+#[tokio::test]
+async fn market_orders_arriving_together_are_placed_in_one_batch() {
+    let app = spawn_app().await;
+    let (aapl, _) = stock(&app, "AAPL").await;
+    let mut buyers = Vec::new();
+    for k in 0..24 {
+        buyers.push(customer(&app, &format!("batch{k}"), "100000.00").await);
+    }
+    let poor = customer(&app, "pauper", "1.00").await;
+    let before = app.statements.count();
+    let orders = buyers
+        .iter()
+        .chain(std::iter::once(&poor))
+        .map(|s| place(&app, s, &aapl, "BUY", 3));
+    let results = join_all(orders).await;
+    let statements = app.statements.count() - before;
+    for r in &results[..buyers.len()] {
+        assert_eq!(placed(r)["status"], "EXECUTED", "{r}");
+        assert_eq!(placed(r)["quantity"], 3, "{r}");
+    }
+    assert_eq!(
+        order_refusal(&results[buyers.len()]),
+        Some("INSUFFICIENT_FUNDS"),
+        "{:?}",
+        results[buyers.len()]
+    );
+    // Every order got its own id.
+    let mut ids: Vec<String> = results[..buyers.len()]
+        .iter()
+        .map(|r| placed(r)["id"].to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), buyers.len());
+    // Each buyer paid exactly their order's total.
+    for (s, r) in buyers.iter().zip(&results) {
+        let paid = Decimal::from(100000) - dec(&cash(&app, s).await["balance"]);
+        assert_eq!(paid, dec(&placed(r)["total"]), "{r}");
+    }
+    // Alone, 25 orders cost about 225 statements; a batch costs about ten, and the first
+    // order to arrive may go alone before the rest queue behind it.
+    assert!(
+        statements < 4 * results.len() as u64,
+        "{statements} statements for {} orders: they were not placed together",
+        results.len()
+    );
+    assert_invariants(&app).await;
+}
+
 #[tokio::test]
 async fn simultaneous_sells_never_oversell_and_withdrawals_never_overdraw() {
     let app = spawn_app().await;

@@ -1,5 +1,8 @@
-//! The writes of one engine batch over working orders, gathered in memory and written in a
-//! handful of multi-row statements: one update of the orders, one of their owners' rows, one
+//! The writes of one batch of fills, gathered in memory and written in a handful of multi-row
+//! statements. The engine's batches over working orders use it, and so do market orders placed
+//! together (`placements`), which insert their orders already executed and settle them here.
+//!
+//! An engine batch writes: one update of the orders, one of their owners' rows, one
 //! of the positions that existed (and one insert of those the batch opened), one insert of
 //! the ledger rows and one of the trades. A round that fills a hundred orders costs a few
 //! statements instead of five per fill.
@@ -115,6 +118,37 @@ impl Writes {
         triggered_at: Option<DateTime<Utc>>,
     ) -> Result<Order> {
         let now = self.now;
+        self.settle(user, held, &order, fill)?;
+        self.orders.push(OrderChange {
+            id: order.id,
+            end: End::Executed {
+                price: fill.price.0,
+                total: fill.total.0,
+            },
+            triggers: triggered_at != order.triggered_at,
+        });
+        order.status = Status::Executed;
+        order.price_cents = Some(fill.price.0);
+        order.total_cents = Some(fill.total.0);
+        order.executed_at = Some(now);
+        order.triggered_at = triggered_at;
+        order.reserved_cents = 0;
+        order.reserved_shares = 0;
+        order.updated_at = now;
+        Ok(order)
+    }
+
+    /// What `order`'s `fill` does to its owner `user` and position `held`: the cash and its
+    /// ledger row, the position, the trade. The order's own row is the caller's: [`Writes::fill`]
+    /// updates a working one; a market order placed in a batch is inserted already executed.
+    pub fn settle(
+        &mut self,
+        user: users::Model,
+        held: Option<&positions::Model>,
+        order: &Order,
+        fill: &Fill,
+    ) -> Result<()> {
+        let now = self.now;
         let (kind, amount) = store::cash_of(order.side, fill);
         let balance = balance_after(&user, amount)?;
         self.ledger.push(cash_ledger::ActiveModel {
@@ -122,7 +156,7 @@ impl Writes {
             kind: Set(kind.as_str().into()),
             amount_cents: Set(amount.0),
             balance_after_cents: Set(balance),
-            reference: Set(Some(store::reference(&order))),
+            reference: Set(Some(store::reference(order))),
             created_at: Set(now),
             ..Default::default()
         });
@@ -133,25 +167,9 @@ impl Writes {
         };
         let position =
             store::position_after(UserId(user.id), StockId(order.stock_id), held, fill, now)?;
-        self.trades.push(store::trade_row(&order, fill, now));
-        self.orders.push(OrderChange {
-            id: order.id,
-            end: End::Executed {
-                price: fill.price.0,
-                total: fill.total.0,
-            },
-            triggers: triggered_at != order.triggered_at,
-        });
+        self.trades.push(store::trade_row(order, fill, now));
         self.keep(user, Some(position));
-        order.status = Status::Executed;
-        order.price_cents = Some(fill.price.0);
-        order.total_cents = Some(fill.total.0);
-        order.executed_at = Some(now);
-        order.triggered_at = triggered_at;
-        order.reserved_cents = 0;
-        order.reserved_shares = 0;
-        order.updated_at = now;
-        Ok(order)
+        Ok(())
     }
 
     /// Rejects `order` (a triggered stop its owner can no longer cover) with `reason`; `user`
@@ -204,20 +222,19 @@ impl Writes {
 
     /// Writes everything, in the caller's transaction.
     pub async fn write(self, conn: &impl ConnectionTrait) -> Result<()> {
-        if self.orders.is_empty() {
-            return Ok(());
-        }
         let backend = conn.get_database_backend();
-        let expected = self.orders.len() as u64;
-        let (sql, values) = orders_sql(&self.orders, self.now);
-        let changed = conn
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?
-            .rows_affected();
-        if changed != expected {
-            return Err(Error::internal(format!(
-                "{changed} of the batch's {expected} working orders were still open under their owners' locks"
-            )));
+        if !self.orders.is_empty() {
+            let expected = self.orders.len() as u64;
+            let (sql, values) = orders_sql(&self.orders, self.now);
+            let changed = conn
+                .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?
+                .rows_affected();
+            if changed != expected {
+                return Err(Error::internal(format!(
+                    "{changed} of the batch's {expected} working orders were still open under their owners' locks"
+                )));
+            }
         }
         if !self.changed_users.is_empty() {
             let rows = self

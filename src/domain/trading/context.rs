@@ -1,6 +1,8 @@
 //! The reads an order decides on: the stock, its live price, the market state, the position,
 //! and their conversion into what the pure plan sees.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use entity::{market_state, orders, positions, prices_live, stocks as stock_rows, users};
 use sea_orm::{
@@ -150,14 +152,117 @@ impl OrderContext {
 
     /// STOCK_HALTED when the stock takes no new orders.
     pub fn takes_orders(&self) -> Result<()> {
-        if self.active {
-            Ok(())
-        } else {
-            Err(Error::StockHalted(
-                "the stock is halted: it takes no new orders".into(),
-            ))
-        }
+        halted_unless(self.active)
     }
+}
+
+/// STOCK_HALTED unless the stock is `active`.
+fn halted_unless(active: bool) -> Result<()> {
+    if active {
+        Ok(())
+    } else {
+        Err(Error::StockHalted(
+            "the stock is halted: it takes no new orders".into(),
+        ))
+    }
+}
+
+/// What a batch of market orders reads of one stock: [`OrderContext`] without the position.
+pub(super) struct StockContext {
+    pub active: bool,
+    pub price: Cents,
+    pub market_open: bool,
+    pub queue_waiting: bool,
+}
+
+impl StockContext {
+    /// See [`OrderContext::executes_market_now`].
+    pub fn executes_market_now(&self) -> bool {
+        self.market_open && !self.queue_waiting
+    }
+
+    /// See [`OrderContext::takes_orders`].
+    pub fn takes_orders(&self) -> Result<()> {
+        halted_unless(self.active)
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StockContextRow {
+    id: i64,
+    active: bool,
+    last_cents: i64,
+    is_open: Option<bool>,
+    queue_waiting: bool,
+}
+
+/// The stocks among `ids` that exist, with what an order in each decides on, in one statement.
+pub(super) async fn stock_contexts(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, StockContext>> {
+    use sea_orm::sea_query::{Alias, ExprTrait, Query};
+    let (s, p, m) = (
+        stock_rows::Entity,
+        prices_live::Entity,
+        market_state::Entity,
+    );
+    let waiting = Query::select()
+        .expr(Expr::val(1))
+        .from(orders::Entity)
+        .and_where(
+            Expr::col((orders::Entity, orders::Column::StockId))
+                .equals((s, stock_rows::Column::Id)),
+        )
+        .and_where(Expr::col((orders::Entity, orders::Column::Status)).eq(Status::Queued.as_str()))
+        .to_owned();
+    let query = Query::select()
+        .column((s, stock_rows::Column::Id))
+        .column((s, stock_rows::Column::Active))
+        .column((p, prices_live::Column::LastCents))
+        .column((m, market_state::Column::IsOpen))
+        .expr_as(Expr::exists(waiting), Alias::new("queue_waiting"))
+        .from(s)
+        .inner_join(
+            p,
+            Expr::col((p, prices_live::Column::StockId)).equals((s, stock_rows::Column::Id)),
+        )
+        .left_join(m, Expr::col((m, market_state::Column::Id)).eq(1))
+        .and_where(Expr::col((s, stock_rows::Column::Id)).is_in(ids.iter().copied()))
+        .to_owned();
+    let rows = StockContextRow::find_by_statement(conn.get_database_backend().build(&query))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let context = StockContext {
+                active: r.active,
+                price: Cents(r.last_cents),
+                market_open: r.is_open.unwrap_or(false),
+                queue_waiting: r.queue_waiting,
+            };
+            (r.id, context)
+        })
+        .collect())
+}
+
+/// The positions of `users` in `stocks`, by (user, stock), in one statement.
+pub(super) async fn positions_among(
+    conn: &impl ConnectionTrait,
+    users: impl Iterator<Item = i64>,
+    stocks: impl Iterator<Item = i64>,
+) -> Result<HashMap<(i64, i64), positions::Model>> {
+    let users: HashSet<i64> = users.collect();
+    let stocks: HashSet<i64> = stocks.collect();
+    Ok(positions::Entity::find()
+        .filter(positions::Column::UserId.is_in(users))
+        .filter(positions::Column::StockId.is_in(stocks))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| ((p.user_id, p.stock_id), p))
+        .collect())
 }
 
 /// The market state the engine last applied (closed until it wrote one).

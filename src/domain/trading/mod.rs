@@ -9,7 +9,8 @@
 //! (`context`), a pure decision (`plan`: the one "can this be covered" rule and the fill),
 //! the writes (`store`), commit, publish. `orders` holds the reads, `placement` placing,
 //! replacing and canceling, `queue` the market orders placed while the market is closed and
-//! their run at the open, `evaluate` the engine's pass over working orders after each tick
+//! their run at the open, `placements` the market orders that execute at once, placed
+//! together in one transaction per batch, `evaluate` the engine's pass over working orders after each tick
 //! round and at the close (`terms` and `working` hold their pure rules), `cancel` the
 //! administrators' cancels.
 
@@ -22,6 +23,7 @@ pub mod lookup;
 pub mod order;
 pub mod orders;
 pub mod placement;
+mod placements;
 pub mod plan;
 pub mod portfolio;
 pub(crate) mod queue;
@@ -65,6 +67,8 @@ pub struct Trading {
     /// The market's time zone and calendar: when a DAY order's session closes.
     pub(crate) tz: chrono_tz::Tz,
     pub(crate) calendar: super::market::MarketCalendar,
+    /// Market orders waiting to be placed together (`placements`).
+    placements: Arc<placements::Placements>,
 }
 
 impl Trading {
@@ -83,6 +87,7 @@ impl Trading {
             limits: Arc::new(limits),
             tz,
             calendar,
+            placements: Arc::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use super::{
     lock_user,
     order::{Order, OrderType, PlaceOrder, Status, TimeInForce},
     orders::placed_before,
+    placements::Placed,
     plan::{self, Reservation},
     queue,
     store::{self, NewOrder, Working},
@@ -68,11 +69,24 @@ impl Trading {
     /// stock are still queued. Limit, stop, stop-limit and trailing-stop orders work (OPEN,
     /// reserving their worst cost or their shares) until the engine fills them at a tick
     /// round, their time in force ends, or they are canceled; IOC and FOK orders fill at once
-    /// or are canceled. A repeated `clientOrderId` returns the first order.
+    /// or are canceled. A repeated `clientOrderId` returns the first order. Market orders go
+    /// to the next batch (`placements`) and are placed alone only when it does not decide them.
     #[tracing::instrument(skip(self, cmd), fields(stock_id = cmd.stock_id, side = cmd.side.as_str(), quantity = cmd.quantity.0, order_type = cmd.terms.order_type.as_str()))]
     pub async fn place_order(&self, user_id: i64, cmd: PlaceOrder) -> Result<Order> {
         self.check_order(&cmd)?;
         let started = std::time::Instant::now();
+        if cmd.terms.order_type == OrderType::Market {
+            match self.place_together(user_id, cmd.clone()).await {
+                Placed::Executed(order) => {
+                    placed_metrics(&order, started);
+                    self.after_change(&order).await;
+                    return Ok(order);
+                }
+                Placed::Replayed(order) => return Ok(order),
+                Placed::Refused(e) => return Err(e),
+                Placed::Alone => {}
+            }
+        }
         let txn = self.db.begin().await?;
         let user = lock_user(&txn, user_id).await?;
         // Again under the user's lock: a concurrent retry may have placed it meanwhile.

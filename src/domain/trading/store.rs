@@ -57,6 +57,22 @@ pub(super) async fn insert_order(
     how: NewOrder<'_>,
     now: DateTime<Utc>,
 ) -> Result<Order> {
+    let (row, mut order) = new_order(user_id, cmd, how, now);
+    order.id = orders::Entity::insert(row)
+        .exec(conn)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
+        .last_insert_id;
+    Ok(order)
+}
+
+/// A new order's row, and the order it stores (its id 0 until it is inserted).
+pub(super) fn new_order(
+    user_id: i64,
+    cmd: &PlaceOrder,
+    how: NewOrder<'_>,
+    now: DateTime<Utc>,
+) -> (orders::ActiveModel, Order) {
     let terms = &cmd.terms;
     let (status, fill, (reserved_cents, reserved_shares)) = match &how {
         NewOrder::Executed(fill) => (Status::Executed, Some(*fill), (0, 0)),
@@ -74,7 +90,7 @@ pub(super) async fn insert_order(
         None => (None, None),
     };
     let canceled_at = (status == Status::Canceled).then_some(now);
-    let model = orders::ActiveModel {
+    let row = orders::ActiveModel {
         user_id: Set(user_id),
         stock_id: Set(cmd.stock_id),
         side: Set(cmd.side.as_str().into()),
@@ -102,13 +118,8 @@ pub(super) async fn insert_order(
         executed_at: Set(fill.map(|_| now)),
         ..Default::default()
     };
-    let id = orders::Entity::insert(model)
-        .exec(conn)
-        .await
-        .map_err(|e| Error::conflict_on_unique(e, "clientOrderId was already used"))?
-        .last_insert_id;
-    Ok(Order {
-        id,
+    let order = Order {
+        id: 0,
         user_id,
         stock_id: cmd.stock_id,
         side: cmd.side,
@@ -134,7 +145,8 @@ pub(super) async fn insert_order(
         reserved_cents,
         reserved_shares,
         replaced_by: None,
-    })
+    };
+    (row, order)
 }
 
 /// Writes a planned fill of a stored order for a locked `user` (its row as it is to be

@@ -15,13 +15,13 @@ pub async fn run(
 ) {
     let market = &services.market;
     let span = tracing::info_span!("candle_backfill");
-    let guard = candle_writer.lock().await;
     let written = retry!(
         "candle backfill",
         &shutdown,
-        market.backfill_missing(&fence).instrument(span.clone())
+        market
+            .backfill_missing(&fence, &candle_writer)
+            .instrument(span.clone())
     );
-    drop(guard);
     if written > 0 {
         tracing::info!(candles = written, "backfilled candle history");
     }
@@ -33,15 +33,13 @@ pub async fn run(
     loop {
         let now = services.clock.now();
         let span = tracing::info_span!("candle_rebuild", since = %since);
-        let guard = candle_writer.lock().await;
         retry!(
             "candle rebuild",
             &shutdown,
             market
-                .rebuild_candles(&fence, since, now)
+                .rebuild_candles(&fence, &candle_writer, since, now)
                 .instrument(span.clone())
         );
-        drop(guard);
         since = now - every * 2;
         tokio::select! {
             _ = shutdown.cancelled() => return,

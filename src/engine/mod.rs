@@ -116,7 +116,8 @@ async fn acquire(lease: &mut Lease, shutdown: &CancellationToken) -> Option<Fenc
 fn spawn(services: &Services, fence: Fence, shutdown: &CancellationToken) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let (open_tx, open_rx) = watch::channel(false);
-    // Tick rounds and rebuild passes both read-modify-write candles: one at a time.
+    // Tick rounds and candle passes both read-modify-write candles: one at a time (a pass
+    // takes it per stock, so a round never waits for a whole pass).
     let candle_writer = CandleWriter::default();
     // Lives as long as this leadership (a new leader resyncs from the stored prices). The
     // scheduler's opening round and the ticker's rounds draw from it in turn: the ticker is

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
+use tokio::sync::Mutex;
 
 use super::{
     Market, MarketStatus, backfill, candles,
@@ -96,9 +97,12 @@ impl Market {
         sim: &mut Simulation,
         round: Round,
     ) -> Result<Option<TickRound>> {
+        // Where a round's time goes, step by step (debug level: `RUST_LOG=zebrat=debug`).
+        let mut lap = Laps::start();
         let txn = self.db.begin().await?;
         fence.check(&txn).await?;
         let quotes = stocks::list(&txn, Listing::Active).await?;
+        lap.done("read");
         let today = now.with_timezone(&self.tz).date_naive();
         let step = self.settings.tick;
         let plan = match round {
@@ -108,15 +112,22 @@ impl Market {
         if plan.ticks.is_empty() {
             return Ok(None);
         }
+        lap.done("plan");
         stocks::save_live(&txn, &plan.prices, now).await?;
+        lap.done("prices");
         candles::record_ticks(&txn, &plan.ticks, now).await?;
+        lap.done("ticks");
         let buckets = tick::live_buckets(now, self.tz);
         let ids: Vec<i64> = plan.ticks.iter().map(|t| t.stock_id).collect();
         let stored = candles::current(&txn, &ids, &buckets).await?;
+        lap.done("candles_read");
         let live = tick::live_candles(stored, &plan.ticks, &buckets);
         candles::upsert(&txn, &live, now).await?;
+        lap.done("candles_write");
         let seq = super::next_round_seq(&txn).await?;
         txn.commit().await?;
+        lap.done("commit");
+        tracing::debug!(stocks = plan.ticks.len(), laps = %lap, "round stored");
         match round {
             Round::Tick => sim.remember(plan.exact),
             Round::Opening => sim.remember_also(plan.exact),
@@ -129,12 +140,15 @@ impl Market {
         }))
     }
 
-    /// Gives every stock without candles its history, one transaction per stock.
-    pub async fn backfill_missing(&self, fence: &Fence) -> Result<usize> {
+    /// Gives every stock without candles its history, one transaction per stock, each while
+    /// holding `writer`: the lock the tick rounds take, so that a round waits for one stock's
+    /// history at most rather than for every stock's (10,000 new stocks take minutes).
+    pub async fn backfill_missing(&self, fence: &Fence, writer: &Mutex<()>) -> Result<usize> {
         let cal = self.config().await?.calendar;
         let now = self.clock.now();
         let mut written = 0;
         for stock in stocks::list(&self.db, Listing::All).await? {
+            let _writing = writer.lock().await;
             let txn = self.db.begin().await?;
             fence.check(&txn).await?;
             written +=
@@ -145,14 +159,17 @@ impl Market {
     }
 
     /// Rebuilds every candle touching `[since, now]` from the stored ticks (idempotent, so
-    /// restarts and missed live updates heal), then prunes ticks past their retention.
+    /// restarts and missed live updates heal), then prunes ticks past their retention. Holds
+    /// `writer` (see [`Market::backfill_missing`]) for one stock at a time.
     pub async fn rebuild_candles(
         &self,
         fence: &Fence,
+        writer: &Mutex<()>,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         for stock in stocks::list(&self.db, Listing::All).await? {
+            let _writing = writer.lock().await;
             // One transaction per stock: a deposed leader cannot overwrite the new one's.
             let txn = self.db.begin().await?;
             fence.check(&txn).await?;
@@ -167,6 +184,38 @@ impl Market {
         txn.commit().await?;
         if pruned > 0 {
             tracing::debug!(ticks = pruned, "pruned old ticks");
+        }
+        Ok(())
+    }
+}
+
+/// Milliseconds per named step, for a round's debug line.
+struct Laps {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn start() -> Self {
+        Laps {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn done(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps
+            .push((step, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Laps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (step, ms)) in self.laps.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{step}={ms:.1}ms")?;
         }
         Ok(())
     }

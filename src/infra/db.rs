@@ -30,6 +30,9 @@ impl Statements {
     }
 }
 
+/// Prepared statements each PostgreSQL connection keeps.
+const PREPARED_PER_CONNECTION: usize = 500;
+
 /// Like [`connect`], counting every statement.
 pub async fn connect_counted(
     url: &str,
@@ -50,7 +53,11 @@ pub async fn connect_counted(
             });
     } else {
         opts.max_connections(pool_size.max(1))
-            .min_connections(2.min(pool_size));
+            .min_connections(2.min(pool_size))
+            // Prepared statements kept per connection (sqlx's default is 100): multi-row
+            // inserts have one text per row count, and a statement evicted is parsed and
+            // planned again on its next use.
+            .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(PREPARED_PER_CONNECTION));
     }
     let mut db = Database::connect(opts).await?;
     let statements = Statements::default();

@@ -225,7 +225,10 @@ impl Writes {
         let backend = conn.get_database_backend();
         if !self.orders.is_empty() {
             let expected = self.orders.len() as u64;
-            let (sql, values) = orders_sql(&self.orders, self.now);
+            let (sql, values) = match backend {
+                DbBackend::Postgres => orders_sql_unnest(&self.orders, self.now),
+                _ => orders_sql(&self.orders, self.now),
+            };
             let changed = conn
                 .execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?
@@ -365,6 +368,59 @@ fn orders_sql(changes: &[OrderChange], now: DateTime<Utc>) -> (String, Vec<Value
     (sql, params.0)
 }
 
+/// [`orders_sql`] on PostgreSQL: the rows as arrays (`UNNEST`), so the statement's text is
+/// the same for every batch and stays prepared (written into the text, each batch's ids made
+/// a new statement to parse and plan, and pushed others out of the connection's cache).
+fn orders_sql_unnest(changes: &[OrderChange], now: DateTime<Utc>) -> (String, Vec<Value>) {
+    let mut ids = Vec::with_capacity(changes.len());
+    let mut statuses = Vec::with_capacity(changes.len());
+    let mut prices = Vec::with_capacity(changes.len());
+    let mut totals = Vec::with_capacity(changes.len());
+    let mut triggers = Vec::with_capacity(changes.len());
+    // No reason is empty: an empty one stands for none.
+    let mut reasons = Vec::with_capacity(changes.len());
+    for c in changes {
+        let (status, price, total, reason) = match &c.end {
+            End::Executed { price, total } => (Status::Executed, *price, *total, String::new()),
+            End::Rejected(reason) => (Status::Rejected, 0, 0, reason.clone()),
+            End::Triggered => (Status::Open, 0, 0, String::new()),
+        };
+        ids.push(c.id);
+        statuses.push(status.as_str().to_string());
+        prices.push(price);
+        totals.push(total);
+        triggers.push(i64::from(c.triggers));
+        reasons.push(reason);
+    }
+    let executed = Status::Executed.as_str();
+    let rejected = Status::Rejected.as_str();
+    let open = Status::Open.as_str();
+    let sql = format!(
+        "UPDATE orders SET status = v.status, \
+         price_cents = CASE WHEN v.status = '{executed}' THEN v.price ELSE orders.price_cents END, \
+         total_cents = CASE WHEN v.status = '{executed}' THEN v.total ELSE orders.total_cents END, \
+         executed_at = CASE WHEN v.status = '{executed}' THEN $7 ELSE orders.executed_at END, \
+         triggered_at = CASE WHEN v.triggers = 1 THEN $7 ELSE orders.triggered_at END, \
+         reject_reason = CASE WHEN v.status = '{rejected}' THEN NULLIF(v.reason, '') ELSE orders.reject_reason END, \
+         reserved_cents = CASE WHEN v.status = '{open}' THEN orders.reserved_cents ELSE 0 END, \
+         reserved_shares = CASE WHEN v.status = '{open}' THEN orders.reserved_shares ELSE 0 END, \
+         updated_at = $7 \
+         FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[]) \
+         AS v(id, status, price, total, triggers, reason) \
+         WHERE orders.id = v.id AND orders.status = '{open}'"
+    );
+    let values = vec![
+        Value::from(ids),
+        Value::from(statuses),
+        Value::from(prices),
+        Value::from(totals),
+        Value::from(triggers),
+        Value::from(reasons),
+        Value::from(now),
+    ];
+    (sql, values)
+}
+
 /// `UPDATE table SET columns… = the row's values, updated_at = now` for rows of integers
 /// (the id first), from a `VALUES` table.
 fn update_from<const N: usize>(
@@ -374,6 +430,9 @@ fn update_from<const N: usize>(
     rows: impl Iterator<Item = [i64; N]>,
     now: DateTime<Utc>,
 ) -> Statement {
+    if backend == DbBackend::Postgres {
+        return update_unnest(table, columns, rows, now);
+    }
     let mut params = Params::default();
     let rows: Vec<String> = rows
         .map(|row| {
@@ -393,4 +452,35 @@ fn update_from<const N: usize>(
         rows.join(", ")
     );
     Statement::from_sql_and_values(backend, sql, params.0)
+}
+
+/// [`update_from`] on PostgreSQL: one array per column (`UNNEST`), the same text for every
+/// batch (see [`orders_sql_unnest`]).
+fn update_unnest<const N: usize>(
+    table: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = [i64; N]>,
+    now: DateTime<Utc>,
+) -> Statement {
+    let mut arrays: Vec<Vec<i64>> = vec![Vec::new(); N];
+    for row in rows {
+        for (array, cell) in arrays.iter_mut().zip(row) {
+            array.push(cell);
+        }
+    }
+    let set: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{column} = v.{column}"))
+        .collect();
+    let unnest: Vec<String> = (1..=N).map(|i| format!("${i}::int8[]")).collect();
+    let sql = format!(
+        "UPDATE {table} SET {}, updated_at = ${} FROM UNNEST({}) AS v(id, {}) WHERE {table}.id = v.id",
+        set.join(", "),
+        N + 1,
+        unnest.join(", "),
+        columns.join(", ")
+    );
+    let mut values: Vec<Value> = arrays.into_iter().map(Value::from).collect();
+    values.push(Value::from(now));
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{market_state, orders, positions, prices_live, stocks as stock_rows, users};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    sea_query::{Expr, ExprTrait, PgFunc, SimpleExpr},
 };
 
 use super::{
@@ -228,7 +229,11 @@ pub(super) async fn stock_contexts(
             Expr::col((p, prices_live::Column::StockId)).equals((s, stock_rows::Column::Id)),
         )
         .left_join(m, Expr::col((m, market_state::Column::Id)).eq(1))
-        .and_where(Expr::col((s, stock_rows::Column::Id)).is_in(ids.iter().copied()))
+        .and_where(among(
+            conn.get_database_backend(),
+            stock_rows::Column::Id,
+            ids.to_vec(),
+        ))
         .to_owned();
     let rows = StockContextRow::find_by_statement(conn.get_database_backend().build(&query))
         .all(conn)
@@ -255,14 +260,34 @@ pub(super) async fn positions_among(
 ) -> Result<HashMap<(i64, i64), positions::Model>> {
     let users: HashSet<i64> = users.collect();
     let stocks: HashSet<i64> = stocks.collect();
+    let backend = conn.get_database_backend();
     Ok(positions::Entity::find()
-        .filter(positions::Column::UserId.is_in(users))
-        .filter(positions::Column::StockId.is_in(stocks))
+        .filter(among(
+            backend,
+            positions::Column::UserId,
+            users.into_iter().collect(),
+        ))
+        .filter(among(
+            backend,
+            positions::Column::StockId,
+            stocks.into_iter().collect(),
+        ))
         .all(conn)
         .await?
         .into_iter()
         .map(|p| ((p.user_id, p.stock_id), p))
         .collect())
+}
+
+/// `column` is one of `ids`: `= ANY($1)` with one array on PostgreSQL, so the statement's
+/// text stays the same whatever the number of ids and its prepared form is reused; `IN (…)`
+/// on SQLite.
+pub(super) fn among<C: ColumnTrait>(backend: DbBackend, column: C, ids: Vec<i64>) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::col((column.entity_name(), column))
+            .eq(PgFunc::any(Expr::val(sea_orm::Value::from(ids)))),
+        _ => column.is_in(ids),
+    }
 }
 
 /// The market state the engine last applied (closed until it wrote one).

@@ -25,7 +25,7 @@ use sea_orm::{
 use super::{
     Trading,
     batch::Writes,
-    context::{funds, holding},
+    context::{among, funds, holding},
     order::{Order, Side, Status, TimeInForce},
     plan, store,
     units::{Cents, Shares},
@@ -367,7 +367,7 @@ pub(super) async fn lock_all_owners(
     ids.sort_unstable();
     ids.dedup();
     Ok(users::Entity::find()
-        .filter(users::Column::Id.is_in(ids))
+        .filter(among(conn.get_database_backend(), users::Column::Id, ids))
         .order_by_asc(users::Column::Id)
         .lock_exclusive()
         .all(conn)

@@ -41,6 +41,9 @@ pub struct Counters {
     pub orders: Arc<AtomicU64>,
     pub order_failures: Arc<AtomicU64>,
     pub reconnects: Arc<AtomicU64>,
+    /// Subscribers that received their first valuation: the socket, its session and the
+    /// first read of the account are behind them.
+    pub ready: Arc<AtomicU64>,
     pub measuring: Arc<AtomicBool>,
     pub rounds: Rounds,
 }
@@ -173,6 +176,7 @@ async fn account(
         };
         if let Ok(mut ws) = ws.await {
             attempt = 0;
+            let mut first = true;
             loop {
                 let msg = tokio::select! { _ = stop.cancelled() => return, m = ws.next() => m };
                 let Some(Ok(Message::Text(t))) = msg else {
@@ -180,6 +184,10 @@ async fn account(
                 };
                 let arrived = Utc::now();
                 let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                if first && v["id"] == "p" && v["type"] == "next" {
+                    first = false;
+                    c.ready.fetch_add(1, Ordering::Relaxed);
+                }
                 if v["type"] != "next" || !c.measuring.load(Ordering::Relaxed) {
                     continue;
                 }
@@ -206,6 +214,21 @@ async fn account(
         tokio::select! { _ = stop.cancelled() => return, _ = tokio::time::sleep(client::backoff(attempt)) => {} }
         attempt += 1;
     }
+}
+
+/// Waits until the `n` subscribers have their first valuation (at most a minute), then a few
+/// rounds more: what opening a socket costs (the session, the first read of the account) must
+/// not be counted as the per-round cost of feeds that are already open.
+pub async fn settle(c: &Counters, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (c.ready.load(Ordering::Relaxed) as usize) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ready = c.ready.load(Ordering::Relaxed);
+    if (ready as usize) < n {
+        eprintln!("accounts: only {ready} of {n} subscribers had a first valuation after a minute");
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
 }
 
 pub fn report(r: &mut Report, c: &Counters, rounds: usize, secs: f64) {
@@ -251,7 +274,7 @@ pub async fn run(
         &stop,
     )
     .await?;
-    tokio::time::sleep(Duration::from_secs(3)).await; // the first snapshots
+    settle(&c, n).await;
     let stats = match pg_stats {
         Some(url) => Some(Database::connect(url).await?),
         None => None,

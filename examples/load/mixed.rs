@@ -96,7 +96,7 @@ pub async fn run(
             }
         }));
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    accounts::settle(&acc, account_users).await;
     let rounds_before = acc.rounds.lock().map(|r| r.len()).unwrap_or(0);
     ticks.measuring.store(true, Ordering::Relaxed);
     acc.measuring.store(true, Ordering::Relaxed);

@@ -324,6 +324,33 @@ impl Params {
     }
 }
 
+/// The columns of the changes' table `v`: id, new status, price, total, whether it triggers
+/// now, and the reason. SQLite names a `VALUES` table's columns `column1…` and takes no others.
+const VALUES_COLUMNS: [&str; 5] = ["column1", "column2", "column3", "column4", "column5"];
+/// The same columns as `UNNEST(…) AS v(…)` names them on PostgreSQL.
+const UNNEST_COLUMNS: [&str; 5] = ["id", "status", "price", "total", "triggers"];
+
+/// The conditional update of the orders from the changes' table `v` in `from` (its columns
+/// named by `c`, the reason given by `reason`), at `now` (a bound parameter).
+fn orders_update(from: &str, c: [&str; 5], reason: &str, now: &str) -> String {
+    let [id, status, price, total, triggers] = c;
+    let executed = Status::Executed.as_str();
+    let rejected = Status::Rejected.as_str();
+    let open = Status::Open.as_str();
+    format!(
+        "UPDATE orders SET status = v.{status}, \
+         price_cents = CASE WHEN v.{status} = '{executed}' THEN v.{price} ELSE orders.price_cents END, \
+         total_cents = CASE WHEN v.{status} = '{executed}' THEN v.{total} ELSE orders.total_cents END, \
+         executed_at = CASE WHEN v.{status} = '{executed}' THEN {now} ELSE orders.executed_at END, \
+         triggered_at = CASE WHEN v.{triggers} = 1 THEN {now} ELSE orders.triggered_at END, \
+         reject_reason = CASE WHEN v.{status} = '{rejected}' THEN {reason} ELSE orders.reject_reason END, \
+         reserved_cents = CASE WHEN v.{status} = '{open}' THEN orders.reserved_cents ELSE 0 END, \
+         reserved_shares = CASE WHEN v.{status} = '{open}' THEN orders.reserved_shares ELSE 0 END, \
+         updated_at = {now} \
+         FROM {from} WHERE orders.id = v.{id} AND orders.status = '{open}'"
+    )
+}
+
 /// The batch's order changes as one conditional update. The rows go in as a `VALUES` table
 /// (columns `column1…`, as both databases name them): id, new status, price, total, whether
 /// it triggers now, and the reason (the one bound text). Integers and the fixed status words
@@ -349,22 +376,8 @@ fn orders_sql(changes: &[OrderChange], now: DateTime<Utc>) -> (String, Vec<Value
         })
         .collect();
     let now = params.bind(now);
-    let executed = Status::Executed.as_str();
-    let rejected = Status::Rejected.as_str();
-    let open = Status::Open.as_str();
-    let sql = format!(
-        "UPDATE orders SET status = v.column2, \
-         price_cents = CASE WHEN v.column2 = '{executed}' THEN v.column3 ELSE orders.price_cents END, \
-         total_cents = CASE WHEN v.column2 = '{executed}' THEN v.column4 ELSE orders.total_cents END, \
-         executed_at = CASE WHEN v.column2 = '{executed}' THEN {now} ELSE orders.executed_at END, \
-         triggered_at = CASE WHEN v.column5 = 1 THEN {now} ELSE orders.triggered_at END, \
-         reject_reason = CASE WHEN v.column2 = '{rejected}' THEN v.column6 ELSE orders.reject_reason END, \
-         reserved_cents = CASE WHEN v.column2 = '{open}' THEN orders.reserved_cents ELSE 0 END, \
-         reserved_shares = CASE WHEN v.column2 = '{open}' THEN orders.reserved_shares ELSE 0 END, \
-         updated_at = {now} \
-         FROM (VALUES {}) AS v WHERE orders.id = v.column1 AND orders.status = '{open}'",
-        rows.join(", ")
-    );
+    let from = format!("(VALUES {}) AS v", rows.join(", "));
+    let sql = orders_update(&from, VALUES_COLUMNS, "v.column6", &now);
     (sql, params.0)
 }
 
@@ -392,23 +405,9 @@ fn orders_sql_unnest(changes: &[OrderChange], now: DateTime<Utc>) -> (String, Ve
         triggers.push(i64::from(c.triggers));
         reasons.push(reason);
     }
-    let executed = Status::Executed.as_str();
-    let rejected = Status::Rejected.as_str();
-    let open = Status::Open.as_str();
-    let sql = format!(
-        "UPDATE orders SET status = v.status, \
-         price_cents = CASE WHEN v.status = '{executed}' THEN v.price ELSE orders.price_cents END, \
-         total_cents = CASE WHEN v.status = '{executed}' THEN v.total ELSE orders.total_cents END, \
-         executed_at = CASE WHEN v.status = '{executed}' THEN $7 ELSE orders.executed_at END, \
-         triggered_at = CASE WHEN v.triggers = 1 THEN $7 ELSE orders.triggered_at END, \
-         reject_reason = CASE WHEN v.status = '{rejected}' THEN NULLIF(v.reason, '') ELSE orders.reject_reason END, \
-         reserved_cents = CASE WHEN v.status = '{open}' THEN orders.reserved_cents ELSE 0 END, \
-         reserved_shares = CASE WHEN v.status = '{open}' THEN orders.reserved_shares ELSE 0 END, \
-         updated_at = $7 \
-         FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[]) \
-         AS v(id, status, price, total, triggers, reason) \
-         WHERE orders.id = v.id AND orders.status = '{open}'"
-    );
+    let from = "UNNEST($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[]) \
+                AS v(id, status, price, total, triggers, reason)";
+    let sql = orders_update(from, UNNEST_COLUMNS, "NULLIF(v.reason, '')", "$7");
     let values = vec![
         Value::from(ids),
         Value::from(statuses),

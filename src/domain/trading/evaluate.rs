@@ -25,7 +25,7 @@ use sea_orm::{
 use super::{
     Trading,
     batch::Writes,
-    context::{among, funds, holding},
+    context::{among, funds, holding, positions_among},
     order::{Order, Side, Status, TimeInForce},
     plan, store,
     units::{Cents, Shares},
@@ -253,7 +253,12 @@ impl Trading {
         fence.check(&txn).await?;
         let owners = lock_owners(&txn, batch.iter().map(|c| c.user_id)).await?;
         let orders = open_orders(&txn, batch.iter().map(|c| c.id)).await?;
-        let held = positions_of(&txn, &orders).await?;
+        let held = positions_among(
+            &txn,
+            orders.iter().map(|o| o.user_id),
+            orders.iter().map(|o| o.stock_id),
+        )
+        .await?;
         let mut writes = Writes::new(self.clock.now(), owners, held);
         let mut changed = Vec::new();
         for order in orders {
@@ -391,23 +396,6 @@ async fn open_orders(
         .into_iter()
         .map(Order::try_from)
         .collect()
-}
-
-/// The positions of the orders' owners in the orders' stocks, by (user, stock).
-async fn positions_of(
-    conn: &impl ConnectionTrait,
-    orders: &[Order],
-) -> Result<HashMap<(i64, i64), positions::Model>> {
-    let users: Vec<i64> = orders.iter().map(|o| o.user_id).collect();
-    let stocks: Vec<i64> = orders.iter().map(|o| o.stock_id).collect();
-    Ok(positions::Entity::find()
-        .filter(positions::Column::UserId.is_in(users))
-        .filter(positions::Column::StockId.is_in(stocks))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| ((p.user_id, p.stock_id), p))
-        .collect())
 }
 
 /// The owner's row and position once `order`'s reservation goes back (in memory).

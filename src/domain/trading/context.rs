@@ -17,15 +17,10 @@ use super::{
 };
 use crate::domain::{Error, Result};
 
-/// Everything a market order reads besides its owner, in one statement.
+/// Everything a market order reads besides its owner, in one statement: the stock's side
+/// and the owner's position in it.
 pub(super) struct OrderContext {
-    /// False when the stock is halted: it takes no new orders.
-    pub active: bool,
-    pub price: Cents,
-    pub market_open: bool,
-    /// Market orders in this stock are still QUEUED (the opening run has not reached them,
-    /// e.g. after a crash or a failover during it): a new market order waits behind them.
-    pub queue_waiting: bool,
+    pub stock: StockContext,
     pub position: Option<positions::Model>,
 }
 
@@ -134,16 +129,46 @@ pub(super) async fn order_context(
         },
     };
     Ok(OrderContext {
-        active: row.active,
-        price: Cents(row.last_cents),
-        // No market state row yet: the engine has not opened the market.
-        market_open: row.is_open.unwrap_or(false),
-        queue_waiting: row.queue_waiting,
+        stock: StockContext::of(row.active, row.last_cents, row.is_open, row.queue_waiting),
         position,
     })
 }
 
 impl OrderContext {
+    /// See [`StockContext::executes_market_now`].
+    pub fn executes_market_now(&self) -> bool {
+        self.stock.executes_market_now()
+    }
+
+    /// See [`StockContext::takes_orders`].
+    pub fn takes_orders(&self) -> Result<()> {
+        self.stock.takes_orders()
+    }
+}
+
+/// What an order reads of its stock (a batch of market orders reads only this, and the
+/// positions apart).
+pub(super) struct StockContext {
+    /// False when the stock is halted: it takes no new orders.
+    pub active: bool,
+    pub price: Cents,
+    pub market_open: bool,
+    /// Market orders in this stock are still QUEUED (the opening run has not reached them,
+    /// e.g. after a crash or a failover during it): a new market order waits behind them.
+    pub queue_waiting: bool,
+}
+
+impl StockContext {
+    fn of(active: bool, last_cents: i64, is_open: Option<bool>, queue_waiting: bool) -> Self {
+        StockContext {
+            active,
+            price: Cents(last_cents),
+            // No market state row yet: the engine has not opened the market.
+            market_open: is_open.unwrap_or(false),
+            queue_waiting,
+        }
+    }
+
     /// Whether a market order executes now: the market is open and no older market order in
     /// this stock is still waiting in the queue (time priority holds across a crash or a
     /// failover during the opening run).
@@ -153,38 +178,13 @@ impl OrderContext {
 
     /// STOCK_HALTED when the stock takes no new orders.
     pub fn takes_orders(&self) -> Result<()> {
-        halted_unless(self.active)
-    }
-}
-
-/// STOCK_HALTED unless the stock is `active`.
-fn halted_unless(active: bool) -> Result<()> {
-    if active {
-        Ok(())
-    } else {
-        Err(Error::StockHalted(
-            "the stock is halted: it takes no new orders".into(),
-        ))
-    }
-}
-
-/// What a batch of market orders reads of one stock: [`OrderContext`] without the position.
-pub(super) struct StockContext {
-    pub active: bool,
-    pub price: Cents,
-    pub market_open: bool,
-    pub queue_waiting: bool,
-}
-
-impl StockContext {
-    /// See [`OrderContext::executes_market_now`].
-    pub fn executes_market_now(&self) -> bool {
-        self.market_open && !self.queue_waiting
-    }
-
-    /// See [`OrderContext::takes_orders`].
-    pub fn takes_orders(&self) -> Result<()> {
-        halted_unless(self.active)
+        if self.active {
+            Ok(())
+        } else {
+            Err(Error::StockHalted(
+                "the stock is halted: it takes no new orders".into(),
+            ))
+        }
     }
 }
 
@@ -241,12 +241,7 @@ pub(super) async fn stock_contexts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let context = StockContext {
-                active: r.active,
-                price: Cents(r.last_cents),
-                market_open: r.is_open.unwrap_or(false),
-                queue_waiting: r.queue_waiting,
-            };
+            let context = StockContext::of(r.active, r.last_cents, r.is_open, r.queue_waiting);
             (r.id, context)
         })
         .collect())

@@ -119,9 +119,9 @@ impl Trading {
             .await?
             .ok_or_else(|| Error::Unauthenticated("account not found".into()))?;
         let held = holding(context.position.as_ref());
-        let preview = plan::preview(side, quantity, context.price, funds(&user), held)?;
+        let preview = plan::preview(side, quantity, context.stock.price, funds(&user), held)?;
         // A halted stock refuses the order whatever the account holds.
-        let problem = if context.active {
+        let problem = if context.stock.active {
             preview.problem
         } else {
             Some(QuoteProblem::StockHalted)
@@ -130,11 +130,11 @@ impl Trading {
             stock_id: stock.0,
             side,
             quantity,
-            price: context.price,
+            price: context.stock.price,
             total: preview.total,
             cash_after: preview.cash_after,
             shares_after: preview.shares_after,
-            market_open: context.market_open,
+            market_open: context.stock.market_open,
             executes_now: context.executes_market_now() && problem.is_none(),
             problem,
         })

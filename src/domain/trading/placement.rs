@@ -112,7 +112,7 @@ impl Trading {
         let context = order_context(txn, UserId(user.id), StockId(cmd.stock_id)).await?;
         context.takes_orders()?;
         let terms = &cmd.terms;
-        let stop = terms.check_against(cmd.side, context.price, context.market_open)?;
+        let stop = terms.check_against(cmd.side, context.stock.price, context.stock.market_open)?;
         let immediate = terms.time_in_force.is_immediate();
         match terms.order_type {
             OrderType::Market if context.executes_market_now() => {
@@ -126,7 +126,7 @@ impl Trading {
             OrderType::Limit if immediate => {
                 let reached = terms
                     .limit_price
-                    .is_some_and(|l| working::limit_reached(cmd.side, l, context.price));
+                    .is_some_and(|l| working::limit_reached(cmd.side, l, context.stock.price));
                 if reached && context.executes_market_now() {
                     fill_now(txn, user, cmd, &context, now).await
                 } else {
@@ -156,7 +156,7 @@ impl Trading {
                     _ => None,
                 };
                 store::hold(txn, user, held, reservation, now).await?;
-                let reference = terms.trail.map(|_| context.price);
+                let reference = terms.trail.map(|_| context.stock.price);
                 let how = NewOrder::Working(Working {
                     reservation,
                     stop,
@@ -263,7 +263,7 @@ async fn fill_now(
     let fill = plan::fill(
         cmd.side,
         cmd.quantity,
-        context.price,
+        context.stock.price,
         funds(user),
         holding(held),
     )?;

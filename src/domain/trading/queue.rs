@@ -35,7 +35,7 @@ pub(super) async fn place_queued(
     let reservation = plan::reserve(
         cmd.side,
         cmd.quantity,
-        context.price,
+        context.stock.price,
         funds(user),
         holding(held),
     )?;
